@@ -11,5 +11,6 @@ export const REDACTED_PATHS = [
 export type Logger = pino.Logger;
 
 export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  // logs go to stderr: stdout stays clean for command output (e.g. --json)
+  return pino({ name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2));
 }

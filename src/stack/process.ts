@@ -48,7 +48,7 @@ export function isAlive(pid: number | undefined): boolean {
 }
 
 /** Stops the process group we started (SIGTERM, then SIGKILL after the grace period). */
-export async function stopDaemon(pidFile: string, graceMs = 15_000): Promise<boolean> {
+export async function stopDaemon(pidFile: string, graceMs = 15_000, stopSignal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
   const pid = readPid(pidFile);
   if (!isAlive(pid)) {
     rmSync(pidFile, { force: true });
@@ -61,7 +61,7 @@ export async function stopDaemon(pidFile: string, graceMs = 15_000): Promise<boo
       try { process.kill(pid!, sig); } catch { /* already gone */ }
     }
   };
-  signal('SIGTERM');
+  signal(stopSignal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(200);
   if (isAlive(pid)) signal('SIGKILL');

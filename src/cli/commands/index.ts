@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { register as stack } from './stack.ts';
+import { register as kafka } from './kafka.ts';
 
 /** Every CLI command module exports a register(program) function; list them here. */
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [stack, kafka];
