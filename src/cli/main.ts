@@ -1,8 +1,22 @@
 import { Command } from 'commander';
-import { commands } from './commands/index.ts';
+
+// `shopforce … | head` closes stdout early: that is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+// Loggers are created when modules load, so the level is settled before the commands are imported:
+// --log-level, else LOG_LEVEL, else info for the long-running processors and warn for the rest.
+const levelFlag = process.argv.findIndex((a) => a === '--log-level');
+if (levelFlag > 0 && process.argv[levelFlag + 1]) process.env.LOG_LEVEL = process.argv[levelFlag + 1];
+process.env.LOG_LEVEL ??= ['run', 'serve'].includes(process.argv[2] ?? '') ? 'info' : 'warn';
+
+const { commands } = await import('./commands/index.ts');
 
 const program = new Command('shopforce')
   .description('Keeps a shop\'s PostgreSQL database and a Salesforce org in step, through Kafka')
+  .option('--log-level <level>', 'pino log level of the JSON logs on stderr (or LOG_LEVEL)')
   .showHelpAfterError();
 
 for (const register of commands) register(program);
@@ -10,5 +24,6 @@ for (const register of commands) register(program);
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`shopforce: ${message}\n`);
+  if (process.env.SHOPFORCE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exitCode = 1;
 });

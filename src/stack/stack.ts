@@ -8,6 +8,8 @@ import { bootstrapShop } from '../shop/bootstrap.ts';
 import { applyConnector } from '../connect/apply.ts';
 import { connectorVarsFromEnv } from '../connect/vars.ts';
 import { join } from 'node:path';
+import { loadCanonicalSchemas } from '../avro/catalog.ts';
+import { SchemaCatalogClient } from '../avro/registry.ts';
 
 /** Start order; stop runs in reverse. Connect and the registry need Kafka (and PostgreSQL). */
 export const STACK_COMPONENTS: StackComponent[] = [postgres, kafka, registry, connect];
@@ -58,6 +60,11 @@ export async function stackUp(ctx: StackContext, components = STACK_COMPONENTS):
       const result = await bootstrapShop(postgresAdminUrl(ctx));
       if (result.applied.length) ctx.say(`postgres: applied migrations ${result.applied.join(', ')}`);
     }
+  }
+  if (components.includes(registry)) {
+    // canonical schemas registered with BACKWARD compatibility: a breaking edit fails here, loudly
+    const ids = await new SchemaCatalogClient(registryUrl(ctx)).registerAll(loadCanonicalSchemas());
+    ctx.say(`registry: ${ids.size} canonical schemas registered (BACKWARD compatibility)`);
   }
   if (components.includes(connect)) {
     // CDC on: the Debezium connector for the shop tables, created or updated, then RUNNING

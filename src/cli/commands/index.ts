@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as stack } from './stack.ts';
 import { register as kafka } from './kafka.ts';
+import { register as schemas } from './schemas.ts';
 
 /** Every CLI command module exports a register(program) function; list them here. */
-export const commands: Array<(program: Command) => void> = [stack, kafka];
+export const commands: Array<(program: Command) => void> = [stack, kafka, schemas];

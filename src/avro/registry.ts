@@ -1,0 +1,69 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { CanonicalSchema } from './catalog.ts';
+
+export type Compatibility = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FULL' | 'NONE';
+
+/** The registry refused a schema (e.g. incompatible with the subject's previous version). */
+export class SchemaRejectedError extends Error {
+  constructor(readonly subject: string, readonly status: number | undefined, detail: string, options?: ErrorOptions) {
+    super(`schema registry rejected a new version of ${subject}${status ? ` (HTTP ${status})` : ''}: ${detail}`, options);
+    this.name = 'SchemaRejectedError';
+  }
+}
+
+/**
+ * Registers canonical schemas in a Confluent-compatible registry (Apicurio's ccompat API here)
+ * with a compatibility level per subject, and encodes/decodes values in the Confluent wire format
+ * (magic byte, 4-byte schema id, Avro binary).
+ */
+export class SchemaCatalogClient {
+  readonly registry: SchemaRegistry;
+  private readonly ids = new Map<string, number>();
+
+  constructor(readonly url: string) {
+    this.registry = new SchemaRegistry({ host: url });
+  }
+
+  /** Sets the subject's compatibility level (before its first version, so every version is checked). */
+  async setCompatibility(subject: string, level: Compatibility): Promise<void> {
+    const res = await fetch(`${this.url}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: level }),
+    });
+    if (!res.ok) throw new Error(`could not set ${level} compatibility on ${subject}: HTTP ${res.status} ${await res.text()}`);
+  }
+
+  /** Registers one schema version under its subject; returns the schema id. */
+  async register(schema: Pick<CanonicalSchema, 'subject' | 'schema'>, compatibility: Compatibility = 'BACKWARD'): Promise<number> {
+    await this.setCompatibility(schema.subject, compatibility);
+    try {
+      const { id } = await this.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema.schema) },
+        { subject: schema.subject },
+      );
+      this.ids.set(schema.subject, id);
+      return id;
+    } catch (err: any) {
+      throw new SchemaRejectedError(schema.subject, err?.status, err?.message ?? String(err), { cause: err });
+    }
+  }
+
+  /** Registers every schema; returns subject → id. */
+  async registerAll(schemas: CanonicalSchema[], compatibility: Compatibility = 'BACKWARD'): Promise<Map<string, number>> {
+    for (const schema of schemas) await this.register(schema, compatibility);
+    return new Map(this.ids);
+  }
+
+  /** Encodes a value with the schema registered for the subject (register first). */
+  async encode(subject: string, value: unknown): Promise<Buffer> {
+    const id = this.ids.get(subject) ?? (await this.registry.getLatestSchemaId(subject));
+    this.ids.set(subject, id);
+    return this.registry.encode(id, value);
+  }
+
+  /** Decodes any Confluent-framed Avro value (fetches the writer schema by id, cached). */
+  async decode<T = unknown>(buffer: Buffer): Promise<T> {
+    return (await this.registry.decode(buffer)) as T;
+  }
+}
