@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { register as stack } from './stack.ts';
 import { register as kafka } from './kafka.ts';
 import { register as schemas } from './schemas.ts';
+import { register as migrate } from './migrate.ts';
+import { register as seed } from './seed.ts';
+import { register as connectors } from './connectors.ts';
 
 /** Every CLI command module exports a register(program) function; list them here. */
-export const commands: Array<(program: Command) => void> = [stack, kafka, schemas];
+export const commands: Array<(program: Command) => void> = [stack, migrate, seed, connectors, kafka, schemas];
