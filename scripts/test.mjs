@@ -16,7 +16,7 @@ function testFiles(dir) {
 const only = process.argv.slice(2);
 const files = only.length ? only : testFiles('test').sort();
 
-if (!process.env.SHOPFORCE_TEST_NO_STACK) {
+if (!process.env.SHOPFORCE_TEST_NO_STACK && process.env.SHOPFORCE_STACK_PROVIDER !== 'testcontainers') {
   console.log('# bringing the local stack up (shopforce stack up)');
   const up = spawnSync(process.execPath, ['bin/shopforce.js', 'stack', 'up'], { stdio: 'inherit' });
   if (up.status !== 0) {

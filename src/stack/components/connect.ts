@@ -13,6 +13,14 @@ const dir = (ctx: StackContext) => join(ctx.stateDir, 'connect');
 const pidFile = (ctx: StackContext) => join(dir(ctx), 'connect.pid');
 const pluginRoot = (ctx: StackContext) => join(ctx.cacheDir, 'connect-plugins');
 
+/** Kafka Connect's own topics and group: the same names in docker-compose.yml. */
+export const CONNECT_WORKER = {
+  groupId: 'shopforce-connect',
+  configTopic: 'shopforce-connect-configs',
+  offsetTopic: 'shopforce-connect-offsets',
+  statusTopic: 'shopforce-connect-status',
+} as const;
+
 export function connectUrl(ctx: StackContext): string {
   return `http://127.0.0.1:${ctx.ports.connect}`;
 }
@@ -33,16 +41,16 @@ function debeziumPlugin(ctx: StackContext): Promise<string> {
 function workerProperties(ctx: StackContext, pluginDir: string): string {
   return [
     `bootstrap.servers=${kafkaBootstrap(ctx)}`,
-    'group.id=shopforce-connect',
+    `group.id=${CONNECT_WORKER.groupId}`,
     `listeners=http://127.0.0.1:${ctx.ports.connect}`,
     `plugin.path=${pluginDir}`,
     'key.converter=org.apache.kafka.connect.json.JsonConverter',
     'value.converter=org.apache.kafka.connect.json.JsonConverter',
     'key.converter.schemas.enable=false',
     'value.converter.schemas.enable=false',
-    'config.storage.topic=shopforce-connect-configs',
-    'offset.storage.topic=shopforce-connect-offsets',
-    'status.storage.topic=shopforce-connect-status',
+    `config.storage.topic=${CONNECT_WORKER.configTopic}`,
+    `offset.storage.topic=${CONNECT_WORKER.offsetTopic}`,
+    `status.storage.topic=${CONNECT_WORKER.statusTopic}`,
     // single broker: replication factor 1 for Connect's own topics
     'config.storage.replication.factor=1',
     'offset.storage.replication.factor=1',
