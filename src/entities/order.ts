@@ -1,0 +1,199 @@
+/**
+ * order: shop orders + order_lines -> Salesforce Opportunity (stage from status, amount, close date) +
+ * OpportunityLineItems (external ids Shop_Order_Id__c / Shop_Line_Id__c; the line's PricebookEntry is
+ * resolved by the sink from the SKU and the configured price book).
+ */
+import type { OrderConfig } from '../config/schema.ts';
+import { salesforceWrite, shopWrite } from './commands.ts';
+import { known, wants, type EntityMapping } from './entity.ts';
+import { entityKey } from './keys.ts';
+import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from './mapping.ts';
+import { addMoney, multiplyMoney, normalizeMoney, normalizeMoneyOrNull } from './money.ts';
+import type { Order, OrderLine, SalesforceWrite, ShopWrite } from './types.ts';
+import { date, int, requiredInt, requiredStr, str } from './values.ts';
+
+export const ORDER_FIELDS: FieldMapping[] = [
+  { canonical: 'customerId', shop: 'customer_number', transform: 'none' },
+  { canonical: 'status', shop: 'status', transform: 'none' },
+  { canonical: 'currency', shop: 'currency', salesforce: 'Opportunity.Currency__c', transform: 'uppercase' },
+  { canonical: 'subtotal', shop: 'subtotal_amount', transform: 'none' },
+  { canonical: 'discountTotal', shop: 'discount_amount', transform: 'none' },
+  { canonical: 'shippingTotal', shop: 'shipping_amount', transform: 'none' },
+  { canonical: 'taxTotal', shop: 'tax_amount', transform: 'none' },
+  { canonical: 'total', shop: 'total_amount', salesforce: 'Opportunity.Amount', transform: 'none' },
+  { canonical: 'placedAt', shop: 'placed_at', salesforce: 'Opportunity.Ordered_At__c', transform: 'none' },
+  { canonical: 'closeDate', salesforce: 'Opportunity.CloseDate', transform: 'none' },
+  { canonical: 'createdAt', shop: 'created_at', transform: 'none' },
+  { canonical: 'updatedAt', shop: 'updated_at', transform: 'none' },
+];
+
+export interface OrderShopInput {
+  order: Record<string, unknown>;
+  /** Rows of order_lines for this order (when known); otherwise the previous record's lines are kept. */
+  lines?: Record<string, unknown>[];
+}
+export interface OrderSalesforceInput {
+  Opportunity: Record<string, unknown>;
+  /** OpportunityLineItem images (when known); otherwise the previous record's lines are kept. */
+  lineItems?: Record<string, unknown>[];
+}
+
+export function lineIdOf(orderNumber: string, lineNumber: number): string {
+  return `${orderNumber}-${lineNumber}`;
+}
+
+export function lineFromRow(row: Record<string, unknown>, table = 'order_lines'): OrderLine {
+  const orderNumber = requiredStr(`${table}.order_number`, row.order_number);
+  const lineNumber = requiredInt(`${table}.line_number`, row.line_number);
+  return {
+    lineId: lineIdOf(orderNumber, lineNumber), lineNumber,
+    sku: requiredStr(`${table}.sku`, row.sku), productName: str(`${table}.product_name`, row.product_name),
+    quantity: requiredInt(`${table}.quantity`, row.quantity),
+    unitPrice: normalizeMoney(row.unit_price), discount: normalizeMoneyOrNull(row.discount_amount),
+    lineTotal: normalizeMoney(row.line_total),
+  };
+}
+
+/** Applies one order_lines CDC event to a canonical order. */
+export function applyLineRow(order: Order, row: Record<string, unknown>, deleted = false): Order {
+  const line = lineFromRow(row);
+  const lines = order.lines.filter((l) => l.lineId !== line.lineId);
+  if (!deleted) lines.push(line);
+  lines.sort((a, b) => a.lineNumber - b.lineNumber);
+  return { ...order, lines };
+}
+
+export function emptyOrder(orderNumber: string): Order {
+  return {
+    orderNumber, customerId: '', status: 'pending', currency: 'EUR', subtotal: null, discountTotal: null, taxTotal: null,
+    shippingTotal: null, total: '0.00', placedAt: null, closeDate: null, lines: [], createdAt: null, updatedAt: null, extra: {},
+  };
+}
+
+export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapping<Order, OrderShopInput, OrderSalesforceInput> {
+  const mappings = mergeMappings(ORDER_FIELDS, cfg.fields);
+  const [oppObj, lineObj] = cfg.salesforceObjects;
+  const oppExt = cfg.externalIds[oppObj];
+  const lineExt = lineObj ? cfg.externalIds[lineObj] : undefined;
+  const [ordersTable, linesTable] = cfg.shopTables;
+  const stageOf = (status: string) => cfg.stageMap[status] ?? cfg.defaultStage;
+
+  function statusFromStage(stage: string | null, previous: Order | null | undefined): string {
+    if (previous && (stage === null || stageOf(previous.status) === stage)) return previous.status;
+    const match = Object.entries(cfg.stageMap).find(([, s]) => s === stage);
+    return match ? match[0] : previous?.status ?? 'pending';
+  }
+
+  function lineWrites(o: Order, ctx: Parameters<typeof salesforceWrite>[0], start: number): SalesforceWrite[] {
+    if (!lineObj || !lineExt) return [];
+    return o.lines.map((l, i) => salesforceWrite(ctx, 'UPSERT', start + i, {
+      sobject: lineObj, externalIdField: lineExt, externalId: l.lineId,
+      fields: { Quantity: l.quantity, UnitPrice: l.unitPrice, Description: l.productName },
+      decimalFields: ['UnitPrice'],
+      references: [{ field: 'OpportunityId', relationshipName: 'Opportunity', sobject: oppObj, externalIdField: oppExt, externalId: o.orderNumber }],
+      pricebookEntry: { field: 'PricebookEntryId', sku: l.sku, currency: o.currency, pricebook: cfg.pricebook },
+      parentKeys: [entityKey(shopId, o.orderNumber), entityKey(shopId, l.sku)],
+    }));
+  }
+
+  return {
+    name: 'order',
+    key: (o) => entityKey(shopId, o.orderNumber),
+
+    fromShopRow({ order: row, lines }, previous) {
+      const orderNumber = requiredStr(`${ordersTable}.order_number`, row.order_number);
+      const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber);
+      o.orderNumber = orderNumber;
+      readShopRow('order', mappings, row, o, ordersTable);
+      if (o.total === null) throw new Error(`${ordersTable}.total_amount: is required (order ${orderNumber})`);
+      if ('placed_at' in row) o.closeDate = date(`${ordersTable}.placed_at`, o.placedAt);
+      if (lines) o.lines = lines.map((l) => lineFromRow(l, linesTable)).sort((a, b) => a.lineNumber - b.lineNumber);
+      return o;
+    },
+
+    fromSalesforce({ Opportunity: opp, lineItems }, previous) {
+      const orderNumber = requiredStr(`${oppObj}.${oppExt}`, opp[oppExt]);
+      const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber);
+      o.orderNumber = orderNumber;
+      readSalesforceImage('order', mappings, oppObj, opp, o);
+      if ('StageName' in opp) o.status = statusFromStage(str(`${oppObj}.StageName`, opp.StageName), previous);
+      if (lineItems && lineExt) {
+        const before = new Map((previous?.lines ?? []).map((l) => [l.lineId, l]));
+        o.lines = lineItems.map((img) => {
+          const lineId = requiredStr(`${lineObj}.${lineExt}`, img[lineExt]);
+          const prev = before.get(lineId);
+          const quantity = int(`${lineObj}.Quantity`, img.Quantity) ?? prev?.quantity ?? 0;
+          const unitPrice = normalizeMoneyOrNull(img.UnitPrice) ?? prev?.unitPrice ?? '0.00';
+          const discount = prev?.discount ?? null;
+          const sameAmounts = prev && prev.quantity === quantity && prev.unitPrice === unitPrice;
+          return {
+            lineId, lineNumber: prev?.lineNumber ?? Number(lineId.slice(lineId.lastIndexOf('-') + 1)),
+            sku: prev?.sku ?? str(`${lineObj}.ProductCode`, img.ProductCode) ?? '',
+            productName: 'Description' in img ? str(`${lineObj}.Description`, img.Description) : prev?.productName ?? null,
+            quantity, unitPrice, discount,
+            lineTotal: sameAmounts ? prev.lineTotal : addMoney(multiplyMoney(unitPrice, quantity), discount ? `-${discount}` : '0'),
+          };
+        }).sort((a, b) => a.lineNumber - b.lineNumber);
+      }
+      return o;
+    },
+
+    knownFromShop({ lines }, previous) {
+      const fields = ['orderNumber', 'closeDate', ...fieldsMappedFrom(mappings, { shop: true })];
+      return known(previous, lines ? [...fields, 'lines'] : fields);
+    },
+
+    knownFromSalesforce({ lineItems }, previous) {
+      const fields = ['orderNumber', 'status', ...fieldsMappedFrom(mappings, { objects: [oppObj] })];
+      return known(previous, lineItems ? [...fields, 'lines'] : fields);
+    },
+
+    toSalesforce(o, ctx, op, opts) {
+      const opp = { sobject: oppObj, externalIdField: oppExt, externalId: o.orderNumber };
+      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, opp)];
+      const { fields, decimalFields } = salesforceFields('order', mappings, oppObj, o, opts?.fields);
+      fields.Name = `${cfg.namePrefix}${o.orderNumber}`;
+      fields.StageName = stageOf(o.status);
+      fields.CloseDate = o.closeDate ?? date('closeDate', o.placedAt ?? ctx.eventTime);
+      fields.Order_Number__c = o.orderNumber;
+      fields.Shop_Id__c = shopId;
+      const customerKey = entityKey(shopId, o.customerId);
+      const writes: SalesforceWrite[] = [salesforceWrite(ctx, 'UPSERT', 0, {
+        ...opp, fields, decimalFields, parentKeys: [customerKey],
+        references: [{ field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: o.customerId }],
+      })];
+      if (wants(opts, 'lines')) {
+        writes.push(...lineWrites(o, ctx, 1));
+        const current = new Set(o.lines.map((l) => l.lineId));
+        for (const gone of (opts?.previous?.lines ?? []).filter((l) => !current.has(l.lineId))) {
+          if (lineObj && lineExt) writes.push(salesforceWrite(ctx, 'DELETE', writes.length, { sobject: lineObj, externalIdField: lineExt, externalId: gone.lineId }));
+        }
+      }
+      return writes;
+    },
+
+    toShop(o, ctx, op, opts) {
+      const key = { shop_id: shopId, order_number: o.orderNumber };
+      if (op === 'DELETE') return [shopWrite(ctx, 'DELETE', 0, { table: ordersTable, keyColumns: ['shop_id', 'order_number'], row: key })];
+      const writes: ShopWrite[] = [shopWrite(ctx, 'UPSERT', 0, {
+        table: ordersTable, keyColumns: ['shop_id', 'order_number'], parentKeys: [entityKey(shopId, o.customerId)],
+        row: { ...key, ...shopColumns('order', mappings, o, opts?.fields) },
+      })];
+      if (linesTable && wants(opts, 'lines')) {
+        const lineKey = ['shop_id', 'order_number', 'line_number'];
+        for (const l of o.lines) {
+          writes.push(shopWrite(ctx, 'UPSERT', writes.length, {
+            table: linesTable, keyColumns: lineKey,
+            row: { ...key, line_number: l.lineNumber, sku: l.sku, product_name: l.productName, quantity: l.quantity,
+              unit_price: l.unitPrice, discount_amount: l.discount ?? '0.00', line_total: l.lineTotal, currency: o.currency },
+          }));
+        }
+        const current = new Set(o.lines.map((l) => l.lineNumber));
+        for (const gone of (opts?.previous?.lines ?? []).filter((l) => !current.has(l.lineNumber))) {
+          writes.push(shopWrite(ctx, 'DELETE', writes.length, { table: linesTable, keyColumns: lineKey, row: { ...key, line_number: gone.lineNumber } }));
+        }
+      }
+      return writes;
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/** Turns the reconciler's planned canonical writes into sync.out.* commands through the entity mapping. */
+import type { WriteContext } from '../entities/commands.ts';
+import type { AnyEntityMapping } from '../entities/entity.ts';
+import type { CanonicalChange, SalesforceWrite, ShopWrite } from '../entities/types.ts';
+import type { PlannedWrite, Rec } from './types.ts';
+
+export interface Commands { salesforce: SalesforceWrite[]; shop: ShopWrite[] }
+
+/**
+ * `previous` is the last record known on the target side (e.g. state.lastFromSalesforce.record), so an
+ * order whose line went away deletes it there.
+ */
+export function commandsFor(mapping: AnyEntityMapping, change: CanonicalChange, writes: PlannedWrite[], previous?: { SHOP?: Rec | null; SALESFORCE?: Rec | null }): Commands {
+  const ctx: WriteContext = {
+    shopId: change.shopId, entity: change.entity, key: change.key, sourcePosition: change.sourcePosition,
+    transactionId: change.transactionId, eventTime: change.eventTime, sourceVersion: change.sourceVersion,
+  };
+  const out: Commands = { salesforce: [], shop: [] };
+  for (const w of writes) {
+    const opts = { fields: w.fields ? new Set(w.fields) : undefined, previous: previous?.[w.target] ?? null };
+    if (w.target === 'SALESFORCE') out.salesforce.push(...mapping.toSalesforce(w.record, ctx, w.op, opts));
+    else out.shop.push(...mapping.toShop(w.record, ctx, w.op, opts));
+  }
+  return out;
+}

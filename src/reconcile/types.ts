@@ -1,0 +1,121 @@
+/** Types of the per-key reconciliation state machine (DESIGN.md §4). All plain JSON. */
+import type { Op, Origin } from '../entities/types.ts';
+
+export type Side = Origin;
+export type Rec = Record<string, unknown>;
+export type Decision = 'duplicate' | 'echo' | 'apply' | 'conflict' | 'noop';
+
+export interface Policy {
+  entity: string;
+  /** Entity master; BOTH = delta merge of `deltaField` (stock). */
+  master: Side | 'BOTH';
+  /** Per-field owner overriding `master`. */
+  fieldMasters: Record<string, Side>;
+  conflictPolicy: 'reassert-master' | 'accept';
+  deletePolicy: 'propagate' | 'ignore' | 'deactivate';
+  /** Boolean field set to false by the `deactivate` delete policy. */
+  deactivateField: string | null;
+  /** Fields never compared (bookkeeping such as updatedAt). */
+  ignoreFields: string[];
+  /** The integer field merged by delta when master is BOTH. */
+  deltaField: string | null;
+  /** Bounds of the per-key memory. */
+  seenPositions: number;
+  maxInFlight: number;
+  /** An in-flight write not seen back after this long (by source event time) is forgotten: its echo will not come
+   * (e.g. the sink skipped it as a no-op). */
+  inFlightTtlMs: number;
+}
+
+/** One change as the reconciler sees it: the envelope of a sync.<entity> record. */
+export interface Change {
+  origin: Side;
+  sourcePosition: string;
+  transactionId: string;
+  eventTime: number;
+  op: Op;
+  /** The canonical record (any entity's plain object); null for a delete whose last image is unknown. */
+  record: object | null;
+  /** Top-level fields the source knew (the rest are defaults and are not compared); empty or absent = all. */
+  knownFields?: string[];
+}
+
+export interface Snapshot {
+  record: Rec | null;
+  op: Op;
+  sourcePosition: string;
+  transactionId: string;
+  eventTime: number;
+}
+
+/** A write we issued and have not yet seen come back from its target. */
+export interface InFlightWrite {
+  id: string;
+  target: Side;
+  op: Op;
+  /** Written fields and their values (empty for a delete). */
+  values: Rec;
+  causePosition: string;
+  issuedAt: number;
+}
+
+export interface KeyState {
+  v: 1;
+  key: string;
+  lastFromShop: Snapshot | null;
+  lastFromSalesforce: Snapshot | null;
+  /** The last value both sides agreed on (or will, once our writes land). */
+  base: Rec | null;
+  /** The key was deleted (and the delete propagated). */
+  deleted: boolean;
+  inFlight: InFlightWrite[];
+  /** "<origin>:<sourcePosition>", oldest first, bounded by policy.seenPositions. */
+  seenPositions: string[];
+  /** Delta merge only: the quantity each side last reported or acknowledged. */
+  sideValues: { SHOP: number | null; SALESFORCE: number | null };
+}
+
+export type WriteReason = 'master-change' | 'reassert-master' | 'accept' | 'delta-merge' | 'delete' | 'deactivate';
+
+/** A canonical write the processor turns into commands (src/reconcile/commands.ts). */
+export interface PlannedWrite {
+  id: string;
+  target: Side;
+  op: Op;
+  /** The full canonical record to write (the new base), or the last known one for a delete. */
+  record: Rec;
+  /** Canonical top-level fields to write; null = all. */
+  fields: string[] | null;
+  reason: WriteReason;
+}
+
+export interface Alert {
+  kind: 'conflict' | 'negative-stock' | 'unmastered-create';
+  key: string;
+  message: string;
+  fields: string[];
+}
+
+export interface AuditEntry {
+  key: string;
+  decision: Decision;
+  origin: Side;
+  sourcePosition: string;
+  transactionId: string;
+  eventTime: number;
+  changedFields: string[];
+  conflictFields: string[];
+  policy: string | null;
+  alert: boolean;
+  writeIds: string[];
+  acknowledged: string[];
+  message: string;
+}
+
+export interface DecideResult {
+  decision: Decision;
+  writes: PlannedWrite[];
+  alerts: Alert[];
+  audit: AuditEntry;
+  newState: KeyState;
+}

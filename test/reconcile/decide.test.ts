@@ -1,0 +1,333 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decide } from '../../src/reconcile/decide.ts';
+import { dropInFlight, parseState, serializeState } from '../../src/reconcile/state.ts';
+import type { Change, KeyState, Policy, Rec, Side } from '../../src/reconcile/types.ts';
+
+const basePolicy: Policy = {
+  entity: 'product', master: 'SALESFORCE', fieldMasters: {}, conflictPolicy: 'reassert-master', deletePolicy: 'propagate',
+  deactivateField: 'active', ignoreFields: ['createdAt', 'updatedAt'], deltaField: null, seenPositions: 64, maxInFlight: 32,
+  inFlightTtlMs: 600_000,
+};
+const KEY = 'shop-1|SKU-1';
+let clock = 1_700_000_000_000;
+
+function change(origin: Side, pos: string, record: Rec | null, op: 'UPSERT' | 'DELETE' = 'UPSERT'): Change {
+  clock += 1000;
+  return { origin, sourcePosition: pos, transactionId: `tx-${pos}`, eventTime: clock, op, record };
+}
+const product = (over: Rec = {}): Rec => ({ sku: 'SKU-1', name: 'Mug', price: '19.99', active: true, updatedAt: clock, ...over });
+
+/** Runs changes in order, returning each result. */
+function run(policy: Policy, changes: Change[], start: KeyState | null = null) {
+  let state = start;
+  return changes.map((c) => {
+    const r = decide(state, KEY, c, policy);
+    state = r.newState;
+    return r;
+  });
+}
+
+describe('decide: duplicates and echoes', () => {
+  test('a change whose source position was already seen is dropped as a duplicate and changes nothing', () => {
+    const [first, second] = run(basePolicy, [change('SALESFORCE', 'replay:1', product()), change('SALESFORCE', 'replay:1', product({ price: '25.00' }))]);
+    assert.equal(first.decision, 'apply');
+    assert.equal(second.decision, 'duplicate');
+    assert.deepEqual(second.writes, []);
+    assert.deepEqual(second.newState, first.newState);
+  });
+
+  test('the same position from the other side is not a duplicate', () => {
+    const [, second] = run(basePolicy, [change('SALESFORCE', 'p:1', product()), change('SHOP', 'p:1', product())]);
+    assert.notEqual(second.decision, 'duplicate');
+  });
+
+  test('our write coming back from its target is an echo: acknowledged, not written again', () => {
+    const [applied, echo] = run(basePolicy, [
+      change('SALESFORCE', 'replay:1', product()),
+      change('SHOP', 'lsn:10', product({ updatedAt: 5 })), // shop CDC of the row we wrote (its own updated_at)
+    ]);
+    assert.equal(applied.writes.length, 1);
+    assert.equal(applied.writes[0].target, 'SHOP');
+    assert.equal(echo.decision, 'echo');
+    assert.deepEqual(echo.writes, []);
+    assert.deepEqual(echo.audit.acknowledged, [applied.writes[0].id]);
+    assert.equal(echo.newState.inFlight.length, 0);
+  });
+
+  test('a late echo of an older write is still an echo after a newer value was sent', () => {
+    const results = run(basePolicy, [
+      change('SALESFORCE', 'replay:1', product({ price: '10.00' })),
+      change('SALESFORCE', 'replay:2', product({ price: '12.00' })),
+      change('SHOP', 'lsn:1', product({ price: '10.00' })),
+      change('SHOP', 'lsn:2', product({ price: '12.00' })),
+    ]);
+    assert.deepEqual(results.map((r) => r.decision), ['apply', 'apply', 'echo', 'echo']);
+    assert.equal(results[3].newState.inFlight.length, 0);
+    assert.equal(results[3].newState.base?.price, '12.00');
+  });
+
+  test('a change equal to the base that matches no write of ours is a noop', () => {
+    const results = run(basePolicy, [
+      change('SALESFORCE', 'replay:1', product()),
+      change('SHOP', 'lsn:1', product()),
+      change('SHOP', 'lsn:2', product({ updatedAt: 99 })), // only bookkeeping changed
+    ]);
+    assert.equal(results[2].decision, 'noop');
+    assert.deepEqual(results[2].writes, []);
+  });
+});
+
+describe('decide: master rules', () => {
+  test('a change on the master side is written to the other side and moves the base', () => {
+    const results = run(basePolicy, [
+      change('SALESFORCE', 'replay:1', product()),
+      change('SHOP', 'lsn:1', product()),
+      change('SALESFORCE', 'replay:2', product({ price: '24.50' })),
+    ]);
+    const r = results[2];
+    assert.equal(r.decision, 'apply');
+    assert.equal(r.writes.length, 1);
+    assert.equal(r.writes[0].target, 'SHOP');
+    assert.deepEqual(r.writes[0].fields, ['price']);
+    assert.equal(r.writes[0].record.price, '24.50');
+    assert.equal(r.newState.base?.price, '24.50');
+    assert.deepEqual(r.audit.changedFields, ['price']);
+    assert.equal(r.audit.alert, false);
+  });
+
+  test('a non-master change with reassert-master: conflict, alert, and the master value written back', () => {
+    const results = run(basePolicy, [
+      change('SALESFORCE', 'replay:1', product()),
+      change('SHOP', 'lsn:1', product()),
+      change('SHOP', 'lsn:2', product({ price: '1.00' })), // edited directly in the shop
+    ]);
+    const r = results[2];
+    assert.equal(r.decision, 'conflict');
+    assert.equal(r.alerts.length, 1);
+    assert.equal(r.alerts[0].kind, 'conflict');
+    assert.deepEqual(r.alerts[0].fields, ['price']);
+    assert.equal(r.writes.length, 1);
+    assert.equal(r.writes[0].target, 'SHOP');
+    assert.equal(r.writes[0].reason, 'reassert-master');
+    assert.equal(r.writes[0].record.price, '19.99');
+    assert.equal(r.newState.base?.price, '19.99');
+    assert.equal(r.audit.policy, 'reassert-master');
+    assert.deepEqual(r.audit.conflictFields, ['price']);
+    // the re-asserted value comes back from the shop: an echo, not another conflict
+    const back = decide(r.newState, KEY, change('SHOP', 'lsn:3', product()), basePolicy);
+    assert.equal(back.decision, 'echo');
+  });
+
+  test('a non-master change with accept: conflict, alert, the value becomes the base and goes to the master', () => {
+    const policy: Policy = { ...basePolicy, conflictPolicy: 'accept' };
+    const results = run(policy, [
+      change('SALESFORCE', 'replay:1', product()),
+      change('SHOP', 'lsn:1', product()),
+      change('SHOP', 'lsn:2', product({ price: '1.00' })),
+    ]);
+    const r = results[2];
+    assert.equal(r.decision, 'conflict');
+    assert.equal(r.alerts.length, 1);
+    assert.equal(r.writes.length, 1);
+    assert.equal(r.writes[0].target, 'SALESFORCE');
+    assert.equal(r.writes[0].reason, 'accept');
+    assert.equal(r.writes[0].record.price, '1.00');
+    assert.equal(r.newState.base?.price, '1.00');
+    assert.equal(r.audit.policy, 'accept');
+  });
+
+  test('per-field masters: the shop owns the e-mail, Salesforce the credit status, each flows its own way', () => {
+    const policy: Policy = { ...basePolicy, entity: 'customer', master: 'SHOP', fieldMasters: { creditStatus: 'SALESFORCE' } };
+    const customer = (over: Rec = {}): Rec => ({ customerId: 'C-1', email: 'a@x.io', lastName: 'Lee', creditStatus: null, ...over });
+    const results = run(policy, [
+      change('SHOP', 'lsn:1', customer()),
+      change('SALESFORCE', 'replay:1', customer()), // echo of our Account/Contact write
+      change('SALESFORCE', 'replay:2', customer({ creditStatus: 'hold' })), // SF owns it: goes to the shop
+      change('SHOP', 'lsn:2', customer({ creditStatus: 'hold' })), // echo
+      change('SHOP', 'lsn:3', customer({ creditStatus: 'hold', email: 'b@x.io' })), // shop owns e-mail: goes to SF
+      change('SALESFORCE', 'replay:3', customer({ creditStatus: 'good', email: 'b@x.io' })), // SF changes its field
+      change('SHOP', 'lsn:4', customer({ creditStatus: 'blocked', email: 'b@x.io' })), // shop edits SF's field: conflict
+    ]);
+    assert.deepEqual(results.map((r) => r.decision), ['apply', 'echo', 'apply', 'echo', 'apply', 'apply', 'conflict']);
+    assert.equal(results[0].writes[0].target, 'SALESFORCE');
+    assert.ok(!results[0].writes[0].fields?.includes('creditStatus'), 'the shop does not write a field Salesforce owns');
+    assert.equal(results[2].writes[0].target, 'SHOP');
+    assert.deepEqual(results[2].writes[0].fields, ['creditStatus']);
+    assert.equal(results[4].writes[0].target, 'SALESFORCE');
+    assert.deepEqual(results[4].writes[0].fields, ['email']);
+    const conflict = results[6];
+    assert.deepEqual(conflict.audit.conflictFields, ['creditStatus']);
+    assert.equal(conflict.writes[0].target, 'SHOP');
+    assert.equal(conflict.writes[0].record.creditStatus, 'good');
+    assert.equal(conflict.newState.base?.email, 'b@x.io');
+  });
+
+  test('one change touching an owned and a foreign field does both: applies one, re-asserts the other', () => {
+    const policy: Policy = { ...basePolicy, entity: 'customer', master: 'SHOP', fieldMasters: { creditStatus: 'SALESFORCE' } };
+    const c = (over: Rec = {}): Rec => ({ customerId: 'C-1', email: 'a@x.io', creditStatus: 'good', ...over });
+    const results = run(policy, [
+      change('SHOP', 'lsn:1', c()), change('SALESFORCE', 'r:1', c()),
+      change('SHOP', 'lsn:2', c({ email: 'new@x.io', creditStatus: 'blocked' })),
+    ]);
+    const r = results[2];
+    assert.equal(r.decision, 'conflict');
+    const targets = r.writes.map((w) => `${w.target}:${w.fields?.join(',')}`).sort();
+    assert.deepEqual(targets, ['SALESFORCE:email', 'SHOP:creditStatus']);
+  });
+
+  test('a record first seen on the side that owns nothing is a conflict with an alert', () => {
+    const [r] = run(basePolicy, [change('SHOP', 'lsn:1', product())]);
+    assert.equal(r.decision, 'conflict');
+    assert.equal(r.alerts[0].kind, 'unmastered-create');
+    assert.deepEqual(r.writes, []);
+    const [accepted] = run({ ...basePolicy, conflictPolicy: 'accept' }, [change('SHOP', 'lsn:1', product())]);
+    assert.equal(accepted.writes[0].target, 'SALESFORCE');
+  });
+});
+
+describe('decide: deletes', () => {
+  const shopMaster: Policy = { ...basePolicy, entity: 'order', master: 'SHOP', deletePolicy: 'propagate', deactivateField: null };
+  const order = { orderNumber: '1042', status: 'paid', total: '59.97' };
+
+  test('a delete on the master side is propagated (policy propagate), and its echo is acknowledged', () => {
+    const results = run(shopMaster, [
+      change('SHOP', 'lsn:1', order), change('SALESFORCE', 'r:1', order),
+      change('SHOP', 'lsn:2', order, 'DELETE'),
+      change('SALESFORCE', 'r:2', null, 'DELETE'),
+    ]);
+    assert.equal(results[2].decision, 'apply');
+    assert.equal(results[2].writes[0].op, 'DELETE');
+    assert.equal(results[2].writes[0].target, 'SALESFORCE');
+    assert.equal(results[2].writes[0].record.orderNumber, '1042');
+    assert.equal(results[3].decision, 'echo');
+    assert.equal(results[3].newState.deleted, true);
+  });
+
+  test('delete policy ignore keeps the other side; deactivate marks it inactive', () => {
+    const [, , ignored] = run({ ...shopMaster, deletePolicy: 'ignore' }, [
+      change('SHOP', 'lsn:1', order), change('SALESFORCE', 'r:1', order), change('SHOP', 'lsn:2', order, 'DELETE'),
+    ]);
+    assert.deepEqual(ignored.writes, []);
+    const [, , deactivated] = run({ ...basePolicy, deletePolicy: 'deactivate' }, [
+      change('SALESFORCE', 'r:1', product()), change('SHOP', 'lsn:1', product()), change('SALESFORCE', 'r:2', null, 'DELETE'),
+    ]);
+    assert.equal(deactivated.writes[0].op, 'UPSERT');
+    assert.deepEqual(deactivated.writes[0].fields, ['active']);
+    assert.equal(deactivated.writes[0].record.active, false);
+  });
+
+  test('a delete on the non-master side is a conflict; reassert-master re-creates the record there', () => {
+    const results = run(shopMaster, [
+      change('SHOP', 'lsn:1', order), change('SALESFORCE', 'r:1', order), change('SALESFORCE', 'r:2', null, 'DELETE'),
+    ]);
+    const r = results[2];
+    assert.equal(r.decision, 'conflict');
+    assert.equal(r.writes[0].target, 'SALESFORCE');
+    assert.equal(r.writes[0].op, 'UPSERT');
+    assert.equal(r.writes[0].record.total, '59.97');
+  });
+});
+
+describe('decide: stock delta merge', () => {
+  const stockPolicy: Policy = {
+    ...basePolicy, entity: 'stock', master: 'BOTH', deltaField: 'quantity', deletePolicy: 'ignore', deactivateField: null,
+  };
+  const stock = (quantity: number): Rec => ({ sku: 'SKU-1', warehouseCode: 'WH-1', quantity });
+
+  function agreedAt(q: number): KeyState {
+    const [, echo] = run(stockPolicy, [change('SHOP', 'lsn:0', stock(q)), change('SALESFORCE', 'r:0', stock(q))]);
+    assert.equal(echo.decision, 'echo');
+    return echo.newState;
+  }
+
+  test('a sale in the shop and a restock in Salesforce in the same window both survive', () => {
+    const start = agreedAt(10);
+    const results = run(stockPolicy, [
+      change('SHOP', 'lsn:1', stock(9)), // one sold
+      change('SALESFORCE', 'r:1', stock(15)), // five restocked, on top of the 10 Salesforce knew
+    ], start);
+    const last = results[1];
+    assert.equal(last.newState.base?.quantity, 14);
+    const final = Object.fromEntries(last.writes.map((w) => [w.target, w.record.quantity]));
+    assert.deepEqual(final, { SHOP: 14, SALESFORCE: 14 });
+    // last-writer-wins would have kept 15 (or 9): the merge keeps both movements
+  });
+
+  test('after the merged value lands on both sides, the echoes settle without further writes', () => {
+    const start = agreedAt(10);
+    const results = run(stockPolicy, [
+      change('SHOP', 'lsn:1', stock(9)),
+      change('SALESFORCE', 'r:1', stock(15)),
+      change('SALESFORCE', 'r:2', stock(14)), // sink coalesced 9 and 14 into one write of 14
+      change('SHOP', 'lsn:2', stock(14)),
+    ], start);
+    assert.deepEqual(results.map((r) => r.decision), ['apply', 'apply', 'echo', 'echo']);
+    assert.equal(results[3].newState.inFlight.length, 0);
+    assert.deepEqual(results[3].newState.sideValues, { SHOP: 14, SALESFORCE: 14 });
+  });
+
+  test('a merge below zero raises a negative-stock alert', () => {
+    const start = agreedAt(2);
+    const results = run(stockPolicy, [change('SHOP', 'lsn:1', stock(0)), change('SALESFORCE', 'r:1', stock(-1))], start);
+    const r = results[1];
+    assert.equal(r.newState.base?.quantity, -3);
+    assert.equal(r.alerts.length, 1);
+    assert.equal(r.alerts[0].kind, 'negative-stock');
+    assert.equal(r.audit.alert, true);
+    assert.equal(results[0].alerts.length, 0);
+  });
+
+  test('a first report is sent to the other side as is', () => {
+    const [r] = run(stockPolicy, [change('SALESFORCE', 'r:1', stock(7))]);
+    assert.equal(r.decision, 'apply');
+    assert.equal(r.writes[0].target, 'SHOP');
+    assert.equal(r.writes[0].record.quantity, 7);
+  });
+});
+
+describe('decide: state', () => {
+  test('state survives a JSON round trip (compacted changelog) and decisions continue identically', () => {
+    const [a] = run(basePolicy, [change('SALESFORCE', 'replay:1', product())]);
+    const restored = parseState(serializeState(a.newState));
+    assert.deepEqual(restored, a.newState);
+    const next = change('SHOP', 'lsn:1', product());
+    assert.deepEqual(decide(restored, KEY, next, basePolicy), decide(a.newState, KEY, next, basePolicy));
+  });
+
+  test('decide is deterministic and does not mutate its input state', () => {
+    const [a] = run(basePolicy, [change('SALESFORCE', 'replay:1', product())]);
+    const frozen = structuredClone(a.newState);
+    const c = change('SALESFORCE', 'replay:2', product({ price: '5.00' }));
+    const r1 = decide(a.newState, KEY, c, basePolicy);
+    const r2 = decide(a.newState, KEY, c, basePolicy);
+    assert.deepEqual(r1, r2);
+    assert.deepEqual(a.newState, frozen);
+  });
+
+  test('remembered positions are bounded by the policy', () => {
+    const policy: Policy = { ...basePolicy, seenPositions: 3 };
+    const results = run(policy, Array.from({ length: 6 }, (_, i) => change('SALESFORCE', `r:${i}`, product({ price: `${i + 1}.00` }))));
+    assert.deepEqual(results[5].newState.seenPositions, ['SALESFORCE:r:3', 'SALESFORCE:r:4', 'SALESFORCE:r:5']);
+  });
+
+  test('a write whose echo never comes (skipped by the sink) is forgotten, so a later revert is not mistaken for an echo', () => {
+    const results = run(basePolicy, [
+      change('SALESFORCE', 'replay:1', product({ price: '10.00' })),
+      change('SHOP', 'lsn:1', product({ price: '10.00' })),
+      change('SALESFORCE', 'replay:2', product({ price: '12.00' })), // write to the shop that never echoes
+    ]);
+    const stale = results[2].newState;
+    assert.equal(stale.inFlight.length, 1);
+    const dropped = dropInFlight(stale, [results[2].writes[0].id]);
+    assert.equal(dropped.inFlight.length, 0);
+    clock += 601_000; // or: the TTL passes
+    const late = decide(stale, KEY, change('SALESFORCE', 'replay:3', product({ price: '14.00' })), basePolicy);
+    assert.deepEqual(late.newState.inFlight.map((w) => w.causePosition), ['replay:3']);
+  });
+
+  test('a corrupt state value is rejected with a reason', () => {
+    assert.throws(() => parseState('{"v":2}'), /unknown shape/);
+    assert.throws(() => parseState('not json'), /not JSON/);
+  });
+});
