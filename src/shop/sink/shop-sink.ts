@@ -1,0 +1,109 @@
+import pg from 'pg';
+import type { ShopWrite } from '../../entities/types.ts';
+import { createLogger } from '../../observability/logger.ts';
+
+const log = createLogger('shop.sink');
+
+export type ShopWriteOutcome =
+  | { commandId: string; status: 'applied'; table: string; key: string }
+  | { commandId: string; status: 'duplicate' | 'stale'; table: string; key: string; reason: string }
+  | { commandId: string; status: 'failed'; table: string; key: string; reason: string; permanent: boolean };
+
+/** PostgreSQL error classes that a retry can fix: connection, lock, serialization, resources. */
+const TRANSIENT_SQLSTATE = /^(08|40|53|55P03|57P0)/;
+
+/**
+ * Writes sync.out.shop commands to the shop database as idempotent upserts, one transaction a
+ * batch. A bookkeeping row per shop row (shopforce_applied_writes) makes a replayed command a
+ * no-op and keeps an older change from overwriting a newer one (ordered by source version, then
+ * event time). A bad command fails alone (savepoint) without losing the rest of the batch.
+ */
+export class ShopSink {
+  constructor(private readonly pool: pg.Pool, private readonly schema = 'public') {}
+
+  async write(commands: ShopWrite[]): Promise<ShopWriteOutcome[]> {
+    const client = await this.pool.connect();
+    const outcomes: ShopWriteOutcome[] = [];
+    try {
+      await client.query('BEGIN');
+      for (const cmd of commands) {
+        await client.query('SAVEPOINT cmd');
+        try {
+          outcomes.push(await this.applyOne(client, cmd));
+          await client.query('RELEASE SAVEPOINT cmd');
+        } catch (err: any) {
+          await client.query('ROLLBACK TO SAVEPOINT cmd');
+          const code = String(err?.code ?? '');
+          if (TRANSIENT_SQLSTATE.test(code)) throw err;
+          outcomes.push({ commandId: cmd.commandId, status: 'failed', table: cmd.table, key: cmd.key, reason: `${code ? `SQLSTATE ${code}: ` : ''}${err?.message ?? err}`, permanent: true });
+        }
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    for (const o of outcomes) if (o.status === 'failed') log.warn({ command: o.commandId, table: o.table, key: o.key, reason: o.reason }, 'shop write failed');
+    return outcomes;
+  }
+
+  private async applyOne(client: pg.PoolClient, cmd: ShopWrite): Promise<ShopWriteOutcome> {
+    const base = { commandId: cmd.commandId, table: cmd.table, key: cmd.key };
+    // lock the row's bookkeeping (creating it) so concurrent sinks serialise per row
+    await client.query(
+      `INSERT INTO shopforce_applied_writes (table_name, row_key, command_id, source_position, source_version, event_time)
+       VALUES ($1, $2, '', '', NULL, to_timestamp(0)) ON CONFLICT DO NOTHING`,
+      [cmd.table, cmd.key],
+    );
+    const { rows } = await client.query(
+      'SELECT command_id, source_version, event_time FROM shopforce_applied_writes WHERE table_name = $1 AND row_key = $2 FOR UPDATE',
+      [cmd.table, cmd.key],
+    );
+    const last = rows[0] as { command_id: string; source_version: string | null; event_time: Date };
+    if (last.command_id === cmd.commandId) return { ...base, status: 'duplicate', reason: 'command already applied' };
+    if (isOlder(cmd, last)) {
+      return { ...base, status: 'stale', reason: `a newer change (version ${last.source_version ?? '-'}, ${last.event_time.toISOString()}) is already applied` };
+    }
+
+    if (cmd.operation === 'DELETE') await this.delete(client, cmd);
+    else await this.upsert(client, cmd);
+
+    await client.query(
+      `UPDATE shopforce_applied_writes SET command_id = $3, source_position = $4, source_version = $5, event_time = to_timestamp($6 / 1000.0), applied_at = now()
+       WHERE table_name = $1 AND row_key = $2`,
+      [cmd.table, cmd.key, cmd.commandId, cmd.sourcePosition, cmd.sourceVersion, cmd.eventTime],
+    );
+    return { ...base, status: 'applied' };
+  }
+
+  private table(cmd: ShopWrite): string {
+    return `${pg.escapeIdentifier(this.schema)}.${pg.escapeIdentifier(cmd.table)}`;
+  }
+
+  private async upsert(client: pg.PoolClient, cmd: ShopWrite): Promise<void> {
+    const columns = Object.keys(cmd.row);
+    for (const k of cmd.keyColumns) if (!columns.includes(k)) throw new Error(`write for ${cmd.table} ${cmd.key} lacks key column ${k}`);
+    const ident = columns.map((c) => pg.escapeIdentifier(c));
+    const updates = columns.filter((c) => !cmd.keyColumns.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = EXCLUDED.${pg.escapeIdentifier(c)}`);
+    const conflict = cmd.keyColumns.map((c) => pg.escapeIdentifier(c)).join(', ');
+    const sql = `INSERT INTO ${this.table(cmd)} (${ident.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+      ON CONFLICT (${conflict}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+    await client.query(sql, columns.map((c) => cmd.row[c]));
+  }
+
+  private async delete(client: pg.PoolClient, cmd: ShopWrite): Promise<void> {
+    const where = cmd.keyColumns.map((c, i) => `${pg.escapeIdentifier(c)} = $${i + 1}`).join(' AND ');
+    await client.query(`DELETE FROM ${this.table(cmd)} WHERE ${where}`, cmd.keyColumns.map((c) => cmd.row[c]));
+  }
+}
+
+/** Older = lower source version; with no versions on either side, an earlier event time. */
+function isOlder(cmd: ShopWrite, last: { source_version: string | null; event_time: Date }): boolean {
+  if (cmd.sourceVersion !== null && last.source_version !== null) {
+    const stored = Number(last.source_version);
+    if (cmd.sourceVersion !== stored) return cmd.sourceVersion < stored;
+  }
+  return cmd.eventTime < last.event_time.getTime();
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { ShopSink } from '../../src/shop/sink/shop-sink.ts';
+import type { ShopWrite } from '../../src/entities/types.ts';
+import { createTestDatabase, type TestDatabase } from './support.ts';
+
+// The shop sink writes Salesforce-mastered values (here: product prices) into the shop database as
+// the application role: exactly once per command, never older over newer, a bad row alone refused.
+describe('shop sink', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let sink: ShopSink;
+  let n = 0;
+  const write = (sku: string, price: string, eventTime: number, over: Partial<ShopWrite> = {}): ShopWrite => ({
+    commandId: `cmd-${++n}`, shopId: 'shop-1', entity: 'product', key: `shop-1|${sku}`, sourcePosition: `replay:${n}`,
+    transactionId: `tx-${n}`, eventTime, operation: 'UPSERT', sequence: 0, table: 'products', keyColumns: ['shop_id', 'sku'],
+    row: { shop_id: 'shop-1', sku, name: `Product ${sku}`, price, currency: 'EUR', active: true },
+    sourceVersion: null, parentKeys: [], ...over,
+  });
+  const priceOf = async (sku: string) => (await pool.query('SELECT price::text AS price FROM products WHERE sku = $1', [sku])).rows[0]?.price;
+
+  before(async () => {
+    db = await createTestDatabase('sink');
+    pool = new pg.Pool({ connectionString: db.appUrl, max: 4 });
+    sink = new ShopSink(pool);
+  });
+  after(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  test('an upsert creates the row, a newer one updates it with exact money', async () => {
+    const [created] = await sink.write([write('SINK-1', '19.99', 1_000)]);
+    assert.equal(created?.status, 'applied');
+    assert.equal(await priceOf('SINK-1'), '19.99');
+    const [updated] = await sink.write([write('SINK-1', '1234567890.01', 2_000)]);
+    assert.equal(updated?.status, 'applied');
+    assert.equal(await priceOf('SINK-1'), '1234567890.01');
+  });
+
+  test('the same command replayed (at-least-once delivery) is applied once', async () => {
+    const cmd = write('SINK-2', '5.00', 1_000);
+    assert.equal((await sink.write([cmd]))[0]?.status, 'applied');
+    await pool.query(`UPDATE products SET name = 'edited meanwhile' WHERE sku = 'SINK-2'`);
+    const [again] = await sink.write([cmd]);
+    assert.equal(again?.status, 'duplicate');
+    const { rows } = await pool.query(`SELECT name FROM products WHERE sku = 'SINK-2'`);
+    assert.equal(rows[0].name, 'edited meanwhile', 'the replay did not write the row again');
+  });
+
+  test('an older change arriving late never overwrites a newer one', async () => {
+    await sink.write([write('SINK-3', '30.00', 3_000, { sourceVersion: 3 })]);
+    const [late] = await sink.write([write('SINK-3', '10.00', 1_000, { sourceVersion: 1 })]);
+    assert.equal(late?.status, 'stale');
+    assert.match((late as any).reason, /newer change/);
+    assert.equal(await priceOf('SINK-3'), '30.00');
+  });
+
+  test('a bad row is refused alone; the rest of the batch lands', async () => {
+    const outcomes = await sink.write([
+      write('SINK-4', '4.00', 1_000),
+      write('SINK-5', '-1.00', 1_000), // violates products_price_not_negative
+      write('SINK-6', '6.00', 1_000),
+    ]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['applied', 'failed', 'applied']);
+    assert.match((outcomes[1] as any).reason, /SQLSTATE 23514/);
+    assert.equal((outcomes[1] as any).permanent, true);
+    assert.equal(await priceOf('SINK-4'), '4.00');
+    assert.equal(await priceOf('SINK-5'), undefined);
+    assert.equal(await priceOf('SINK-6'), '6.00');
+  });
+
+  test('a delete removes the row; a later replay of an older upsert does not bring it back', async () => {
+    await sink.write([write('SINK-7', '7.00', 1_000)]);
+    const del = write('SINK-7', '7.00', 2_000, { operation: 'DELETE' });
+    assert.equal((await sink.write([del]))[0]?.status, 'applied');
+    assert.equal(await priceOf('SINK-7'), undefined);
+    assert.equal((await sink.write([write('SINK-7', '7.00', 1_500)]))[0]?.status, 'stale');
+    assert.equal(await priceOf('SINK-7'), undefined);
+  });
+});
