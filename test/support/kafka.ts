@@ -8,6 +8,8 @@ export interface CollectedMessage {
   key: string | null;
   value: any;
   headers: Record<string, string>;
+  /** The value bytes (with opts.raw: value is then not parsed as JSON). */
+  rawValue?: Buffer | null;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface CollectedMessage {
 export async function collectMessages(
   brokers: string[],
   topics: string[],
-  opts: { match?: (m: CollectedMessage) => boolean; until: (all: CollectedMessage[]) => boolean; timeoutMs?: number },
+  opts: { match?: (m: CollectedMessage) => boolean; until: (all: CollectedMessage[]) => boolean; timeoutMs?: number; raw?: boolean },
 ): Promise<CollectedMessage[]> {
   const kafka = new Kafka({ brokers, clientId: 'shopforce-test', logLevel: logLevel.NOTHING });
   await waitForTopics(kafka, topics, opts.timeoutMs ?? 30_000);
@@ -34,7 +36,8 @@ export async function collectMessages(
           const m: CollectedMessage = {
             topic, partition, offset: message.offset,
             key: message.key?.toString('utf8') ?? null,
-            value: text === undefined ? null : JSON.parse(text),
+            value: text === undefined || opts.raw ? null : JSON.parse(text),
+            rawValue: message.value,
             headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
           };
           if (opts.match && !opts.match(m)) return;

@@ -36,7 +36,7 @@ function serverProperties(ctx: StackContext): string {
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     `log.dirs=${join(dir(ctx), 'data')}`,
-    'num.partitions=3',
+    'num.partitions=6',
     // a single node: every internal topic must have replication factor 1, or groups never get a coordinator
     'offsets.topic.replication.factor=1',
     'offsets.topic.num.partitions=10',
@@ -48,7 +48,8 @@ function serverProperties(ctx: StackContext): string {
     'default.replication.factor=1',
     'min.insync.replicas=1',
     'group.initial.rebalance.delay.ms=0',
-    'auto.create.topics.enable=true',
+    // topics are created on purpose (Debezium through Connect, the pipeline through ensureTopics), never by a typo
+    'auto.create.topics.enable=false',
     'log.retention.hours=168',
     'log.cleaner.min.compaction.lag.ms=0',
     '',

@@ -1,0 +1,33 @@
+import type { EntityName, Op, Origin } from '../entities/types.ts';
+
+/** The topic of one entity's routed raw changes, keyed by entity key, both origins in one topic. */
+export const routedTopic = (entity: EntityName) => `sync.in.${entity}`;
+/** The canonical topic of an entity (Avro). */
+export const canonicalTopic = (entity: EntityName) => `sync.${entity}`;
+
+/**
+ * A raw change of one part of an entity (a shop row or a Salesforce record image), re-keyed by
+ * the entity key so every change of one entity, from either side, is in order on one partition.
+ * JSON on sync.in.<entity>.
+ */
+export interface RoutedChange {
+  entity: EntityName;
+  key: string;
+  origin: Origin;
+  /** Shop table or Salesforce object, e.g. "order_lines", "Contact". */
+  part: string;
+  op: Op;
+  /** Row / full record image after the change; the last image for a DELETE when known. */
+  image: Record<string, unknown> | null;
+  /** Shop row id or Salesforce record id: identifies an image among a many-part (lines). */
+  recordId: string;
+  /** Unique per change at its source: "pg:<lsn>:<table>:<id>" or the Salesforce replay id. */
+  sourcePosition: string;
+  transactionId: string;
+  /** Source commit time (epoch ms). */
+  eventTime: number;
+  /** Shop row version, or Salesforce commit number. */
+  sourceVersion: number | null;
+  /** Salesforce changeOrigin (who wrote it: our integration shows `client=<callOptionsClient>`). */
+  changeOrigin: string | null;
+}

@@ -1,0 +1,112 @@
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { Counter } from 'prom-client';
+import type { ShopforceConfig } from '../config/schema.ts';
+import { loadCanonicalSchemas } from '../avro/catalog.ts';
+import { SchemaCatalogClient } from '../avro/registry.ts';
+import type { ShopWrite } from '../entities/types.ts';
+import { createProcessor } from '../kafka/processor.ts';
+import { ensureTopics } from '../kafka/topics.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
+import { startHealthServer, type HealthServer } from '../observability/health.ts';
+import { createBatchSink } from '../processors/batch-sink.ts';
+import { createReconciler, type EntityState, SHOP_COMMANDS_TOPIC } from '../processors/reconciler.ts';
+import { createRouter } from '../processors/router.ts';
+import { ShopSink } from '../shop/sink/shop-sink.ts';
+import { pipelineTopics } from './topics.ts';
+
+/** A part of the running pipeline: started in order, stopped in reverse, reported by /readyz. */
+export interface Stage {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  ready(): boolean;
+}
+
+export interface Pipeline {
+  stages: Stage[];
+  health: HealthServer;
+  kafka: Kafka;
+  stop(): Promise<void>;
+}
+
+export interface PipelineExtras {
+  /** Stages built by the caller from the shared pieces (the Salesforce source and sink). */
+  stages?: (shared: SharedPieces) => Promise<Stage[]>;
+  /** Parent-key lookups of the router (PricebookEntry -> Product2.Sku__c): by REST with Salesforce. */
+  lookupParent?: (object: string, id: string, field: string) => Promise<string | undefined>;
+  metricsPort?: number;
+}
+
+export interface SharedPieces {
+  config: ShopforceConfig;
+  kafka: Kafka;
+  registry: SchemaCatalogClient;
+  metrics: ReturnType<typeof runtimeMetrics>;
+  log: Logger;
+}
+
+/**
+ * `shopforce run`: every processor of the enabled flows in one process, each its own consumer
+ * group member, so N copies of the process share the partitions of every stage:
+ * router (raw CDC -> sync.in.<entity>), reconciler (-> sync.<entity>, sync.out.*, sync.audit),
+ * shop sink (sync.out.shop -> PostgreSQL), and the Salesforce stages given by the caller.
+ */
+export async function startPipeline(config: ShopforceConfig, extras: PipelineExtras = {}): Promise<Pipeline> {
+  const log = createLogger('pipeline');
+  const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logLevel: logLevel.WARN });
+  const registry = new SchemaCatalogClient(config.registry.url);
+  const registryMetrics = createMetricsRegistry();
+  const metrics = runtimeMetrics(registryMetrics);
+  const alerts = new Counter({ name: 'shopforce_reconcile_alerts_total', help: 'Conflicts and other reconcile alerts, by entity and kind.', labelNames: ['entity', 'kind'], registers: [registryMetrics] });
+
+  await registry.registerAll(loadCanonicalSchemas());
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, pipelineTopics(config));
+  } finally {
+    await admin.disconnect();
+  }
+
+  const group = (name: string) => `${config.kafka.groupIdPrefix}.${name}`;
+  // a null value is a tombstone (Debezium writes one after each delete): nothing to route
+  const json = (m: { value: Buffer | null }) => (m.value ? JSON.parse(m.value.toString('utf8')) : null);
+  const router = createRouter(config, extras.lookupParent ?? (async () => undefined));
+  const reconciler = createReconciler(config, (topic, value) => registry.encode(`${topic}-value`, value), (entity, kind) => alerts.inc({ entity, kind }));
+  const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
+  const shopSink = new ShopSink(pool, config.shop.schema);
+
+  const stages: Stage[] = [
+    createProcessor<unknown, string>({
+      name: 'router', kafka, groupId: group('router'), topics: router.topics, handle: router.handle, decode: json,
+      state: {}, transactional: true, metrics, logger: log.child({ processor: 'router' }),
+    }),
+    createProcessor<unknown, EntityState>({
+      name: 'reconciler', kafka, groupId: group('reconciler'), topics: reconciler.topics, handle: reconciler.handle, decode: json,
+      state: {}, transactional: true, metrics, logger: log.child({ processor: 'reconciler' }),
+    }),
+    createBatchSink<ShopWrite>({
+      name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: SHOP_COMMANDS_TOPIC, metrics, log: log.child({ processor: 'shop-sink' }),
+      decode: (m) => registry.decode<ShopWrite>(m.value!),
+      chunkSize: config.sink.shopBatchSize,
+      write: async (commands) => (await shopSink.write(commands)).map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const })),
+    }),
+  ].map((p) => ({ name: p.name, start: () => p.start(), stop: () => p.stop(), ready: () => p.ready() }));
+  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log })));
+
+  const health = await startHealthServer({ registry: registryMetrics, checks: stages, port: extras.metricsPort ?? config.observability.metricsPort });
+  for (const stage of stages) {
+    await stage.start();
+    log.info({ stage: stage.name }, 'stage started');
+  }
+  return {
+    stages, health, kafka,
+    async stop() {
+      for (const stage of [...stages].reverse()) await stage.stop().catch((err) => log.error({ err, stage: stage.name }, 'stop failed'));
+      await health.close();
+      await pool.end();
+    },
+  };
+}

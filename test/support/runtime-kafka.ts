@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage } from 'kafkajs';
+
+/** A kafkajs client that stays quiet in test output. */
+export function testKafka(brokers: string[], clientId = 'shopforce-runtime-test'): Kafka {
+  return new Kafka({ brokers, clientId, logLevel: logLevel.NOTHING });
+}
+
+/** Creates topics with unique names (prefix-uuid) and the given partition counts. */
+export async function createTestTopics(kafka: Kafka, specs: { prefix: string; partitions: number }[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const names = specs.map((s) => `${s.prefix}-${randomUUID()}`);
+    await admin.createTopics({ waitForLeaders: true, topics: specs.map((s, i) => ({ topic: names[i], numPartitions: s.partitions, replicationFactor: 1 })) });
+    return names;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTestTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length) await admin.deleteTopics({ topics: present });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface Collected { topic: string; partition: number; offset: string; key: string | null; value: Buffer | null; headers: Record<string, string> }
+
+export interface Collector {
+  messages: Collected[];
+  /** Resolves when at least n messages arrived; rejects after the timeout with what it has. */
+  waitFor(n: number, timeoutMs?: number): Promise<Collected[]>;
+  stop(): Promise<void>;
+}
+
+/** Reads topics from the beginning (read_committed unless readUncommitted) into `messages`. */
+export async function startCollector(kafka: Kafka, topics: string[], opts: { readUncommitted?: boolean } = {}): Promise<Collector> {
+  const consumer: Consumer = kafka.consumer({ groupId: `collector-${randomUUID()}`, readUncommitted: opts.readUncommitted ?? false, maxWaitTimeInMs: 100 });
+  const messages: Collected[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      messages.push(toCollected(topic, partition, message));
+      for (const w of waiters.filter((x) => messages.length >= x.n)) w.resolve();
+    },
+  });
+  return {
+    messages,
+    async waitFor(n, timeoutMs = 60_000) {
+      if (messages.length >= n) return messages;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`expected ${n} messages on ${topics.join(', ')}, got ${messages.length} within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+      return messages;
+    },
+    stop: () => consumer.disconnect(),
+  };
+}
+
+function toCollected(topic: string, partition: number, m: KafkaMessage): Collected {
+  return {
+    topic, partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value,
+    headers: Object.fromEntries(Object.entries(m.headers ?? {} as IHeaders).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/** Polls until `check` is true or the timeout passes. */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** True when the group has committed every partition of `topic` up to its end. */
+export async function groupCaughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.every((e) => {
+      const c = committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? '-1';
+      return BigInt(e.high) === BigInt(e.low) || BigInt(c) >= BigInt(e.high);
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

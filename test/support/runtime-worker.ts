@@ -1,0 +1,49 @@
+// A counting processor in its own process, for crash and shutdown tests. Configured by env:
+// BROKERS, INPUT, OUTPUT, GROUP; TRANSACTIONAL=false for at-least-once mode; DELAY_MS per record;
+// CRASH_AT_COMMIT=n to SIGKILL itself inside its n-th transaction, after the outputs and offsets
+// were sent and before the commit. SIGTERM/SIGINT stop it gracefully (exit code 0).
+import { Kafka, logLevel } from 'kafkajs';
+import { createProcessor } from '../../src/kafka/processor.ts';
+import { installShutdownHandlers } from '../../src/kafka/shutdown.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (!v) throw new Error(`runtime-worker: ${name} is not set`);
+  return v;
+};
+const output = env('OUTPUT');
+const crashAt = Number(process.env.CRASH_AT_COMMIT ?? 0);
+const delayMs = Number(process.env.DELAY_MS ?? 0);
+const logger = createLogger('runtime-worker', 'warn');
+let commits = 0;
+
+const processor = createProcessor<Buffer | null, number>({
+  name: 'worker',
+  kafka: new Kafka({ brokers: env('BROKERS').split(','), clientId: 'runtime-worker', logLevel: logLevel.NOTHING }),
+  groupId: env('GROUP'),
+  topics: [env('INPUT')],
+  transactional: process.env.TRANSACTIONAL !== 'false',
+  state: {},
+  dlqTopic: `${env('GROUP')}.dlq`,
+  maxRecordsPerCommit: 20,
+  sessionTimeout: 6_000,
+  heartbeatInterval: 500,
+  logger,
+  hooks: {
+    beforeCommit() {
+      commits++;
+      if (crashAt > 0 && commits === crashAt) process.kill(process.pid, 'SIGKILL');
+    },
+  },
+  async handle(ctx) {
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const key = ctx.key!.toString();
+    const count = (ctx.state.get(key) ?? 0) + 1;
+    ctx.state.set(key, count);
+    return [{ topic: output, key, value: JSON.stringify({ key, input: ctx.value!.toString(), count }) }];
+  },
+});
+
+installShutdownHandlers([processor], { logger });
+await processor.start();
