@@ -8,6 +8,7 @@ import type { ShopWrite } from '../entities/types.ts';
 import { createProcessor } from '../kafka/processor.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
 import { createBatchSink } from '../processors/batch-sink.ts';
@@ -55,7 +56,7 @@ export interface SharedPieces {
  */
 export async function startPipeline(config: ShopforceConfig, extras: PipelineExtras = {}): Promise<Pipeline> {
   const log = createLogger('pipeline');
-  const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logLevel: logLevel.WARN });
+  const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(log) });
   const registry = new SchemaCatalogClient(config.registry.url);
   const registryMetrics = createMetricsRegistry();
   const metrics = runtimeMetrics(registryMetrics);

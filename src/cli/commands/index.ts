@@ -5,6 +5,8 @@ import { register as schemas } from './schemas.ts';
 import { register as migrate } from './migrate.ts';
 import { register as seed } from './seed.ts';
 import { register as connectors } from './connectors.ts';
+import { register as sandbox } from './sandbox.ts';
+import { register as run } from './run.ts';
 
 /** Every CLI command module exports a register(program) function; list them here. */
-export const commands: Array<(program: Command) => void> = [stack, migrate, seed, connectors, kafka, schemas];
+export const commands: Array<(program: Command) => void> = [run, stack, sandbox, migrate, seed, connectors, kafka, schemas];
