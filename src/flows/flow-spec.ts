@@ -42,7 +42,11 @@ const one = (field: string) => (image: Record<string, unknown>) => {
   const v = text(image[field]);
   return v === undefined ? undefined : [v];
 };
-const list = (parts: Parts, name: string) => Object.values((parts[name] as Record<string, Record<string, unknown>> | undefined) ?? {});
+/** The images of a many-part, or undefined before the first one arrived (so "no lines known" is not "no lines"). */
+const list = (parts: Parts, name: string) => {
+  const images = Object.values((parts[name] as Record<string, Record<string, unknown>> | undefined) ?? {});
+  return parts[name] === undefined ? undefined : images;
+};
 const single = (parts: Parts, name: string) => (parts[name] as Record<string, unknown> | null | undefined) ?? undefined;
 
 /** The flow specs of the entities this issue builds (customer, order, product), from the config. */

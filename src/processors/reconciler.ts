@@ -79,18 +79,21 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
         return [];
       }
       const previousSame = (shopSide ? state.rec?.lastFromShop?.record : state.rec?.lastFromSalesforce?.record) ?? null;
+      // what an image does not hold (a shop-only field, the status behind an ambiguous stage) comes
+      // from the last agreed record; only the fields the images at hand carry are compared
+      const previous = (state.rec?.base as typeof previousSame) ?? previousSame;
       const record = op === 'DELETE'
         ? previousSame
-        : shopSide ? rt.mapping.fromShopRow(input, previousSame) : rt.mapping.fromSalesforce(input, previousSame);
-      const knownFields = op === 'DELETE' ? [] : shopSide ? rt.mapping.knownFromShop(input, previousSame) : rt.mapping.knownFromSalesforce(input, previousSame);
+        : shopSide ? rt.mapping.fromShopRow(input, previous) : rt.mapping.fromSalesforce(input, previous);
+      const knownFields = op === 'DELETE' ? [] : shopSide ? rt.mapping.knownFromShop(input, null) : rt.mapping.knownFromSalesforce(input, null);
       const change: CanonicalChange = {
         shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
         transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,
         sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, record, knownFields,
       };
-      const previous = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
+      const lastBySide = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
       const result = decide(state.rec, msg.key, change, rt.policy);
-      const commands = commandsFor(rt.mapping, change, result.writes, previous);
+      const commands = commandsFor(rt.mapping, change, result.writes, lastBySide);
       ctx.state.set(msg.key, { ...next, rec: result.newState });
 
       for (const alert of result.alerts) {

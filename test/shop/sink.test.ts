@@ -79,4 +79,17 @@ describe('shop sink', () => {
     assert.equal((await sink.write([write('SINK-7', '7.00', 1_500)]))[0]?.status, 'stale');
     assert.equal(await priceOf('SINK-7'), undefined);
   });
+
+  test('a write of only the other side\'s columns updates an existing row and leaves the rest', async () => {
+    await sink.write([write('SINK-8', '8.00', 1_000)]);
+    const partial = write('SINK-8', '8.00', 2_000, { row: { shop_id: 'shop-1', sku: 'SINK-8', price: '8.50' } });
+    assert.equal((await sink.write([partial]))[0]?.status, 'applied');
+    const { rows } = await pool.query(`SELECT name, price::text AS price FROM products WHERE sku = 'SINK-8'`);
+    assert.deepEqual(rows[0], { name: 'Product SINK-8', price: '8.50' });
+    // the same partial write for a row the shop does not have cannot create it: refused with the reason
+    const orphan = write('SINK-9', '9.00', 2_000, { row: { shop_id: 'shop-1', sku: 'SINK-9', price: '9.00' } });
+    const [refused] = await sink.write([orphan]);
+    assert.equal(refused?.status, 'failed');
+    assert.match((refused as any).reason, /SQLSTATE 23502.*null value in column "name"/);
+  });
 });

@@ -82,15 +82,27 @@ export class ShopSink {
     return `${pg.escapeIdentifier(this.schema)}.${pg.escapeIdentifier(cmd.table)}`;
   }
 
+  /**
+   * UPDATE first, INSERT when the row is not there: a write may carry only the columns the other
+   * side masters (e.g. a customer's credit status), and PostgreSQL checks NOT NULL on the INSERT
+   * part of INSERT ... ON CONFLICT before it finds the conflict.
+   */
   private async upsert(client: pg.PoolClient, cmd: ShopWrite): Promise<void> {
     const columns = Object.keys(cmd.row);
     for (const k of cmd.keyColumns) if (!columns.includes(k)) throw new Error(`write for ${cmd.table} ${cmd.key} lacks key column ${k}`);
+    const values = columns.filter((c) => !cmd.keyColumns.includes(c));
+    if (values.length > 0) {
+      const set = values.map((c, i) => `${pg.escapeIdentifier(c)} = $${i + 1}`).join(', ');
+      const where = cmd.keyColumns.map((c, i) => `${pg.escapeIdentifier(c)} = $${values.length + i + 1}`).join(' AND ');
+      const updated = await client.query(`UPDATE ${this.table(cmd)} SET ${set} WHERE ${where}`, [...values.map((c) => cmd.row[c]), ...cmd.keyColumns.map((c) => cmd.row[c])]);
+      if (updated.rowCount) return;
+    }
     const ident = columns.map((c) => pg.escapeIdentifier(c));
-    const updates = columns.filter((c) => !cmd.keyColumns.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = EXCLUDED.${pg.escapeIdentifier(c)}`);
     const conflict = cmd.keyColumns.map((c) => pg.escapeIdentifier(c)).join(', ');
-    const sql = `INSERT INTO ${this.table(cmd)} (${ident.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
-      ON CONFLICT (${conflict}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
-    await client.query(sql, columns.map((c) => cmd.row[c]));
+    await client.query(
+      `INSERT INTO ${this.table(cmd)} (${ident.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (${conflict}) DO NOTHING`,
+      columns.map((c) => cmd.row[c]),
+    );
   }
 
   private async delete(client: pg.PoolClient, cmd: ShopWrite): Promise<void> {
