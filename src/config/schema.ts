@@ -146,6 +146,8 @@ export const configSchema = z.strictObject({
     groupIdPrefix: z.string().min(1).default('shopforce').describe('Consumer group ids are <prefix>.<processor>.'),
     shopTopicPrefix: z.string().default('shop').describe('Debezium topic.prefix: raw shop CDC is on <prefix>.<schema>.<table>.'),
     partitions: z.number().int().min(1).default(6).describe('Partitions of the topics shopforce creates.'),
+    topicNamespace: z.string().regex(/^([A-Za-z0-9._-]+)?$/, { error: 'letters, digits, ., _ and - only' }).default('')
+      .describe('Prefix of every topic shopforce creates (<namespace>.sync.*, <namespace>.sf.*), to run separate pipelines on one cluster; empty: none.'),
   }).describe('Kafka cluster.'),
   registry: z.strictObject({
     url: urlString.describe('Confluent-compatible schema registry base URL.'),

@@ -1,10 +1,5 @@
 import type { EntityName, Op, Origin } from '../entities/types.ts';
 
-/** The topic of one entity's routed raw changes, keyed by entity key, both origins in one topic. */
-export const routedTopic = (entity: EntityName) => `sync.in.${entity}`;
-/** The canonical topic of an entity (Avro). */
-export const canonicalTopic = (entity: EntityName) => `sync.${entity}`;
-
 /**
  * A raw change of one part of an entity (a shop row or a Salesforce record image), re-keyed by
  * the entity key so every change of one entity, from either side, is in order on one partition.

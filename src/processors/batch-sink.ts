@@ -2,7 +2,6 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { buildDlqMessage } from '../kafka/dlq.ts';
 import { classifyError } from '../kafka/errors.ts';
 import { parseRetryPolicy, withRetry, type RetryPolicyInput } from '../kafka/retry.ts';
-import { DLQ_TOPIC } from '../kafka/topics.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RuntimeMetrics } from '../observability/metrics.ts';
 
@@ -14,6 +13,7 @@ export interface BatchSinkOptions<T> {
   kafka: Kafka;
   groupId: string;
   topic: string;
+  dlqTopic: string;
   decode(message: KafkaMessage): Promise<T>;
   /** Applies the items (one result per item, in order); throws for a transient failure (retried). */
   write(items: T[]): Promise<ItemResult[]>;
@@ -41,7 +41,7 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>) {
 
   async function toDlq(message: KafkaMessage, partition: number, error: unknown, failure: 'decode' | 'non-retryable'): Promise<void> {
     await producer!.send({
-      topic: DLQ_TOPIC,
+      topic: opts.dlqTopic,
       acks: -1,
       messages: [buildDlqMessage({ processor: opts.name, groupId: opts.groupId, failure, error, errorClass: classifyError(error), attempts: 1, topic: opts.topic, partition, message })],
     });

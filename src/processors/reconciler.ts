@@ -3,7 +3,8 @@ import { createEntityMappings } from '../entities/registry.ts';
 import type { AnyEntityMapping } from '../entities/entity.ts';
 import type { CanonicalChange, EntityName } from '../entities/types.ts';
 import { flowSpecs, type FlowSpec, type Parts } from '../flows/flow-spec.ts';
-import { canonicalTopic, routedTopic, type RoutedChange } from '../flows/routed-change.ts';
+import type { RoutedChange } from '../flows/routed-change.ts';
+import { SUBJECTS, topicNames } from '../flows/topic-names.ts';
 import { PoisonRecordError } from '../kafka/errors.ts';
 import type { Output, RecordContext } from '../kafka/types.ts';
 import { decisionAuditEvent } from '../reconcile/audit.ts';
@@ -12,10 +13,6 @@ import { decide } from '../reconcile/decide.ts';
 import { policyFromConfig } from '../reconcile/policy.ts';
 import type { KeyState, Policy } from '../reconcile/types.ts';
 
-export const SALESFORCE_COMMANDS_TOPIC = 'sync.out.salesforce';
-export const SHOP_COMMANDS_TOPIC = 'sync.out.shop';
-export const AUDIT_TOPIC = 'sync.audit';
-
 /** What the reconciler keeps per entity key: the reconcile state and the latest image of each part. */
 export interface EntityState {
   rec: KeyState | null;
@@ -23,8 +20,8 @@ export interface EntityState {
   salesforce: Parts;
 }
 
-/** Encodes a value for a topic (Avro through the registry in production). */
-export type Encode = (topic: string, value: unknown) => Promise<Buffer>;
+/** Encodes a value with the latest schema of a registry subject (Avro, Confluent framing). */
+export type Encode = (subject: string, value: unknown) => Promise<Buffer>;
 
 interface EntityRuntime { spec: FlowSpec; mapping: AnyEntityMapping; policy: Policy }
 
@@ -37,6 +34,7 @@ interface EntityRuntime { spec: FlowSpec; mapping: AnyEntityMapping; policy: Pol
  * previous record that only this key's state holds.
  */
 export function createReconciler(config: ShopforceConfig, encode: Encode, onAlert: (entity: string, message: string) => void = () => {}) {
+  const names = topicNames(config.kafka.topicNamespace);
   const mappings = createEntityMappings(config);
   const specs = flowSpecs(config);
   const runtimes = new Map<EntityName, EntityRuntime>();
@@ -47,7 +45,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
   }
 
   return {
-    topics: [...runtimes.keys()].map(routedTopic),
+    topics: [...runtimes.keys()].map(names.routed),
     async handle(ctx: RecordContext<unknown, EntityState>): Promise<Output[]> {
       const msg = ctx.value as RoutedChange;
       const rt = runtimes.get(msg.entity);
@@ -101,11 +99,11 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
         onAlert(msg.entity, alert.kind);
       }
       const outputs: Output[] = [];
-      if (result.decision !== 'duplicate') outputs.push({ topic: canonicalTopic(msg.entity), key: msg.key, value: await encode(canonicalTopic(msg.entity), change) });
-      for (const cmd of commands.salesforce) outputs.push({ topic: SALESFORCE_COMMANDS_TOPIC, key: msg.key, value: await encode(SALESFORCE_COMMANDS_TOPIC, cmd) });
-      for (const cmd of commands.shop) outputs.push({ topic: SHOP_COMMANDS_TOPIC, key: msg.key, value: await encode(SHOP_COMMANDS_TOPIC, cmd) });
+      if (result.decision !== 'duplicate') outputs.push({ topic: names.canonical(msg.entity), key: msg.key, value: await encode(SUBJECTS.canonical(msg.entity), change) });
+      for (const cmd of commands.salesforce) outputs.push({ topic: names.salesforceCommands, key: msg.key, value: await encode(SUBJECTS.salesforceCommands, cmd) });
+      for (const cmd of commands.shop) outputs.push({ topic: names.shopCommands, key: msg.key, value: await encode(SUBJECTS.shopCommands, cmd) });
       const audit = decisionAuditEvent(result.audit, { shopId: config.shopId, entity: msg.entity, processor: 'reconciler', at: Date.now() });
-      outputs.push({ topic: AUDIT_TOPIC, key: msg.key, value: await encode(AUDIT_TOPIC, audit) });
+      outputs.push({ topic: names.audit, key: msg.key, value: await encode(SUBJECTS.audit, audit) });
       return outputs;
     },
   };

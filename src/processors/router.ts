@@ -4,22 +4,22 @@ import { readDebeziumEvent } from '../entities/debezium.ts';
 import { entityKey } from '../entities/keys.ts';
 import type { EntityName } from '../entities/types.ts';
 import { flowSpecs, type FlowSpec, type PartSpec } from '../flows/flow-spec.ts';
-import { routedTopic, type RoutedChange } from '../flows/routed-change.ts';
+import type { RoutedChange } from '../flows/routed-change.ts';
+import { topicNames } from '../flows/topic-names.ts';
 import { PoisonRecordError } from '../kafka/errors.ts';
 import type { Output, RecordContext } from '../kafka/types.ts';
 import type { SfCdcMessage } from '../salesforce/source/types.ts';
-
-export const SF_CDC_PREFIX = 'sf.cdc';
 
 interface Route { entity: EntityName; part: string; spec: PartSpec }
 
 /** The raw topics the router reads: Debezium's per-table topics and the Salesforce source's per-object topics. */
 export function routerTopics(config: ShopforceConfig): { shop: Map<string, Route>; salesforce: Map<string, Route> } {
+  const names = topicNames(config.kafka.topicNamespace);
   const shop = new Map<string, Route>();
   const salesforce = new Map<string, Route>();
   for (const flow of Object.values(flowSpecs(config)) as FlowSpec[]) {
     for (const [table, spec] of Object.entries(flow.shop)) shop.set(`${config.kafka.shopTopicPrefix}.${config.shop.schema}.${table}`, { entity: flow.entity, part: table, spec });
-    for (const [object, spec] of Object.entries(flow.salesforce)) salesforce.set(`${SF_CDC_PREFIX}.${object}`, { entity: flow.entity, part: object, spec });
+    for (const [object, spec] of Object.entries(flow.salesforce)) salesforce.set(`${names.sfCdcPrefix}.${object}`, { entity: flow.entity, part: object, spec });
   }
   return { shop, salesforce };
 }
@@ -32,6 +32,7 @@ export function routerTopics(config: ShopforceConfig): { shop: Map<string, Route
  */
 export function createRouter(config: ShopforceConfig, lookupParent: (object: string, id: string, field: string) => Promise<string | undefined>) {
   const { shop, salesforce } = routerTopics(config);
+  const names = topicNames(config.kafka.topicNamespace);
 
   async function fromShop(ctx: RecordContext<unknown, string>, route: Route): Promise<RoutedChange | null> {
     const change = readDebeziumEvent(ctx.value);
@@ -86,7 +87,7 @@ export function createRouter(config: ShopforceConfig, lookupParent: (object: str
       const routed = shopRoute ? await fromShop(ctx, shopRoute) : await fromSalesforce(ctx, salesforce.get(ctx.topic)!);
       if (!routed) return [];
       ctx.setSourceTime(routed.eventTime);
-      return [{ topic: routedTopic(routed.entity), key: routed.key, value: JSON.stringify(routed) }];
+      return [{ topic: names.routed(routed.entity), key: routed.key, value: JSON.stringify(routed) }];
     },
   };
 }

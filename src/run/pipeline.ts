@@ -12,7 +12,8 @@ import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
 import { createBatchSink } from '../processors/batch-sink.ts';
-import { createReconciler, type EntityState, SHOP_COMMANDS_TOPIC } from '../processors/reconciler.ts';
+import { createReconciler, type EntityState } from '../processors/reconciler.ts';
+import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter } from '../processors/router.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
 import { pipelineTopics } from './topics.ts';
@@ -46,6 +47,7 @@ export interface SharedPieces {
   registry: SchemaCatalogClient;
   metrics: ReturnType<typeof runtimeMetrics>;
   log: Logger;
+  names: TopicNames;
 }
 
 /**
@@ -71,31 +73,32 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     await admin.disconnect();
   }
 
+  const names = topicNames(config.kafka.topicNamespace);
   const group = (name: string) => `${config.kafka.groupIdPrefix}.${name}`;
   // a null value is a tombstone (Debezium writes one after each delete): nothing to route
   const json = (m: { value: Buffer | null }) => (m.value ? JSON.parse(m.value.toString('utf8')) : null);
   const router = createRouter(config, extras.lookupParent ?? (async () => undefined));
-  const reconciler = createReconciler(config, (topic, value) => registry.encode(`${topic}-value`, value), (entity, kind) => alerts.inc({ entity, kind }));
+  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), (entity, kind) => alerts.inc({ entity, kind }));
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
   const shopSink = new ShopSink(pool, config.shop.schema);
 
   const stages: Stage[] = [
     createProcessor<unknown, string>({
       name: 'router', kafka, groupId: group('router'), topics: router.topics, handle: router.handle, decode: json,
-      state: {}, transactional: true, metrics, logger: log.child({ processor: 'router' }),
+      state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'router' }),
     }),
     createProcessor<unknown, EntityState>({
       name: 'reconciler', kafka, groupId: group('reconciler'), topics: reconciler.topics, handle: reconciler.handle, decode: json,
-      state: {}, transactional: true, metrics, logger: log.child({ processor: 'reconciler' }),
+      state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'reconciler' }),
     }),
     createBatchSink<ShopWrite>({
-      name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: SHOP_COMMANDS_TOPIC, metrics, log: log.child({ processor: 'shop-sink' }),
+      name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: names.shopCommands, dlqTopic: names.dlq, metrics, log: log.child({ processor: 'shop-sink' }),
       decode: (m) => registry.decode<ShopWrite>(m.value!),
       chunkSize: config.sink.shopBatchSize,
       write: async (commands) => (await shopSink.write(commands)).map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const })),
     }),
   ].map((p) => ({ name: p.name, start: () => p.start(), stop: () => p.stop(), ready: () => p.ready() }));
-  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log })));
+  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names })));
 
   const health = await startHealthServer({ registry: registryMetrics, checks: stages, port: extras.metricsPort ?? config.observability.metricsPort });
   for (const stage of stages) {

@@ -3,9 +3,8 @@ import type { SalesforceWrite } from '../entities/types.ts';
 import { flowSpecs } from '../flows/flow-spec.ts';
 import { DLQ_HEADER } from '../kafka/dlq.ts';
 import { TransientError } from '../kafka/errors.ts';
-import { DLQ_TOPIC } from '../kafka/topics.ts';
 import { createBatchSink, type ItemResult } from '../processors/batch-sink.ts';
-import { SALESFORCE_COMMANDS_TOPIC } from '../processors/reconciler.ts';
+import { SUBJECTS } from '../flows/topic-names.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { createSalesforceSource } from '../salesforce/source/index.ts';
@@ -48,10 +47,11 @@ function itemResult(outcome: WriteOutcome): ItemResult {
  * (sync.out.salesforce -> Salesforce through sObject Collections / Bulk API 2.0).
  */
 export async function salesforceStages(shared: SharedPieces, conn: () => Promise<Connection>): Promise<Stage[]> {
-  const { config, kafka, registry, metrics, log } = shared;
+  const { config, kafka, registry, metrics, log, names } = shared;
   const source = createSalesforceSource({
     sfConfig: config.salesforce, objects: salesforceObjects(config), kafka, logger: log.child({ stage: 'sf-source' }),
     metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions,
+    topicPrefix: names.sfCdcPrefix, checkpointTopic: names.sfCheckpoints, imageTopic: names.sfImagePrefix,
   });
 
   let sink: SalesforceSink | undefined;
@@ -59,14 +59,14 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   // a parked child whose parent never came: its final outcome arrives after its offset was committed
   const lateOutcome = (outcome: WriteOutcome) => {
     if (outcome.status !== 'failed') return;
-    void registry.encode(`${SALESFORCE_COMMANDS_TOPIC}-value`, outcome.command).then((value) =>
+    void registry.encode(SUBJECTS.salesforceCommands, outcome.command).then((value) =>
       dlq.send({
-        topic: DLQ_TOPIC, acks: -1,
-        messages: [{ key: outcome.command.key, value, headers: { [DLQ_HEADER.reason]: outcome.reason, [DLQ_HEADER.failure]: 'non-retryable', [DLQ_HEADER.processor]: 'sf-sink', [DLQ_HEADER.sourceTopic]: SALESFORCE_COMMANDS_TOPIC } }],
+        topic: names.dlq, acks: -1,
+        messages: [{ key: outcome.command.key, value, headers: { [DLQ_HEADER.reason]: outcome.reason, [DLQ_HEADER.failure]: 'non-retryable', [DLQ_HEADER.processor]: 'sf-sink', [DLQ_HEADER.sourceTopic]: names.salesforceCommands } }],
       })).then(() => metrics.dlq.inc({ processor: 'sf-sink', reason: 'parent-timeout' }), (err) => log.error({ err: String(err) }, 'could not dead-letter a parked command'));
   };
   const writer = createBatchSink<SalesforceWrite>({
-    name: 'sf-sink', kafka, groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: SALESFORCE_COMMANDS_TOPIC,
+    name: 'sf-sink', kafka, groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands, dlqTopic: names.dlq,
     metrics, log: log.child({ processor: 'sf-sink' }), chunkSize: 2_000,
     decode: (m) => registry.decode<SalesforceWrite>(m.value!),
     write: async (commands) => {

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import type { SalesforceWrite } from '../../src/entities/types.ts';
 import { startPipeline, type Pipeline } from '../../src/run/pipeline.ts';
+import type { ShopforceConfig } from '../../src/config/schema.ts';
 import { getTestStack } from '../support/stack.ts';
 import { waitForCommands } from '../support/commands.ts';
 import { testPipelineConfig } from '../support/pipeline.ts';
@@ -16,13 +17,14 @@ describe('shop changes become Salesforce write commands', () => {
   let stack: StackAddresses;
   let pipeline: Pipeline;
   let db: pg.Client;
+  let config: ShopforceConfig;
   const run = randomUUID().slice(0, 8);
   const customer = `C-P-${run}`;
   const order = `O-P-${run}`;
 
   before(async () => {
     stack = await getTestStack();
-    const config = testPipelineConfig(stack, { SF_LOGIN_URL: 'http://127.0.0.1:9', SF_CLIENT_ID: 'unused', SF_USERNAME: 'unused', SF_PRIVATE_KEY_PATH: '/unused' });
+    config = testPipelineConfig(stack, { SF_LOGIN_URL: 'http://127.0.0.1:9', SF_CLIENT_ID: 'unused', SF_USERNAME: 'unused', SF_PRIVATE_KEY_PATH: '/unused' });
     pipeline = await startPipeline(config);
     db = new pg.Client({ connectionString: stack.postgres.url });
     await db.connect();
@@ -46,7 +48,7 @@ describe('shop changes become Salesforce write commands', () => {
 
     const wanted = new Set([`shop-1|${customer}`, `shop-1|${order}`]);
     const lineIds = [1, 2, 3].map((n) => `${order}-${n}`);
-    const commands = await waitForCommands(stack, 'sync.out.salesforce', (m) => wanted.has(m.key ?? ''), (cmds: SalesforceWrite[]) =>
+    const commands = await waitForCommands(stack, `${config.kafka.topicNamespace}.sync.out.salesforce`, (m) => wanted.has(m.key ?? ''), (cmds: SalesforceWrite[]) =>
       cmds.filter((c) => c.sobject === 'Contact').length >= 1 && lineIds.every((id) => cmds.some((c) => c.externalId === id)));
     const customerCmds = commands.filter((c) => c.key === `shop-1|${customer}`);
     assert.deepEqual(customerCmds.map((c) => c.sobject), ['Account', 'Contact']);

@@ -7,8 +7,9 @@ import { REPO_DIR } from '../../src/stack/context.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
 
 /**
- * The example sandbox config pointed at the test stack, with consumer groups of its own (so a test
- * run does not share offsets or state with another) and Salesforce settings from `sf`.
+ * The example sandbox config pointed at the test stack, with consumer groups and derived topics of
+ * its own (a test run shares no offsets, state or commands with another; the raw shop CDC topics
+ * are the shared input) and Salesforce settings from `sf`.
  */
 export function testPipelineConfig(stack: StackAddresses, sf: Record<string, string>, overrides: (c: ShopforceConfig) => void = () => {}): ShopforceConfig {
   const text = readFileSync(join(REPO_DIR, 'examples/shopforce.sandbox.yaml'), 'utf8');
@@ -18,7 +19,9 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
     SHOP_DATABASE_URL: stack.postgres.url,
     ...sf,
   }, 'examples/shopforce.sandbox.yaml');
-  config.kafka.groupIdPrefix = `test-${randomUUID().slice(0, 8)}`;
+  const run = `test-${randomUUID().slice(0, 8)}`;
+  config.kafka.groupIdPrefix = run;
+  config.kafka.topicNamespace = run;
   config.observability.metricsPort = 0;
   overrides(config);
   return config;

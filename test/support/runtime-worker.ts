@@ -1,7 +1,11 @@
 // A counting processor in its own process, for crash and shutdown tests. Configured by env:
 // BROKERS, INPUT, OUTPUT, GROUP; TRANSACTIONAL=false for at-least-once mode; DELAY_MS per record;
 // CRASH_AT_COMMIT=n to SIGKILL itself inside its n-th transaction, after the outputs and offsets
-// were sent and before the commit. SIGTERM/SIGINT stop it gracefully (exit code 0).
+// were sent and before the commit; BLOCK_AT_COMMIT=n + BLOCK_MS + BLOCK_MARKER (a file path) to
+// freeze its thread at that point instead (once per marker file, whichever worker gets there
+// first), long enough for its group session to expire: it comes back as a zombie.
+// SIGTERM/SIGINT stop it gracefully (exit code 0).
+import { existsSync, writeFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { createProcessor } from '../../src/kafka/processor.ts';
 import { installShutdownHandlers } from '../../src/kafka/shutdown.ts';
@@ -34,6 +38,11 @@ const processor = createProcessor<Buffer | null, number>({
     beforeCommit() {
       commits++;
       if (crashAt > 0 && commits === crashAt) process.kill(process.pid, 'SIGKILL');
+      const marker = process.env.BLOCK_MARKER;
+      if (marker && commits === Number(process.env.BLOCK_AT_COMMIT) && !existsSync(marker)) {
+        writeFileSync(marker, String(process.pid));
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.BLOCK_MS ?? 10_000));
+      }
     },
   },
   async handle(ctx) {

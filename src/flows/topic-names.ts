@@ -1,0 +1,41 @@
+import type { EntityName } from '../entities/types.ts';
+
+/**
+ * Names of the topics shopforce creates, optionally under a namespace (kafka.topicNamespace), so
+ * two pipelines can share a cluster. Registry subjects stay the un-namespaced `<topic>-value`:
+ * the schema of sync.order is one thing, whichever pipeline writes it.
+ */
+export interface TopicNames {
+  routed(entity: EntityName): string;       // sync.in.<entity>
+  canonical(entity: EntityName): string;    // sync.<entity>
+  salesforceCommands: string;               // sync.out.salesforce
+  shopCommands: string;                     // sync.out.shop
+  audit: string;                            // sync.audit
+  dlq: string;                              // sync.dlq
+  sfCdcPrefix: string;                      // sf.cdc  (+ .<Object>)
+  sfCheckpoints: string;                    // sf.source.checkpoints
+  sfImagePrefix: string;                    // sf.image (+ .<Object>)
+}
+
+export function topicNames(namespace = ''): TopicNames {
+  const ns = (name: string) => (namespace ? `${namespace}.${name}` : name);
+  return {
+    routed: (entity) => ns(`sync.in.${entity}`),
+    canonical: (entity) => ns(`sync.${entity}`),
+    salesforceCommands: ns('sync.out.salesforce'),
+    shopCommands: ns('sync.out.shop'),
+    audit: ns('sync.audit'),
+    dlq: ns('sync.dlq'),
+    sfCdcPrefix: ns('sf.cdc'),
+    sfCheckpoints: ns('sf.source.checkpoints'),
+    sfImagePrefix: ns('sf.image'),
+  };
+}
+
+/** Registry subjects of the Avro topics (TopicNameStrategy on the un-namespaced names). */
+export const SUBJECTS = {
+  canonical: (entity: EntityName) => `sync.${entity}-value`,
+  salesforceCommands: 'sync.out.salesforce-value',
+  shopCommands: 'sync.out.shop-value',
+  audit: 'sync.audit-value',
+} as const;
