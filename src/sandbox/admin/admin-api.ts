@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import type { ChangeType } from '../cdc/change-event.ts';
+import { SfError } from '../store/errors.ts';
+import type { OrgStore } from '../store/store.ts';
+import type { CounterSnapshot, Counters } from './counters.ts';
+import type { FaultSettings, Faults } from './faults.ts';
+import type { ApiQuota } from './quota.ts';
+
+export const userEditSchema = z.object({
+  object: z.string().min(1, 'object is required'),
+  id: z.string().optional(),
+  externalId: z.object({ field: z.string().min(1), value: z.string().min(1) }).optional(),
+  fields: z.record(z.string(), z.unknown()).default({}),
+  delete: z.boolean().optional(),
+}).strict().refine((v) => v.id || v.externalId, { message: 'id or externalId is required', path: ['id'] });
+
+export type UserEdit = z.input<typeof userEditSchema>;
+
+export const quotaSchema = z.object({
+  max: z.number().int().positive().optional(),
+  used: z.number().int().min(0).optional(),
+  exhausted: z.boolean().optional(),
+}).strict();
+
+type GapType = Extract<ChangeType, `GAP_${string}`>;
+
+/** What the admin API (and tests, in process) can do to a running sandbox. */
+export interface SandboxAdmin {
+  /** Admin API base URL (http) and the token it requires. */
+  readonly url: string;
+  readonly token: string;
+  faults(): FaultSettings;
+  setFaults(partial: Partial<FaultSettings>): FaultSettings;
+  clearFaults(): FaultSettings;
+  expireSessions(): number;
+  quota(): { used: number; max: number; remaining: number };
+  setQuota(opts: z.input<typeof quotaSchema>): { used: number; max: number; remaining: number };
+  counters(): CounterSnapshot;
+  resetCounters(): void;
+  /** A person editing in the UI: commits with changeOrigin ''. */
+  userEdit(edit: UserEdit): { id: string; created: boolean };
+  resetPubSubStreams(): number;
+  dropCometdClients(): number;
+  emitGap(entityName: string, recordIds: string[], changeType: GapType): void;
+  emitOverflow(entityName: string): void;
+  /** Stops and starts the whole emulator (same ports, same data). */
+  restart(downMs?: number): Promise<void>;
+}
+
+export interface CoreRefs {
+  store: () => OrgStore;
+  hub: () => { pubsub: { resetStreams(): number }; cometd: { dropClients(): number }; emitGap(e: string, ids: string[], t: GapType): unknown; emitOverflow(e: string): unknown; counters(): Record<string, number> } | undefined;
+  expireSessions: () => number;
+  quota: () => ApiQuota;
+  faults: Faults;
+  counters: Counters;
+  restart: (downMs: number) => Promise<void>;
+}
+
+const HUB_CALLS: Record<string, 'cometd' | 'pubsub'> = {
+  'cometd.handshakes': 'cometd', 'cometd.subscribes': 'cometd',
+  'pubsub.subscribe': 'pubsub', 'pubsub.getSchema': 'pubsub', 'pubsub.getTopic': 'pubsub',
+  'pubsub.publish': 'pubsub', 'pubsub.publishStream': 'pubsub',
+};
+
+/** Sums the CDC hub's call counters into the `cometd` and `pubsub` API counts. */
+function hubApiCounts(raw: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const api = HUB_CALLS[k];
+    if (api) out[api] = (out[api] ?? 0) + v;
+  }
+  return out;
+}
+
+export function createAdmin(url: string, token: string, refs: CoreRefs): SandboxAdmin {
+  return {
+    url,
+    token,
+    faults: () => refs.faults.get(),
+    setFaults: (partial) => refs.faults.set(partial),
+    clearFaults: () => refs.faults.clear(),
+    expireSessions: () => refs.expireSessions(),
+    quota: () => refs.quota().usage(),
+    setQuota: (opts) => {
+      refs.quota().set(quotaSchema.parse(opts));
+      return refs.quota().usage();
+    },
+    counters: () => {
+      const hub = refs.hub();
+      const raw = hub ? hub.counters() : {};
+      return { ...refs.counters.snapshot(hubApiCounts(raw)), cdc: raw };
+    },
+    resetCounters: () => refs.counters.reset(),
+    userEdit: (input) => {
+      const edit = userEditSchema.parse(input);
+      const store = refs.store();
+      const info = store.index.object(edit.object);
+      if (!info) throw new SfError('INVALID_TYPE', `sObject type '${edit.object}' is not supported.`, [], 400);
+      const uow = store.begin('', { userEdit: true });
+      try {
+        let result: { id: string; created: boolean };
+        if (edit.delete) {
+          const id = edit.id ?? store.findBy(info.def.name, edit.externalId!.field, edit.externalId!.value)[0];
+          if (!id) throw new SfError('NOT_FOUND', 'The requested resource does not exist', [], 404);
+          uow.delete(info.def.name, id);
+          result = { id, created: false };
+        } else if (edit.id) {
+          uow.update(info.def.name, edit.id, edit.fields);
+          result = { id: store.get(info.def.name, edit.id)!.Id as string, created: false };
+        } else {
+          result = uow.upsert(info.def.name, edit.externalId!.field, edit.externalId!.value, edit.fields);
+        }
+        uow.commit();
+        return result;
+      } catch (err) {
+        uow.rollback();
+        throw err;
+      }
+    },
+    resetPubSubStreams: () => refs.hub()?.pubsub.resetStreams() ?? 0,
+    dropCometdClients: () => refs.hub()?.cometd.dropClients() ?? 0,
+    emitGap: (entityName, recordIds, changeType) => { refs.hub()?.emitGap(entityName, recordIds, changeType); },
+    emitOverflow: (entityName) => { refs.hub()?.emitOverflow(entityName); },
+    restart: (downMs = 0) => refs.restart(downMs),
+  };
+}

@@ -1,0 +1,59 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Connection } from 'jsforce';
+import { StreamingExtension } from 'jsforce/api/streaming';
+import { adminCall, jwtConnection, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('every commit becomes a change event (store → CDC hub → jsforce streaming)', () => {
+  let t: TestSandbox;
+  let conn: Connection;
+  before(async () => {
+    t = await startTestSandbox();
+    conn = await jwtConnection(t.sb, { callOptions: { client: 'shopforce-sink' } });
+  });
+  after(async () => { await t.cleanup(); });
+
+  it('delivers REST, collections and user-edit commits with their change origin, one transaction per call', async () => {
+    const a = await conn.sobject('Account').create({ Name: 'Streamed', Shop_Customer_Id__c: 'st-1' });
+    await conn.sobject('Account').upsert([{ Shop_Customer_Id__c: 'st-1', Name: 'Streamed 2' }, { Shop_Customer_Id__c: 'st-2', Name: 'Other' }], 'Shop_Customer_Id__c');
+    await adminCall(t.sb, 'POST', '/user-edit', { object: 'Account', id: a.id, fields: { Name: 'Edited in the UI', Type: null } });
+
+    const events: any[] = [];
+    const channel = '/data/AccountChangeEvent';
+    const client = conn.streaming.createClient([new StreamingExtension.Replay(channel, -2)]);
+    const sub = client.subscribe(channel, (m: any) => events.push(m));
+    try {
+      await waitFor(() => events.length >= 4, 'four Account change events');
+      const headers = events.map((e) => e.payload.ChangeEventHeader);
+      assert.deepEqual(headers.map((h) => h.changeType), ['CREATE', 'UPDATE', 'CREATE', 'UPDATE']);
+      assert.equal(headers[0].changeOrigin, 'com/salesforce/api/rest/60.0;client=shopforce-sink');
+      assert.equal(headers[1].transactionKey, headers[2].transactionKey, 'one collections call = one transaction');
+      assert.notEqual(headers[0].transactionKey, headers[1].transactionKey);
+      assert.deepEqual([headers[1].sequenceNumber, headers[2].sequenceNumber], [1, 2]);
+      assert.deepEqual(headers[1].recordIds, [a.id]);
+      assert.ok(headers[1].changedFields.includes('Name'));
+      assert.ok(headers[1].changedFields.includes('LastModifiedDate'));
+      assert.equal(headers[3].changeOrigin, '');
+      assert.equal(events[3].payload.Name, 'Edited in the UI');
+
+      await adminCall(t.sb, 'POST', '/faults/gap', { entityName: 'Account', recordIds: [a.id], changeType: 'GAP_UPDATE' });
+      await adminCall(t.sb, 'POST', '/faults/overflow', { entityName: 'Account' });
+      await waitFor(() => events.length >= 6, 'the gap and overflow events');
+      assert.deepEqual(events.slice(4).map((e) => e.payload.ChangeEventHeader.changeType), ['GAP_UPDATE', 'GAP_OVERFLOW']);
+      assert.deepEqual(events[4].payload.ChangeEventHeader.recordIds, [a.id]);
+    } finally {
+      sub.cancel();
+      (client as unknown as { disconnect(): void }).disconnect();
+      // let the /meta/disconnect reach the server, or faye keeps retrying it after the server is gone
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+});

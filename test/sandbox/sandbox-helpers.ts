@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jsforce, { type Connection } from 'jsforce';
+import jwt from 'jsonwebtoken';
+import { startSandbox, type SandboxConfig, type SandboxHandle } from '../../src/sandbox/server.ts';
+
+export const API_VERSION = '60.0';
+
+export interface TestSandbox {
+  sb: SandboxHandle;
+  dataDir: string;
+  /** Stops the sandbox and removes its data dir. */
+  cleanup(): Promise<void>;
+}
+
+/** A sandbox in a fresh temp dir on ephemeral ports. */
+export async function startTestSandbox(config: Partial<SandboxConfig> = {}, dataDir?: string): Promise<TestSandbox> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'sbx-test-'));
+  const sb = await startSandbox({ dataDir: dir, logLevel: 'silent', ...config });
+  return {
+    sb,
+    dataDir: dir,
+    async cleanup() {
+      await sb.stop();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function jwtAssertion(sb: SandboxHandle, overrides: Record<string, unknown> = {}): string {
+  const key = readFileSync(sb.credentials.jwtPrivateKeyPath, 'utf8');
+  return jwt.sign(
+    { iss: sb.credentials.clientId, sub: sb.credentials.username, aud: sb.loginUrl, exp: Math.floor(Date.now() / 1000) + 300, ...overrides },
+    key,
+    { algorithm: 'RS256' },
+  );
+}
+
+/** A jsforce connection logged in with the JWT bearer flow; refreshFn re-runs that flow. */
+export async function jwtConnection(sb: SandboxHandle, opts: { callOptions?: Record<string, string> } = {}): Promise<Connection> {
+  const conn = new jsforce.Connection({
+    oauth2: { loginUrl: sb.loginUrl, clientId: sb.credentials.clientId },
+    version: API_VERSION,
+    callOptions: opts.callOptions,
+    refreshFn: (c, callback) => {
+      c.oauth2.requestToken({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(sb) })
+        .then((res) => callback(null, res.access_token, res))
+        .catch((err: Error) => callback(err));
+    },
+  });
+  await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(sb) });
+  return conn;
+}
+
+/** Resolves to the error a promise rejects with (fails when it resolves). */
+export async function rejectionOf(p: PromiseLike<unknown>): Promise<Error & { errorCode?: string; name: string; data?: unknown }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { errorCode?: string };
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
+
+/** The admin API over HTTP, as the CLI and benchmarks use it. */
+export async function adminCall(sb: SandboxHandle, method: string, path: string, body?: unknown, token = sb.admin.token): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${sb.admin.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
