@@ -13,6 +13,8 @@ export function runSoql(ctx: RestContext, text: string, includeDeleted: boolean)
     return executeSoql(parsed, {
       model: ctx.deps.store.model,
       records: (name) => ctx.deps.store.records(name),
+      // equality conjuncts go through the store's indexes instead of a full scan
+      lookup: (o, f, v) => ctx.deps.store.findBy(o, f, v).map((id) => ctx.deps.store.get(o, id)!),
       includeDeleted,
       apiVersion: ctx.version,
     });

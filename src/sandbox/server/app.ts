@@ -157,11 +157,11 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     applyBulk: async (object, operation, externalIdFieldName, rows, job) => {
       const info = store.index.object(object);
       if (info) counters.object(info.def.name);
-      const { results, written } = applyBulkRows(store, object, operation, externalIdFieldName, rows, `com/salesforce/api/rest/${job.apiVersion}`);
+      const { results, written } = applyBulkRows(store, object, operation, externalIdFieldName, rows, `com/salesforce/api/rest/${job.apiVersion}${job.client ? `;client=${job.client}` : ''}`);
       if (info) counters.records(info.def.name, written);
       return results;
     },
-    query: makeBulkQuery(store.model, (name) => store.records(name)),
+    query: makeBulkQuery(store.model, (name) => store.records(name), (o, f, v) => store.findBy(o, f, v).map((id) => store.get(o, id)!)),
     dataDir: deps.dataDir,
     logger,
     defaultUserId: deps.creds.userId,
