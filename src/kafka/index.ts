@@ -1,0 +1,11 @@
+export { createProcessor } from './processor.ts';
+export type { Handler, Output, Processor, ProcessorHooks, ProcessorOptions, RecordContext } from './types.ts';
+export { SOURCE_TIME_HEADER } from './types.ts';
+export { ensureTopics, changelogTopicFor, partitionCounts, topicConfigs, DLQ_TOPIC, type TopicSpec, type EnsureResult } from './topics.ts';
+export { PartitionStore, restorePartitions, jsonCodec, type StateCodec, type StateView, type ChangelogWrite } from './state-store.ts';
+export { buildDlqMessage, parseDlqMessage, DLQ_HEADER, type DlqEntry, type DlqFailure } from './dlq.ts';
+export { TransientError, RateLimitedError, PoisonRecordError, DecodeError, classifyError } from './errors.ts';
+export { withRetry, parseRetryPolicy, retryPolicySchema, backoffDelay, RetriesExhaustedError, type RetryPolicy, type RetryPolicyInput } from './retry.ts';
+export { coPartitionedAssigner, fixedAssigner } from './assigner.ts';
+export { installShutdownHandlers, type Stoppable } from './shutdown.ts';
+export { runProcessors, type RunOptions, type RunningProcessors } from './runtime.ts';

@@ -1,0 +1,101 @@
+import type { Admin, ITopicConfig } from 'kafkajs';
+
+/** A topic shopforce owns. `compacted` for state, changelog, xref and checkpoint topics. */
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  compacted?: boolean;
+  /** Defaults to 1 (single-broker local stack); production config gives 3. */
+  replicationFactor?: number;
+  /** Extra topic configs, e.g. { 'retention.ms': '-1' }. */
+  configs?: Record<string, string>;
+}
+
+export interface EnsureResult { created: string[]; existing: string[] }
+
+/** Topic configs for a spec: compaction for compacted topics, plus the spec's own entries. */
+export function topicConfigs(spec: TopicSpec): Record<string, string> {
+  return {
+    ...(spec.compacted ? { 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(6 * 3600_000) } : {}),
+    ...spec.configs,
+  };
+}
+
+/**
+ * Creates the topics that do not exist yet (idempotent, safe when several processes race) and
+ * checks the ones that do: a topic with fewer partitions than asked for is an error, because
+ * state changelogs must have a partition for every input partition.
+ */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<EnsureResult> {
+  for (const s of specs) {
+    if (!s.topic) throw new Error('ensureTopics: a topic spec has an empty name');
+    if (!Number.isInteger(s.partitions) || s.partitions < 1) throw new Error(`ensureTopics: ${s.topic}: partitions must be a positive integer, got ${s.partitions}`);
+  }
+  const existingNames = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existingNames.has(s.topic));
+  const created: string[] = [];
+  if (missing.length > 0) {
+    const topics: ITopicConfig[] = missing.map((s) => ({
+      topic: s.topic,
+      numPartitions: s.partitions,
+      replicationFactor: s.replicationFactor ?? 1,
+      configEntries: Object.entries(topicConfigs(s)).map(([name, value]) => ({ name, value })),
+    }));
+    // a busy broker may answer the leader wait with UNKNOWN_TOPIC_OR_PARTITION before its metadata
+    // caught up: try again a few times (creating an existing topic is harmless: it is skipped)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // false: all of them appeared meanwhile (another process raced us)
+        if (await admin.createTopics({ topics, waitForLeaders: true })) created.push(...missing.map((s) => s.topic));
+        break;
+      } catch (err) {
+        // some may have been created by another process between listTopics and createTopics
+        const now = new Set(await admin.listTopics());
+        const absent = missing.filter((s) => !now.has(s.topic)).map((s) => s.topic);
+        if (absent.length === 0) break;
+        if (attempt >= 5) throw new Error(`creating topics ${absent.join(', ')} failed: ${(err as Error).message}`, { cause: err });
+        await new Promise((r) => setTimeout(r, 300 * attempt));
+      }
+    }
+  }
+  const present = specs.filter((s) => existingNames.has(s.topic));
+  if (present.length > 0) {
+    const { topics } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+    for (const s of present) {
+      const have = topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
+      if (have < s.partitions) {
+        throw new Error(`topic ${s.topic} exists with ${have} partition(s) but ${s.partitions} are needed; grow it with \`shopforce kafka topics --alter --topic ${s.topic} --partitions ${s.partitions}\` (keys will move partitions)`);
+      }
+    }
+  }
+  return { created, existing: present.map((s) => s.topic) };
+}
+
+/** Partition count of each topic (0 when absent). */
+export async function partitionCounts(admin: Admin, topics: string[]): Promise<Map<string, number>> {
+  const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+  return new Map(topics.map((t) => [t, meta.find((m) => m.name === t)?.partitions.length ?? 0]));
+}
+
+/** The changelog topic of a processor's state, by convention. */
+export function changelogTopicFor(groupId: string): string {
+  return `${groupId}.state-changelog`;
+}
+
+export const DLQ_TOPIC = 'sync.dlq';
+
+/**
+ * The offsets of a topic's partitions; right after a topic is created a broker may not yet lead
+ * its partitions (NOT_LEADER / LEADER_NOT_AVAILABLE / UNKNOWN_TOPIC): such answers are retried.
+ */
+export async function fetchTopicOffsetsSettled(admin: Admin, topic: string, attempts = 10): Promise<Array<{ partition: number; offset: string; high: string; low: string }>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      const retriable = (err as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}

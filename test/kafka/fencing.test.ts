@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Kafka } from 'kafkajs';
+import { createProcessor } from '../../src/kafka/processor.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { getTestStack } from '../support/stack.ts';
+import { createTestTopics, deleteTestTopics, eventually, groupCaughtUp, startCollector, testKafka } from '../support/runtime-kafka.ts';
+
+let kafka: Kafka;
+const cleanup: string[] = [];
+
+before(async () => {
+  kafka = testKafka((await getTestStack()).kafka.brokers);
+});
+
+after(async () => {
+  await deleteTestTopics(kafka, cleanup);
+});
+
+test('a member fenced mid-transaction by a newer owner of its partition loses that transaction, takes over again and stays exactly-once', async () => {
+  const [input, output] = await createTestTopics(kafka, [{ prefix: 'fence-in', partitions: 1 }, { prefix: 'fence-out', partitions: 1 }]);
+  const groupId = `fence-group-${randomUUID()}`;
+  cleanup.push(input, output, `${groupId}.state-changelog`, `${groupId}.dlq`);
+  let commits = 0;
+  let fenced = false;
+  const processor = createProcessor<Buffer | null, number>({
+    name: 'fence-test',
+    kafka,
+    groupId,
+    topics: [input],
+    transactional: true,
+    state: {},
+    dlqTopic: `${groupId}.dlq`,
+    maxRecordsPerCommit: 10,
+    logger: createLogger('test.fence', 'error'),
+    hooks: {
+      async beforeCommit() {
+        if (++commits !== 3) return;
+        // another process starts with this partition's transactional id: ours is now a zombie
+        const usurper = kafka.producer({ transactionalId: `${groupId}.0`, idempotent: true, maxInFlightRequests: 1 });
+        await usurper.connect();
+        await (await usurper.transaction()).abort();
+        await usurper.disconnect();
+        fenced = true;
+      },
+    },
+    async handle(ctx) {
+      const count = (ctx.state.get('total') ?? 0) + 1;
+      ctx.state.set('total', count);
+      return [{ topic: output, key: ctx.key, value: JSON.stringify({ input: ctx.value!.toString(), count }) }];
+    },
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: input, messages: Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, value: `in-${i}` })) });
+  await producer.disconnect();
+  const outputs = await startCollector(kafka, [output]);
+  const uncommitted = await startCollector(kafka, [output], { readUncommitted: true });
+  try {
+    await processor.start();
+    await outputs.waitFor(60, 60_000);
+    await eventually(() => groupCaughtUp(kafka, groupId, input), 'all inputs committed');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(fenced);
+    assert.ok(uncommitted.messages.length > 60, 'the fenced transaction had written outputs');
+    const seen = outputs.messages.map((m) => JSON.parse(m.value!.toString()) as { input: string; count: number });
+    assert.equal(seen.length, 60, 'one committed output per input');
+    assert.deepEqual(seen.map((s) => s.count), Array.from({ length: 60 }, (_, i) => i + 1), 'state restored after the fence: the count never repeats');
+  } finally {
+    await processor.stop();
+    await outputs.stop();
+    await uncommitted.stop();
+  }
+});
