@@ -1,0 +1,118 @@
+/**
+ * Salesforce sink throughput against the in-process emulator (real jsforce, real HTTP):
+ * 10,000 order-like upserts (Opportunity with an Account lookup by external id; one in five is a
+ * stage update of a recent order), written (a) by 4 concurrent "partitions" in batches of 100,
+ * (b) record by record without awaiting, with drain() per 500 records (how a per-record processor
+ * handler keeps batching), and (c) as one burst (Bulk API 2.0 above the threshold).
+ * Prints records per API call, records/s, p50/p99 flush latency and p50/p99 write latency.
+ *
+ *   node --import tsx bench/sf-sink-throughput.ts [--orders 10000] [--latency-ms 0]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { salesforceWrite } from '../src/entities/commands.ts';
+import type { SalesforceWrite } from '../src/entities/types.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { createSalesforceSink, type FlushStats } from '../src/salesforce/sink/index.ts';
+import { jwtConnection, startTestSandbox } from '../test/sandbox/sandbox-helpers.ts';
+
+const { values } = parseArgs({ options: { orders: { type: 'string', default: '10000' }, 'latency-ms': { type: 'string', default: '0' } } });
+const ORDERS = Number(values.orders);
+const CUSTOMERS = Math.max(1, Math.round(ORDERS / 10));
+const SINK = { lingerMs: 200, batchSize: 200, bulkThreshold: 2000, quotaReservePercent: 10, parentTimeoutMs: 300_000, maxRetries: 8, shopBatchSize: 500 };
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+let n = 0;
+function cmd(sobject: string, extField: string, extId: string, fields: SalesforceWrite['fields'], extra: Partial<SalesforceWrite> = {}): SalesforceWrite {
+  n += 1;
+  return {
+    ...salesforceWrite({ shopId: 's1', entity: 'order', key: `s1:${extId}`, sourcePosition: `p${n}`, transactionId: `t${n}`, eventTime: Date.now() }, 'UPSERT', 0,
+      { sobject, externalIdField: extField, externalId: extId, fields }),
+    ...extra,
+  };
+}
+
+function orders(prefix: string): SalesforceWrite[] {
+  const out: SalesforceWrite[] = [];
+  let created = 0;
+  for (let i = 0; i < ORDERS; i++) {
+    const update = i % 5 === 4 && created > 0;
+    const num = update ? `${prefix}${created - 1 - (i % 7 < created ? i % 7 : 0)}` : `${prefix}${created++}`;
+    const customer = `C${(i * 7919) % CUSTOMERS}`;
+    out.push(cmd('Opportunity', 'Shop_Order_Id__c', num,
+      { Name: `Order ${num}`, StageName: update ? 'Closed Won' : 'Prospecting', CloseDate: '2026-11-27', Amount: `${(i % 500) + 10}.00` },
+      { decimalFields: ['Amount'], references: [{ field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: customer }] }));
+  }
+  return out;
+}
+
+async function run(label: string, mode: 'partitions' | 'per-record' | 'burst', prefix: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sf-sink-bench-'));
+  const t = await startTestSandbox({ dailyApiLimit: 10_000_000 }, dir);
+  try {
+    t.sb.admin.setQuota({ max: 10_000_000, used: 0 });
+    if (Number(values['latency-ms']) > 0) t.sb.admin.setFaults({ latencyMs: Number(values['latency-ms']) });
+    const conn = await jwtConnection(t.sb);
+    const flushes: FlushStats[] = [];
+    const sink = createSalesforceSink({ conn, config: SINK, logger: createLogger('bench', 'silent'), onFlush: (s) => flushes.push(s) });
+    await sink.write(Array.from({ length: CUSTOMERS }, (_, i) => cmd('Account', 'Shop_Customer_Id__c', `C${i}`, { Name: `Customer ${i}` })));
+    await sink.flush();
+    t.sb.admin.resetCounters();
+    flushes.length = 0;
+    const commands = orders(prefix);
+    const latencies: number[] = [];
+    const statuses: Record<string, number> = {};
+    const timed = async (batch: SalesforceWrite[]) => {
+      const t0 = performance.now();
+      const outs = await sink.write(batch);
+      const ms = performance.now() - t0;
+      for (const o of outs) { latencies.push(ms); statuses[o.status] = (statuses[o.status] ?? 0) + 1; }
+    };
+    const start = performance.now();
+    if (mode === 'burst') {
+      await timed(commands);
+    } else if (mode === 'per-record') {
+      // the processor runtime calls its handler record by record: submit each without awaiting, drain per commit chunk
+      const parts = 4;
+      await Promise.all(Array.from({ length: parts }, async (_, p) => {
+        const mine = commands.filter((_, i) => i % parts === p);
+        for (let i = 0; i < mine.length; i += 500) {
+          for (const c of mine.slice(i, i + 500)) void timed([c]);
+          await sink.drain();
+        }
+      }));
+    } else {
+      const parts = 4;
+      await Promise.all(Array.from({ length: parts }, async (_, p) => {
+        const mine = commands.filter((_, i) => i % parts === p);
+        for (let i = 0; i < mine.length; i += 100) await timed(mine.slice(i, i + 100));
+      }));
+    }
+    const seconds = (performance.now() - start) / 1000;
+    await sink.close();
+    const c = t.sb.admin.counters();
+    const calls = Object.entries(c.byApi).filter(([k]) => k !== 'oauth').reduce((a, [, v]) => a + v, 0);
+    const written = c.recordsByObject.Opportunity ?? 0;
+    console.log(`\n== ${label}`);
+    console.log(`commands ${commands.length}, outcomes ${JSON.stringify(statuses)}`);
+    console.log(`API calls ${calls} ${JSON.stringify(c.byApi)}; records written ${written}`);
+    console.log(`records per API call: ${(commands.length / calls).toFixed(1)} commands/call, ${(written / calls).toFixed(1)} written records/call`);
+    console.log(`throughput: ${(commands.length / seconds).toFixed(0)} commands/s (${seconds.toFixed(2)} s)`);
+    console.log(`flushes ${flushes.length} (records per flush p50 ${pct(flushes.map((f) => f.records), 50)}): latency p50 ${pct(flushes.map((f) => f.durationMs), 50).toFixed(1)} ms, p99 ${pct(flushes.map((f) => f.durationMs), 99).toFixed(1)} ms`);
+    console.log(`write() latency per command (linger included): p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`);
+  } finally {
+    await t.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await run(`${ORDERS} orders, 4 partitions x batches of 100 (collections)`, 'partitions', 'P');
+await run(`${ORDERS} orders, 4 partitions, record-by-record handler + drain() per 500 (collections)`, 'per-record', 'R');
+await run(`${ORDERS} orders as one burst (bulk above ${SINK.bulkThreshold})`, 'burst', 'B');

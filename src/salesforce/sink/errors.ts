@@ -1,0 +1,71 @@
+import type { ParentRef, SalesforceErrorInfo } from './types.ts';
+import type { SalesforceWrite } from '../../entities/types.ts';
+
+/** What the sink does with an error. */
+export type ErrorClass = 'transient' | 'quota' | 'parent-missing' | 'permanent';
+
+/** Codes worth another try: server trouble, row locks, timeouts. */
+const TRANSIENT_CODES = new Set([
+  'SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION', 'UNABLE_TO_LOCK_ROW', 'QUERY_TIMEOUT', 'REQUEST_RUNNING_TOO_LONG',
+  'ERROR_HTTP_500', 'ERROR_HTTP_502', 'ERROR_HTTP_503', 'ERROR_HTTP_504', 'ERROR_HTTP_429', 'REQUEST_TIMEOUT',
+  'JobPollingTimeoutError', 'UNPROCESSED',
+  // the session could not be renewed: not the record's fault, never a reason for the DLQ
+  'INVALID_SESSION_ID', 'INVALID_AUTH_HEADER', 'invalid_grant',
+]);
+
+/** Network failures of node-fetch / undici. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'EHOSTUNREACH', 'ETIMEDOUT',
+  'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+const FOREIGN_KEY_NOT_FOUND = /Foreign key external ID: (.*) not found for field (\S+) in entity (\S+)/;
+
+export function classify(error: SalesforceErrorInfo): ErrorClass {
+  if (error.errorCode === 'REQUEST_LIMIT_EXCEEDED') return 'quota';
+  if (TRANSIENT_CODES.has(error.errorCode) || NETWORK_CODES.has(error.errorCode)) return 'transient';
+  if (error.errorCode === 'INVALID_CROSS_REFERENCE_KEY' || FOREIGN_KEY_NOT_FOUND.test(error.message)) return 'parent-missing';
+  return 'permanent';
+}
+
+/** A thrown error (jsforce HttpApiError, fetch error, timeout) in Salesforce's terms. */
+export function errorInfo(err: unknown): SalesforceErrorInfo {
+  const e = err as { errorCode?: unknown; code?: unknown; name?: unknown; message?: unknown; data?: { fields?: unknown } };
+  const code = typeof e.errorCode === 'string' ? e.errorCode
+    : typeof e.code === 'string' ? e.code
+      : typeof e.name === 'string' && e.name !== 'Error' ? e.name : 'UNKNOWN_ERROR';
+  const fields = Array.isArray(e.data?.fields) ? e.data.fields.map(String) : [];
+  return { errorCode: code, message: typeof e.message === 'string' ? e.message : String(err), fields };
+}
+
+/** A per-record error of an sObject Collections result (`statusCode`) or a REST error body (`errorCode`). */
+export function recordError(raw: unknown): SalesforceErrorInfo {
+  const r = (raw ?? {}) as { statusCode?: unknown; errorCode?: unknown; message?: unknown; fields?: unknown };
+  return {
+    errorCode: String(r.statusCode ?? r.errorCode ?? 'UNKNOWN_ERROR'),
+    message: String(r.message ?? ''),
+    fields: Array.isArray(r.fields) ? r.fields.map(String) : [],
+  };
+}
+
+/** Thrown by a call that may be retried; carries the Salesforce error. */
+export class SinkCallError extends Error {
+  constructor(readonly info: SalesforceErrorInfo, readonly kind: ErrorClass, options?: ErrorOptions) {
+    super(`${info.errorCode}: ${info.message}`, options);
+    this.name = 'SinkCallError';
+  }
+}
+
+/** Which parent of `cmd` an error names (the foreign key message, or the field list), else its first parent. */
+export function missingParent(cmd: SalesforceWrite, error: SalesforceErrorInfo): ParentRef | undefined {
+  const m = FOREIGN_KEY_NOT_FOUND.exec(error.message);
+  if (m) {
+    const [, value, field, entity] = m;
+    const ref = cmd.references.find((r) => r.sobject === entity && r.externalIdField === field && r.externalId === value)
+      ?? cmd.references.find((r) => r.sobject === entity);
+    if (ref) return { sobject: ref.sobject, externalIdField: ref.externalIdField, externalId: ref.externalId };
+    return { sobject: entity!, externalIdField: field!, externalId: value! };
+  }
+  const byField = cmd.references.find((r) => error.fields.includes(r.field)) ?? cmd.references[0];
+  return byField ? { sobject: byField.sobject, externalIdField: byField.externalIdField, externalId: byField.externalId } : undefined;
+}

@@ -1,0 +1,28 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { readCompactedTopic } from './compacted-topic.ts';
+import type { Checkpoint } from './types.ts';
+
+/** Replay id checkpoints per channel in a compacted topic (key = channel). */
+export class CheckpointStore {
+  private readonly latest = new Map<string, Checkpoint>();
+
+  constructor(private readonly kafka: Kafka, private readonly topic: string) {}
+
+  /** Reads the topic to its end; the last value per channel wins. */
+  async load(): Promise<void> {
+    await readCompactedTopic(this.kafka, this.topic, (key, value) => {
+      if (value === null) this.latest.delete(key);
+      else this.latest.set(key, JSON.parse(value.toString('utf8')) as Checkpoint);
+    });
+  }
+
+  get(channel: string): Checkpoint | undefined {
+    return this.latest.get(channel);
+  }
+
+  /** Writes a checkpoint and waits for Kafka's acknowledgement (acks all). */
+  async write(producer: Producer, cp: Checkpoint): Promise<void> {
+    await producer.send({ topic: this.topic, acks: -1, messages: [{ key: cp.channel, value: JSON.stringify(cp) }] });
+    this.latest.set(cp.channel, cp);
+  }
+}

@@ -1,0 +1,174 @@
+import type { Connection } from 'jsforce';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { ensureTopics } from '../../kafka/topics.ts';
+import { createLogger, type Logger } from '../../observability/logger.ts';
+import { connectSalesforce, trustExtraCa, type SalesforceConfig } from '../auth/connection.ts';
+import { ChannelPipeline, type ChannelStatus, type WrittenBatch } from './channel-pipeline.ts';
+import { changeEventChannel, objectTopic } from './channels.ts';
+import { CheckpointStore } from './checkpoints.ts';
+import { describeFields, type ObjectFields } from './field-types.ts';
+import { ImageCache } from './images.ts';
+import { sourceMetrics, type SourceMetrics } from './metrics.ts';
+import { createPubSubSubscriber } from './pubsub-subscriber.ts';
+import { createRestReader } from './rest-reader.ts';
+import { createStreamingSubscriber } from './streaming-subscriber.ts';
+import type { Subscriber } from './subscriber.ts';
+import type { SourceMode } from './types.ts';
+
+export interface SalesforceSourceOptions {
+  sfConfig: SalesforceConfig;
+  /** sObjects to follow, e.g. ['Product2', 'PricebookEntry']. */
+  objects: string[];
+  kafka: Kafka;
+  /** Raw events go to `<topicPrefix>.<Object>` (default 'sf.cdc'). */
+  topicPrefix?: string;
+  /** Compacted topic of replay id checkpoints, keyed by channel (default 'sf.source.checkpoints'). */
+  checkpointTopic?: string;
+  /** Prefix of the compacted full-image topics `<imageTopic>.<Object>` (default 'sf.image'). */
+  imageTopic?: string;
+  logger?: Logger;
+  /** Prometheus registry for the source's metrics (a private one when omitted). */
+  metrics?: Registry;
+  /** Where a channel without checkpoint starts (default LATEST). */
+  initialReplay?: 'LATEST' | 'EARLIEST';
+  /** Events requested per Pub/Sub fetch (<= 100, default 100). */
+  batchSize?: number;
+  /** Partitions of the sf.cdc / sf.image topics it creates (default 6). */
+  partitions?: number;
+  /** An already logged-in jsforce connection (default: connectSalesforce(sfConfig)). */
+  connection?: Connection;
+  /** Called after each batch Kafka acknowledged (benchmarks, tests). */
+  onWritten?: (batch: WrittenBatch) => void;
+}
+
+export interface SourceAlert { kind: string; channel: string; message: string; at: string }
+
+export interface SalesforceSourceStatus {
+  mode: SourceMode;
+  running: boolean;
+  channels: ChannelStatus[];
+  /** The latest alerts (gap, overflow, replay id invalid, parse error, stalled stream), newest last. */
+  alerts: SourceAlert[];
+}
+
+export interface SalesforceSource {
+  /** Restores checkpoints and images, creates topics, subscribes. Resolves once subscribing began. */
+  start(): Promise<void>;
+  /** Stops subscribing, writes and checkpoints what was received, disconnects. */
+  stop(): Promise<void>;
+  status(): SalesforceSourceStatus;
+}
+
+const MAX_ALERTS = 50;
+
+/**
+ * The Salesforce change-event source: subscribes to /data/<Object>ChangeEvent per object through
+ * the Pub/Sub API (default) or the Streaming API, and writes one message per record id to
+ * sf.cdc.<Object> with the record's full image, checkpointing replay ids after Kafka acknowledged.
+ *
+ * Delivery: a graceful stop/start neither loses nor repeats events. A crash between Kafka's
+ * acknowledgement and the checkpoint write replays the events after the last checkpoint: those
+ * messages come again with the same replay id (`position`), which the reconciler drops as
+ * duplicates by source position.
+ */
+export function createSalesforceSource(opts: SalesforceSourceOptions): SalesforceSource {
+  const cfg = opts.sfConfig;
+  const mode: SourceMode = cfg.source.mode;
+  const log = opts.logger ?? createLogger('sf-source');
+  const metrics: SourceMetrics = sourceMetrics(opts.metrics);
+  const topicPrefix = opts.topicPrefix ?? 'sf.cdc';
+  const imagePrefix = opts.imageTopic ?? 'sf.image';
+  const checkpointTopic = opts.checkpointTopic ?? 'sf.source.checkpoints';
+  const batchSize = Math.max(1, Math.min(100, opts.batchSize ?? 100));
+  const objects = [...new Set(opts.objects)];
+  if (objects.length === 0) throw new Error('createSalesforceSource: objects is empty: name at least one sObject');
+  const checkpoints = new CheckpointStore(opts.kafka, checkpointTopic);
+  const describes = new Map<string, ObjectFields>();
+  const alerts: SourceAlert[] = [];
+  let pipelines: ChannelPipeline[] = [];
+  let producer: Producer | undefined;
+  let conn: Connection | undefined;
+  let subscriber: Subscriber | undefined;
+  let running = false;
+
+  const alert = (kind: string, channel: string, message: string, details: Record<string, unknown> = {}) => {
+    const object = objects.find((o) => changeEventChannel(o) === channel) ?? channel;
+    metrics.alerts.inc({ object, kind });
+    log.error({ alert: kind, channel, ...details }, message);
+    alerts.push({ kind, channel, message, at: new Date().toISOString() });
+    if (alerts.length > MAX_ALERTS) alerts.shift();
+  };
+
+  return {
+    async start() {
+      if (running) return;
+      trustExtraCa(cfg.caCertPath);
+      conn = opts.connection ?? await connectSalesforce(cfg);
+      for (const o of objects) describes.set(o, await describeFields(conn, o));
+
+      const partitions = opts.partitions ?? 6;
+      const admin = opts.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopics(admin, [
+          { topic: checkpointTopic, partitions: 1, compacted: true },
+          ...objects.map((o) => ({ topic: objectTopic(topicPrefix, o), partitions })),
+          ...objects.map((o) => ({ topic: objectTopic(imagePrefix, o), partitions, compacted: true })),
+        ]);
+      } finally {
+        await admin.disconnect();
+      }
+      await checkpoints.load();
+
+      producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+
+      const fieldsOf = (o: string) => describes.get(o);
+      const byChannel = new Map<string, ChannelPipeline>();
+      if (mode === 'pubsub') {
+        subscriber = createPubSubSubscriber(cfg, conn, log.child({ part: 'pubsub' }), fieldsOf);
+      } else {
+        subscriber = createStreamingSubscriber(conn, log.child({ part: 'cometd' }), fieldsOf, (channel) => {
+          const object = objects.find((o) => changeEventChannel(o) === channel) ?? channel;
+          metrics.resubscribes.inc({ object, reason: 'cometd-rehandshake' });
+          log.warn({ channel }, 'CometD client unknown to the server: faye re-handshakes and resubscribes after the last event received');
+        });
+      }
+      pipelines = [];
+      for (const object of objects) {
+        const images = new ImageCache(object, objectTopic(imagePrefix, object));
+        const restored = await images.restore(opts.kafka);
+        const channel = changeEventChannel(object);
+        const rest = createRestReader(conn, (obj, kind, records) => {
+          metrics.restFetches.inc({ object: obj, kind });
+          metrics.restRecords.inc({ object: obj, kind }, records);
+          pipeline.countRest(1);
+        });
+        const pipeline: ChannelPipeline = new ChannelPipeline({
+          object, channel, cdcTopic: objectTopic(topicPrefix, object), subscriber, producer, images, checkpoints, rest,
+          fields: () => describes.get(object)!, metrics, log: log.child({ object }), keepaliveTimeoutMs: cfg.source.keepaliveTimeoutMs,
+          batchSize, initialReplay: opts.initialReplay ?? 'LATEST', alert, onWritten: opts.onWritten,
+        });
+        byChannel.set(channel, pipeline);
+        pipelines.push(pipeline);
+        log.info({ object, channel, images: restored, checkpoint: checkpoints.get(channel) ?? null }, 'Salesforce source channel ready');
+      }
+      for (const p of pipelines) p.start();
+      running = true;
+    },
+
+    async stop() {
+      if (!running) return;
+      running = false;
+      await Promise.all(pipelines.map((p) => p.stop()));
+      subscriber?.close();
+      await producer?.disconnect();
+      producer = undefined;
+    },
+
+    status() {
+      return { mode, running, channels: pipelines.map((p) => p.status()), alerts: [...alerts] };
+    },
+  };
+}

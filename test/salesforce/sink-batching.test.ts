@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { account, startSinkHarness, statuses, type SinkHarness } from './sink-fixtures.ts';
+
+describe('Salesforce sink: batching, coalescing, skipping unchanged writes', () => {
+  let h: SinkHarness;
+  const registry = new Registry();
+  before(async () => { h = await startSinkHarness({ lingerMs: 50 }, { registry }); });
+  after(async () => { await h.cleanup(); });
+
+  it('writes 450 account upserts in 3 sObject Collections calls', async () => {
+    h.t.sb.admin.resetCounters();
+    const commands = Array.from({ length: 450 }, (_, i) => account(`C${i}`, { BillingCity: 'Lyon' }));
+    const outcomes = await h.sink.write(commands);
+    assert.deepEqual(statuses(outcomes), { applied: 450 });
+    assert.equal(outcomes.filter((o) => o.status === 'applied' && o.created).length, 450);
+    const counters = h.t.sb.admin.counters();
+    assert.equal(counters.byApi.collections, 3);
+    assert.equal(counters.recordsByObject.Account, 450);
+    const res = await h.conn.query<{ Id: string }>("SELECT Id FROM Account WHERE BillingCity = 'Lyon'");
+    assert.equal(res.totalSize, 450);
+  });
+
+  it('sends nothing when the same data comes again (skipped as unchanged)', async () => {
+    h.t.sb.admin.resetCounters();
+    const outcomes = await h.sink.write(Array.from({ length: 450 }, (_, i) => account(`C${i}`, { BillingCity: 'Lyon' })));
+    assert.deepEqual(statuses(outcomes), { skipped: 450 });
+    assert.equal(h.t.sb.admin.counters().byApi.collections ?? 0, 0);
+    const saved = await registry.getSingleMetric('shopforce_sf_sink_api_calls_saved_total')!.get();
+    assert.equal(saved.values.find((v) => v.labels.reason === 'skipped')?.value, 450);
+  });
+
+  it('sends only the changed records of a batch', async () => {
+    h.t.sb.admin.resetCounters();
+    const commands = Array.from({ length: 10 }, (_, i) => account(`C${i}`, { BillingCity: i < 3 ? 'Nantes' : 'Lyon' }));
+    const outcomes = await h.sink.write(commands);
+    assert.deepEqual(statuses(outcomes), { applied: 3, skipped: 7 });
+    assert.equal(h.t.sb.admin.counters().recordsByObject.Account, 3);
+  });
+
+  it('coalesces 10 updates of one key in the linger window into one record write, fields merged', async () => {
+    h.t.sb.admin.resetCounters();
+    const writes = Array.from({ length: 10 }, (_, i) => h.sink.write([account('K1', i === 0 ? { Phone: '+33 1 00 00 00 00', BillingCity: 'v0' } : { BillingCity: `v${i}` })]));
+    const outcomes = (await Promise.all(writes)).flat();
+    assert.deepEqual(statuses(outcomes), { coalesced: 9, applied: 1 });
+    const applied = outcomes.find((o) => o.status === 'applied')!;
+    for (const o of outcomes) if (o.status === 'coalesced') assert.equal(o.supersededBy, applied.command.commandId);
+    const counters = h.t.sb.admin.counters();
+    assert.equal(counters.recordsByObject.Account, 1);
+    assert.equal(counters.byApi.collections, 1);
+    const rec = (await h.conn.query<{ BillingCity: string; Phone: string }>("SELECT BillingCity, Phone FROM Account WHERE Shop_Customer_Id__c = 'K1'")).records[0]!;
+    assert.equal(rec.BillingCity, 'v9');
+    assert.equal(rec.Phone, '+33 1 00 00 00 00');
+  });
+
+  it('drain() flushes now and returns once earlier writes have their outcomes (per-record handlers)', async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) void h.sink.write([account(`D${i}`)]).then(([o]) => { seen.push(o!.status); });
+    await h.sink.drain();
+    await Promise.resolve();
+    assert.deepEqual(seen, ['applied', 'applied', 'applied', 'applied', 'applied']);
+  });
+
+  it('sends a write again after forget() (the record was changed in Salesforce)', async () => {
+    h.t.sb.admin.userEdit({ object: 'Account', externalId: { field: 'Shop_Customer_Id__c', value: 'C1' }, fields: { BillingCity: 'Paris' } });
+    h.sink.forget('Account', 'Shop_Customer_Id__c', 'C1');
+    const [o] = await h.sink.write([account('C1', { BillingCity: 'Nantes' })]);
+    assert.equal(o!.status, 'applied');
+    const rec = (await h.conn.query<{ BillingCity: string }>("SELECT BillingCity FROM Account WHERE Shop_Customer_Id__c = 'C1'")).records[0]!;
+    assert.equal(rec.BillingCity, 'Nantes');
+  });
+});
+
+describe('Salesforce sink: Bulk API 2.0 above the threshold', () => {
+  let h: SinkHarness;
+  before(async () => { h = await startSinkHarness({ bulkThreshold: 300, lingerMs: 50 }, { tuning: { bulkPollIntervalMs: 100 } }); });
+  after(async () => { await h.cleanup(); });
+
+  it('sends 500 pending records of one object as one bulk job, not collections', async () => {
+    h.t.sb.admin.resetCounters();
+    const outcomes = await h.sink.write(Array.from({ length: 500 }, (_, i) => account(`B${i}`, { BillingCity: 'Bulkville', Lifetime_Value__c: null })));
+    assert.deepEqual(statuses(outcomes), { applied: 500 });
+    assert.ok(outcomes.every((o) => o.status === 'applied' && o.api === 'bulk'));
+    const counters = h.t.sb.admin.counters();
+    assert.ok((counters.byApi.bulk ?? 0) > 0, 'the bulk API counter moved');
+    assert.equal(counters.byApi.collections ?? 0, 0);
+    assert.equal((await h.conn.query("SELECT Id FROM Account WHERE BillingCity = 'Bulkville'")).totalSize, 500);
+  });
+
+  it('reports per-row validation errors of a bulk job as permanent failures', async () => {
+    const commands = Array.from({ length: 310 }, (_, i) => account(`BV${i}`, { BillingPostalCode: i === 7 ? 'x'.repeat(30) : '69000' }));
+    const outcomes = await h.sink.write(commands);
+    assert.deepEqual(statuses(outcomes), { applied: 309, failed: 1 });
+    const failed = outcomes.find((o) => o.status === 'failed');
+    assert.ok(failed && failed.status === 'failed');
+    assert.equal(failed.command.externalId, 'BV7');
+    assert.equal(failed.error.errorCode, 'STRING_TOO_LONG');
+  });
+});
