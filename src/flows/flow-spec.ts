@@ -101,7 +101,9 @@ export function flowSpecs(config: ShopforceConfig): Partial<Record<EntityName, F
         ...(entry ? { [entry]: { as: 'PricebookEntry', many: false, parentKey: { viaField: 'Product2Id', object: product2!, keyField: skuField } } } : {}),
       },
       shopInput: (p) => single(p, 'product'),
-      salesforceInput: (p) => single(p, 'Product2') && { Product2: single(p, 'Product2'), PricebookEntry: single(p, 'PricebookEntry') ?? null },
+      // a shop product needs its price: a Product2 waits for its price book entry (and vice versa)
+      salesforceInput: (p) => (entry ? single(p, 'Product2') && single(p, 'PricebookEntry') : single(p, 'Product2'))
+        && { Product2: single(p, 'Product2'), PricebookEntry: single(p, 'PricebookEntry') ?? null },
     };
   }
   return specs;

@@ -58,10 +58,10 @@ export class ShopSink {
       [cmd.table, cmd.key],
     );
     const { rows } = await client.query(
-      'SELECT command_id, source_version, event_time FROM shopforce_applied_writes WHERE table_name = $1 AND row_key = $2 FOR UPDATE',
+      'SELECT command_id, source_position, source_version, event_time FROM shopforce_applied_writes WHERE table_name = $1 AND row_key = $2 FOR UPDATE',
       [cmd.table, cmd.key],
     );
-    const last = rows[0] as { command_id: string; source_version: string | null; event_time: Date };
+    const last = rows[0] as AppliedWrite;
     if (last.command_id === cmd.commandId) return { ...base, status: 'duplicate', reason: 'command already applied' };
     if (isOlder(cmd, last)) {
       return { ...base, status: 'stale', reason: `a newer change (version ${last.source_version ?? '-'}, ${last.event_time.toISOString()}) is already applied` };
@@ -111,9 +111,18 @@ export class ShopSink {
   }
 }
 
-/** Older = lower source version; with no versions on either side, an earlier event time. */
-function isOlder(cmd: ShopWrite, last: { source_version: string | null; event_time: Date }): boolean {
-  if (cmd.sourceVersion !== null && last.source_version !== null) {
+interface AppliedWrite { command_id: string; source_position: string; source_version: string | null; event_time: Date }
+
+/** "pg" for a shop change, "sf" for a Salesforce one: versions only compare within one origin. */
+const originOf = (position: string) => position.slice(0, position.indexOf(':') + 1);
+
+/**
+ * Older = a lower source version of the same origin (shop row versions and Salesforce commit
+ * numbers are different clocks); across origins, or without versions, an earlier event time.
+ */
+function isOlder(cmd: ShopWrite, last: AppliedWrite): boolean {
+  const sameOrigin = originOf(cmd.sourcePosition) === originOf(last.source_position);
+  if (sameOrigin && cmd.sourceVersion !== null && last.source_version !== null) {
     const stored = Number(last.source_version);
     if (cmd.sourceVersion !== stored) return cmd.sourceVersion < stored;
   }

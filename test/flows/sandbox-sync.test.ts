@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Connection } from 'jsforce';
+import pg from 'pg';
+import type { ShopforceConfig } from '../../src/config/schema.ts';
+import { startPipeline, type Pipeline } from '../../src/run/pipeline.ts';
+import { lazyConnection, salesforceStages } from '../../src/run/salesforce-stages.ts';
+import { restParentLookup } from '../../src/processors/router.ts';
+import type { StackAddresses } from '../../src/stack/stack.ts';
+import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
+import { getTestStack } from '../support/stack.ts';
+import { testPipelineConfig } from '../support/pipeline.ts';
+import { waitForCommands } from '../support/commands.ts';
+import { eventually } from '../support/eventually.ts';
+
+// The whole pipeline on the real stack against the Salesforce emulator: the flows of the issue,
+// observed where a user would look — the emulator's records and the shop's rows.
+describe('sync between the shop and the sandbox org', () => {
+  let stack: StackAddresses;
+  let t: TestSandbox;
+  let sf: Connection;
+  let db: pg.Client;
+  let config: ShopforceConfig;
+  let pipeline: Pipeline;
+  const run = randomUUID().slice(0, 6).toUpperCase();
+  const skus = ['A', 'B', 'C'].map((s) => `T${run}-${s}`);
+  const customer = `C-${run}`;
+  const order = `O-${run}`;
+
+  const productRow = async (sku: string) => (await db.query('SELECT name, price::text AS price, active FROM products WHERE sku = $1', [sku])).rows[0];
+
+  before(async () => {
+    stack = await getTestStack();
+    t = await startTestSandbox();
+    sf = await jwtConnection(t.sb);
+    // the catalogue is mastered in Salesforce: three products with standard prices
+    const pricebookId = (await sf.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')).records[0]!.Id;
+    for (const [i, sku] of skus.entries()) {
+      const product = (await sf.sobject('Product2').create({ Name: `Mug ${sku}`, Sku__c: sku, ProductCode: sku, IsActive: true })) as { id: string };
+      await sf.sobject('PricebookEntry').create({ Product2Id: product.id, Pricebook2Id: pricebookId, UnitPrice: 10 + i, IsActive: true });
+    }
+    db = new pg.Client({ connectionString: stack.postgres.url });
+    await db.connect();
+    config = testPipelineConfig(stack, {
+      SF_LOGIN_URL: t.sb.loginUrl, SF_CLIENT_ID: t.sb.credentials.clientId, SF_USERNAME: t.sb.credentials.username,
+      SF_PRIVATE_KEY_PATH: t.sb.credentials.jwtPrivateKeyPath, SF_PUBSUB_ENDPOINT: t.sb.pubSubEndpoint, SF_CA_CERT_PATH: t.sb.caCertPath,
+    }, (c) => {
+      c.salesforce.apiVersion = '60.0';
+      c.sink.lingerMs = 100;
+    });
+    const conn = lazyConnection(config);
+    pipeline = await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) });
+  });
+  after(async () => {
+    await pipeline?.stop();
+    await db?.end();
+    await t?.cleanup();
+  });
+
+  test('products and prices created in Salesforce appear in the shop', async () => {
+    for (const [i, sku] of skus.entries()) {
+      const row = await eventually(() => productRow(sku), (r) => r?.price === `${10 + i}.00`, 60_000);
+      assert.equal(row.name, `Mug ${sku}`);
+      assert.equal(row.active, true);
+    }
+  });
+
+  test('a customer and an order with three lines → one Account, one Contact, one Opportunity with three line items', async () => {
+    await db.query('begin');
+    await db.query(`insert into customers (customer_number, email, first_name, last_name) values ($1, $2, 'Ada', 'Lovelace')`, [customer, `ada.${run.toLowerCase()}@example.com`]);
+    await db.query(`insert into orders (order_number, customer_number, status, currency, total_amount) values ($1, $2, 'pending', 'EUR', 33.00)`, [order, customer]);
+    for (const [i, sku] of skus.entries()) {
+      await db.query(`insert into order_lines (order_number, line_number, sku, product_name, quantity, unit_price, line_total) values ($1, $2, $3, 'Mug', 1, $4, $4)`, [order, i + 1, sku, 10 + i]);
+    }
+    await db.query('commit');
+
+    const opp = await eventually(
+      async () => (await sf.query<any>(`SELECT Id, StageName, Amount, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records,
+      (r) => r.length === 1, 60_000);
+    assert.equal(opp[0].StageName, 'Prospecting');
+    assert.equal(opp[0].Account?.Shop_Customer_Id__c, customer);
+    const items = await eventually(
+      async () => (await sf.query<any>(`SELECT Shop_Line_Id__c, Quantity, UnitPrice FROM OpportunityLineItem WHERE OpportunityId = '${opp[0].Id}'`)).records,
+      (r) => r.length === 3, 60_000);
+    assert.deepEqual(items.map((i) => i.Shop_Line_Id__c).sort(), skus.map((_, i) => `${order}-${i + 1}`));
+    assert.equal((await sf.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c = '${customer}'`)).totalSize, 1);
+    const contacts = (await sf.query<any>(`SELECT Email FROM Contact WHERE Shop_Customer_Id__c = '${customer}'`)).records;
+    assert.equal(contacts.length, 1);
+    assert.equal(contacts[0].Email, `ada.${run.toLowerCase()}@example.com`);
+  });
+
+  test('updating the order status moves the Opportunity stage', async () => {
+    await db.query(`update orders set status = 'paid' where order_number = $1`, [order]);
+    const opp = await eventually(
+      async () => (await sf.query<any>(`SELECT StageName FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records[0],
+      (r) => r?.StageName === 'Closed Won', 60_000);
+    assert.equal(opp.StageName, 'Closed Won');
+  });
+
+  test('a price changed by a person in Salesforce updates the shop, and the shop\'s CDC of that write is not sent back', async () => {
+    const entry = (await sf.query<any>(`SELECT Id, SystemModstamp FROM PricebookEntry WHERE Product2.Sku__c = '${skus[0]}'`)).records[0];
+    t.sb.admin.userEdit({ object: 'PricebookEntry', id: entry.Id, fields: { UnitPrice: 24.5 } });
+    await eventually(() => productRow(skus[0]!), (r) => r?.price === '24.50', 60_000);
+    const stamp = (await sf.query<any>(`SELECT SystemModstamp FROM PricebookEntry WHERE Id = '${entry.Id}'`)).records[0].SystemModstamp;
+    // the shop row's own change event comes back through Debezium: an echo, acknowledged, never written to Salesforce
+    const audits = await waitForCommands<any>(stack, `${config.kafka.topicNamespace}.sync.audit`, (m) => m.key === `shop-1|${skus[0]}`,
+      (all) => all.some((a) => a.origin === 'SHOP' && a.decision === 'ECHO'));
+    assert.ok(audits.some((a) => a.origin === 'SALESFORCE' && a.decision === 'APPLY'));
+    const commands = await waitForCommands<any>(stack, `${config.kafka.topicNamespace}.sync.out.salesforce`, (m) => m.key === `shop-1|${skus[0]}`, () => true, 4_000).catch(() => []);
+    assert.deepEqual(commands, [], 'no write command for the product went to Salesforce');
+    assert.equal((await sf.query<any>(`SELECT SystemModstamp FROM PricebookEntry WHERE Id = '${entry.Id}'`)).records[0].SystemModstamp, stamp);
+  });
+
+  test('a price edited in the shop (not its master) is audited as a conflict and Salesforce\'s price is re-asserted', async () => {
+    await db.query(`update products set price = 1.00 where sku = $1`, [skus[1]]);
+    const audits = await waitForCommands<any>(stack, `${config.kafka.topicNamespace}.sync.audit`, (m) => m.key === `shop-1|${skus[1]}`,
+      (all) => all.some((a) => a.decision === 'CONFLICT'));
+    const conflict = audits.find((a) => a.decision === 'CONFLICT');
+    assert.equal(conflict.alert, true);
+    assert.deepEqual(conflict.conflictFields, ['price']);
+    assert.equal(conflict.policy, 'reassert-master');
+    await eventually(() => productRow(skus[1]!), (r) => r?.price === '11.00', 60_000);
+    const metrics = await (await fetch(`${pipeline.health.url}/metrics`)).text();
+    assert.match(metrics, /shopforce_reconcile_alerts_total\{entity="product",kind="conflict"\} [1-9]/);
+  });
+
+  test('deleting the order deletes the Opportunity (delete policy: propagate)', async () => {
+    await db.query(`delete from orders where order_number = $1`, [order]);
+    await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).totalSize, (n) => n === 0, 60_000);
+  });
+});
