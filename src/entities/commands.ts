@@ -45,6 +45,7 @@ export function salesforceWrite(ctx: WriteContext, operation: Op, sequence: numb
     references: operation === 'DELETE' ? [] : spec.references ?? [],
     pricebookEntry: spec.pricebookEntry ?? null,
     parentKeys: spec.parentKeys ?? [],
+    reassert: false,
   };
 }
 

@@ -203,6 +203,8 @@ export interface SalesforceWrite {
   references: SalesforceReference[];
   pricebookEntry: PricebookEntryReference | null;
   parentKeys: string[];
+  /** A re-assertion of the master's value: written even if equal to our last write (the record changed since). */
+  reassert: boolean;
 }
 
 /** A value of sync.out.shop (schemas/shop_write.avsc). */

@@ -18,7 +18,10 @@ export function commandsFor(mapping: AnyEntityMapping, change: CanonicalChange, 
   const out: Commands = { salesforce: [], shop: [] };
   for (const w of writes) {
     const opts = { fields: w.fields ? new Set(w.fields) : undefined, previous: previous?.[w.target] ?? null };
-    if (w.target === 'SALESFORCE') out.salesforce.push(...mapping.toSalesforce(w.record, ctx, w.op, opts));
+    if (w.target === 'SALESFORCE') {
+      const reassert = w.reason === 'reassert-master';
+      out.salesforce.push(...mapping.toSalesforce(w.record, ctx, w.op, opts).map((c) => (reassert ? { ...c, reassert } : c)));
+    }
     else out.shop.push(...mapping.toShop(w.record, ctx, w.op, opts));
   }
   return out;

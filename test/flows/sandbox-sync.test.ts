@@ -90,6 +90,19 @@ describe('sync between the shop and the sandbox org', () => {
     assert.equal(contacts[0].Email, `ada.${run.toLowerCase()}@example.com`);
   });
 
+  test('an e-mail changed in Salesforce (the shop is its master) is audited as a conflict and the shop\'s value re-asserted', async () => {
+    const contact = (await sf.query<any>(`SELECT Id FROM Contact WHERE Shop_Customer_Id__c = '${customer}'`)).records[0];
+    t.sb.admin.userEdit({ object: 'Contact', id: contact.Id, fields: { Email: 'someone.else@example.com' } });
+    const audits = await waitForCommands<any>(stack, `${config.kafka.topicNamespace}.sync.audit`, (m) => m.key === `shop-1|${customer}`,
+      (all) => all.some((a) => a.decision === 'CONFLICT'));
+    assert.ok(audits.find((a) => a.decision === 'CONFLICT').conflictFields.includes('email'));
+    // the sink sends the re-assertion although it equals its own last write: the record changed since
+    const restored = await eventually(
+      async () => (await sf.query<any>(`SELECT Email FROM Contact WHERE Id = '${contact.Id}'`)).records[0],
+      (r) => r?.Email === `ada.${run.toLowerCase()}@example.com`, 60_000);
+    assert.equal(restored.Email, `ada.${run.toLowerCase()}@example.com`);
+  });
+
   test('updating the order status moves the Opportunity stage', async () => {
     await db.query(`update orders set status = 'paid' where order_number = $1`, [order]);
     const opp = await eventually(

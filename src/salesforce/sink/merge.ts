@@ -17,5 +17,6 @@ export function mergeCommands(earlier: SalesforceWrite, later: SalesforceWrite):
     references: [...refs.values()],
     pricebookEntry: later.pricebookEntry ?? earlier.pricebookEntry,
     parentKeys: [...new Set([...earlier.parentKeys, ...later.parentKeys])],
+    reassert: Boolean(earlier.reassert || later.reassert),
   };
 }

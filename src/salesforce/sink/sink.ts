@@ -228,7 +228,8 @@ class Sink implements SalesforceSink {
     const deletes: Entry[] = [];
     for (const e of batch) {
       if (e.command.operation === 'DELETE') { deletes.push(e); continue; }
-      if (unchanged(this.written.get(e.key), signature(e.command))) {
+      // a re-asserted master value is sent even if we wrote the same before: the record changed since
+      if (!e.command.reassert && unchanged(this.written.get(e.key), signature(e.command))) {
         this.metrics?.callsSaved.inc({ reason: 'skipped' });
         settle(e, this.deliver, (command) => ({ status: 'skipped', command, reason: 'unchanged' }));
         continue;
