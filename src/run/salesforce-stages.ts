@@ -55,6 +55,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   });
 
   let sink: SalesforceSink | undefined;
+  // dead letters of parked commands that timed out, and parked commands re-queued on stop
   const dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   // a parked child whose parent never came: its final outcome arrives after its offset was committed
   const lateOutcome = (outcome: WriteOutcome) => {
@@ -85,7 +86,15 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       },
       async stop() {
         await writer.stop();
+        // children still waiting for their parent live only in memory: put them back on the command
+        // topic (their offsets are committed), so the next run picks them up again
+        const parked = sink?.parked() ?? [];
         await sink?.close();
+        if (parked.length > 0) {
+          const messages = await Promise.all(parked.map(async (c) => ({ key: c.key, value: await registry.encode(SUBJECTS.salesforceCommands, c) })));
+          await dlq.send({ topic: names.salesforceCommands, acks: -1, messages });
+          log.info({ commands: parked.length }, 'parked commands re-queued for the next run');
+        }
         await dlq.disconnect();
       },
       ready: () => writer.ready(),

@@ -3,9 +3,11 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createStackContext } from '../../stack/context.ts';
 import { STACK_COMPONENTS, stackDown, stackStatus, stackUp, type StackStatus } from '../../stack/stack.ts';
+import { sandboxDown, sandboxStatus, sandboxUp, type SandboxStatus } from '../../sandbox/daemon.ts';
 
-export function printStatus(status: StackStatus): void {
+export function printStatus(status: StackStatus, sandbox?: SandboxStatus): void {
   const rows = status.components.map((c) => [c.name, String(c.port), c.healthy ? 'healthy' : 'DOWN', c.pid ? String(c.pid) : '-', c.address]);
+  if (sandbox?.running) rows.push(['sandbox', String(sandbox.ports.http), sandbox.healthy ? 'healthy' : 'DOWN', sandbox.pid ? String(sandbox.pid) : '-', sandbox.env?.SF_LOGIN_URL ?? '']);
   const header = ['component', 'port', 'health', 'pid', 'address'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
@@ -19,22 +21,27 @@ export function register(program: Command): void {
     .command('up')
     .description('start every component that is not already running (idempotent) and bootstrap the shop database')
     .option('--json', 'print the status as JSON when up')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--sandbox', 'also start the Salesforce sandbox org (`shopforce sandbox up`)')
+    .action(async (opts: { json?: boolean; sandbox?: boolean }) => {
       const ctx = createStackContext();
       const started = Date.now();
       const status = await stackUp(ctx);
-      if (opts.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+      const sandbox = opts.sandbox ? await sandboxUp(ctx.stateDir) : undefined;
+      if (opts.json) process.stdout.write(JSON.stringify({ ...status, sandbox }, null, 2) + '\n');
       else {
-        printStatus(status);
+        printStatus(status, sandbox);
+        if (sandbox) process.stdout.write(`sandbox org credentials and endpoints: ${sandbox.envFile} (\`shopforce sandbox status\`)\n`);
         process.stdout.write(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; state in ${ctx.stateDir}\n`);
       }
     });
 
   stack
     .command('down')
-    .description('stop the processes that `stack up` started (data is kept in the state folder)')
+    .description('stop the processes that `stack up` started, the sandbox org included (data is kept in the state folder)')
     .action(async () => {
-      await stackDown(createStackContext());
+      const ctx = createStackContext();
+      if (await sandboxDown(ctx.stateDir)) ctx.say('sandbox: stopped');
+      await stackDown(ctx);
     });
 
   stack
@@ -42,9 +49,11 @@ export function register(program: Command): void {
     .description('each component with its port, health and address')
     .option('--json', 'machine-readable, with every address (PostgreSQL URL, Kafka bootstrap, registry, Connect)')
     .action(async (opts: { json?: boolean }) => {
-      const status = await stackStatus(createStackContext({ quiet: true }));
-      if (opts.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
-      else printStatus(status);
+      const ctx = createStackContext({ quiet: true });
+      const status = await stackStatus(ctx);
+      const sandbox = await sandboxStatus(ctx.stateDir);
+      if (opts.json) process.stdout.write(JSON.stringify({ ...status, sandbox }, null, 2) + '\n');
+      else printStatus(status, sandbox);
       if (!status.healthy) process.exitCode = 3;
     });
 

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { parseDlqMessage, type DlqEntry } from '../kafka/dlq.ts';
+import { fetchTopicOffsetsSettled } from '../kafka/topics.ts';
+
+export interface DlqRecord extends DlqEntry {
+  partition: number;
+  offset: string;
+}
+
+export const DLQ_REPLAY_GROUP = 'shopforce.dlq-replay';
+
+/** The offsets `shopforce dlq replay` has already replayed, per DLQ partition (-1: none yet). */
+async function replayedUpTo(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId: DLQ_REPLAY_GROUP, topics: [topic] });
+    return new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Reads the whole dead-letter topic (up to its current end, then stops): every record with its
+ * reason and source coordinates, and whether `dlq replay` already sent it back.
+ */
+export async function readDlq(brokers: string[], topic: string): Promise<Array<DlqRecord & { replayed: boolean }>> {
+  const kafka = new Kafka({ brokers, clientId: 'shopforce-dlq', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    if (!(await admin.listTopics()).includes(topic)) throw new Error(`dead-letter topic ${topic} does not exist (nothing has failed yet, or a wrong --topic / namespace)`);
+    ends = new Map((await fetchTopicOffsetsSettled(admin, topic)).filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  const done = await replayedUpTo(kafka, topic);
+  const records: Array<DlqRecord & { replayed: boolean }> = [];
+  if (ends.size === 0) return records;
+  const consumer = kafka.consumer({ groupId: `shopforce-dlq-read-${randomUUID()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const remaining = new Map(ends);
+      consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const entry = parseDlqMessage(message);
+          records.push({ ...entry, partition, offset: message.offset, replayed: BigInt(message.offset) < (done.get(partition) ?? 0n) });
+          if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);
+          if (remaining.size === 0) resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
+}
+
+/**
+ * Sends not-yet-replayed dead letters back to the topic they came from (original key, value and
+ * headers, plus `shopforce-replayed-from`), then records them as replayed. `filter` picks which.
+ */
+export async function replayDlq(brokers: string[], topic: string, filter: (r: DlqRecord) => boolean): Promise<DlqRecord[]> {
+  const pending = (await readDlq(brokers, topic)).filter((r) => !r.replayed);
+  const chosen = pending.filter(filter);
+  const kafka = new Kafka({ brokers, clientId: 'shopforce-dlq', logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (const r of chosen) {
+      if (!r.source.topic) throw new Error(`dead letter ${topic}[${r.partition}]@${r.offset} names no source topic`);
+      await producer.send({
+        topic: r.source.topic, acks: -1,
+        messages: [{ key: r.key, value: r.value, headers: { ...r.headers, 'shopforce-replayed-from': `${topic}[${r.partition}]@${r.offset}` } }],
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  // everything up to the last chosen record of each partition counts as handled; records skipped by
+  // the filter before it stay listed as not replayed only if they come after the committed offset
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const upTo = new Map<number, bigint>();
+    for (const r of chosen) upTo.set(r.partition, BigInt(r.offset) + 1n > (upTo.get(r.partition) ?? 0n) ? BigInt(r.offset) + 1n : upTo.get(r.partition)!);
+    const skippedBefore = pending.filter((r) => !filter(r) && BigInt(r.offset) < (upTo.get(r.partition) ?? 0n));
+    if (skippedBefore.length > 0) {
+      // do not mark unreplayed records as replayed: commit only up to the first skipped one
+      for (const r of skippedBefore) if (BigInt(r.offset) < upTo.get(r.partition)!) upTo.set(r.partition, BigInt(r.offset));
+    }
+    if (upTo.size > 0) {
+      await admin.setOffsets({ groupId: DLQ_REPLAY_GROUP, topic, partitions: [...upTo].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return chosen;
+}
