@@ -1,6 +1,6 @@
 /**
  * Process entry of the sandbox org emulator (started detached by `shopforce sandbox up`).
- * Environment: SANDBOX_STATE_DIR (required), SANDBOX_HTTP_PORT, SANDBOX_HTTPS_PORT,
+ * Environment: SANDBOX_STATE_DIR (required), SANDBOX_HOST, SANDBOX_HTTP_PORT, SANDBOX_HTTPS_PORT,
  * SANDBOX_PUBSUB_PORT, SANDBOX_MODEL_FILE, SANDBOX_SESSION_TTL_SECONDS, SANDBOX_DAILY_API_LIMIT,
  * SANDBOX_CDC_RETENTION_MS. Writes <state>/sandbox.env and <state>/sandbox.json when listening.
  */
@@ -27,6 +27,8 @@ const num = (name: string): number | undefined => {
 
 const handle = await startSandbox({
   dataDir: join(stateDir, 'data'),
+  // 0.0.0.0 in a container (docker-compose); loopback by default
+  host: env.SANDBOX_HOST || undefined,
   httpPort: num('SANDBOX_HTTP_PORT') ?? 58080,
   httpsPort: num('SANDBOX_HTTPS_PORT') ?? 58443,
   pubSubPort: num('SANDBOX_PUBSUB_PORT') ?? 58444,

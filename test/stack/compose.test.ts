@@ -9,6 +9,7 @@ import { CONNECT_WORKER, DEBEZIUM_VERSION } from '../../src/stack/components/con
 import { APICURIO_VERSION, REGISTRY_API_PATH } from '../../src/stack/components/registry.ts';
 import { SHOP_CONNECTOR_FILE } from '../../src/stack/stack.ts';
 import { placeholdersOf, parseConnectorDefinition } from '../../src/connect/connector-file.ts';
+import { sandboxEnv } from '../../src/sandbox/env-file.ts';
 
 // docker-compose.yml cannot run here (no Docker engine): these checks keep it in agreement with
 // the native stack, so a user with Docker gets the same topology, versions, topics and variables.
@@ -69,9 +70,21 @@ describe('docker-compose.yml', () => {
     const config = readFileSync(join(REPO_DIR, 'examples/shopforce.sandbox.yaml'), 'utf8');
     const variables = [...config.matchAll(/\$\{([A-Z0-9_]+)(:-[^}]*)?\}/g)].map((m) => m[1]!);
     assert.ok(variables.length > 0);
-    const env = services.processors.environment;
-    for (const name of new Set(variables)) assert.ok(env[name] !== undefined, `processors set ${name}`);
-    assert.equal(env.SHOPFORCE_REGISTRY_URL.endsWith(REGISTRY_API_PATH), true, 'the Confluent API path of Apicurio');
-    assert.ok(services.processors.deploy.replicas >= 2, 'processors scale by replicas');
+    const processors = services.processors;
+    const command = processors.command.join(' ');
+    // SF_* come from the env file the sandbox writes (the same writer as `shopforce sandbox up`)
+    assert.match(command, /\. \/sandbox\/sandbox\.env/);
+    const fromSandbox = new Set(Object.keys(sandboxEnv(SAMPLE_SANDBOX)));
+    for (const name of new Set(variables)) {
+      assert.ok(processors.environment[name] !== undefined || fromSandbox.has(name), `processors get ${name}`);
+    }
+    assert.equal(processors.environment.SHOPFORCE_REGISTRY_URL.endsWith(REGISTRY_API_PATH), true, 'the Confluent API path of Apicurio');
+    assert.ok(processors.deploy.replicas >= 2, 'processors scale by replicas');
+    assert.equal(services.sandbox.environment.SANDBOX_HOST, '0.0.0.0', 'the sandbox listens beyond its container');
   });
 });
+
+const SAMPLE_SANDBOX = {
+  loginUrl: 'http://sandbox:58080', httpsUrl: 'https://sandbox:58443', pubSubEndpoint: 'sandbox:58444', apiVersion: '60.0', caCertPath: '/sandbox/data/tls/cert.pem',
+  credentials: { orgId: 'o', userId: 'u', username: 'n', password: 'p', clientId: 'c', clientSecret: 's', adminToken: 't', jwtPrivateKeyPath: 'k', jwtCertPath: 'c' },
+};

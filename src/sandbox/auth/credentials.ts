@@ -60,7 +60,7 @@ export async function loadOrCreateCredentials(dataDir: string, overrides: Partia
 
 export interface TlsPair { key: string; cert: string; certPath: string }
 
-/** The HTTPS / gRPC server certificate (self-signed, for localhost and 127.0.0.1), made once. */
+/** The HTTPS / gRPC server certificate (self-signed, for localhost, 127.0.0.1 and the compose host `sandbox`), made once. */
 export async function loadOrCreateTls(dataDir: string): Promise<TlsPair> {
   const dir = join(dataDir, 'tls');
   mkdirSync(dir, { recursive: true });
@@ -71,7 +71,7 @@ export async function loadOrCreateTls(dataDir: string): Promise<TlsPair> {
       keySize: 2048, algorithm: 'sha256', notAfterDate: new Date(Date.now() + 10 * 365 * 86_400_000),
       extensions: [
         { name: 'basicConstraints', cA: true },
-        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 2, value: 'sandbox' }, { type: 7, ip: '127.0.0.1' }] },
       ],
     });
     writeFileSync(keyPath, pems.private, { mode: 0o600 });
