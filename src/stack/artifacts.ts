@@ -34,7 +34,7 @@ export async function fetchMavenArtifacts(spec: MavenFetch, say: (line: string) 
   const args = ['-B', '-q', '-f', spec.pomFile, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${outDir}`];
   if (spec.excludeGroupIds?.length) args.push(`-DexcludeGroupIds=${spec.excludeGroupIds.join(',')}`);
   const started = Date.now();
-  const output = await run('mvn', args);
+  const output = await runCommand('mvn', args);
   if (output.code !== 0) {
     throw new PrerequisiteError(
       `could not fetch ${spec.label} with Maven (exit ${output.code}):\n${output.text.split('\n').slice(-15).join('\n')}`,
@@ -53,7 +53,8 @@ export function requireTool(command: string, what: string, install: string): str
   return path;
 }
 
-function run(command: string, args: string[]): Promise<{ code: number; text: string }> {
+/** Runs a command to its end, capturing stdout and stderr together (for error messages). */
+export function runCommand(command: string, args: string[]): Promise<{ code: number; text: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { ComponentStatus, StackComponent, StackContext } from '../component.ts';
 import { PrerequisiteError } from '../component.ts';
-import { requireTool } from '../artifacts.ts';
+import { requireTool, runCommand } from '../artifacts.ts';
 import { requireJava17 } from '../java.ts';
 import { assertPortFree, isAlive, portOpen, readPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
 import { postgresAdminUrl } from './postgres.ts';
@@ -60,7 +59,7 @@ export async function registryHome(ctx: StackContext): Promise<string> {
   ctx.say(`fetching Apicurio Registry ${APICURIO_VERSION} from Maven Central into ${installDir(ctx)} (once; later starts reuse it)`);
   try {
     const pom = join(ctx.repoDir, 'stack', 'registry', 'pom.xml');
-    const fetched = await run('mvn', ['-B', '-q', '-f', pom, 'dependency:copy@apicurio', `-Dapicurio.version=${APICURIO_VERSION}`, `-Dregistry.outputDirectory=${work}`]);
+    const fetched = await runCommand('mvn', ['-B', '-q', '-f', pom, 'dependency:copy@apicurio', `-Dapicurio.version=${APICURIO_VERSION}`, `-Dregistry.outputDirectory=${work}`]);
     if (fetched.code !== 0) {
       throw new PrerequisiteError(
         `could not fetch io.apicurio:apicurio-registry-app:${APICURIO_VERSION} (tar.gz, classifier all) with Maven (exit ${fetched.code}):\n${lastLines(fetched.text)}`,
@@ -68,7 +67,7 @@ export async function registryHome(ctx: StackContext): Promise<string> {
       );
     }
     const tarball = join(work, 'apicurio-registry-app.tar.gz');
-    const unpacked = await run('tar', ['-xzf', tarball, '-C', join(work, 'app')]);
+    const unpacked = await runCommand('tar', ['-xzf', tarball, '-C', join(work, 'app')]);
     if (unpacked.code !== 0 || !existsSync(runnerJar(join(work, 'app')))) {
       throw new Error(`could not unpack ${tarball} (exit ${unpacked.code}): ${lastLines(unpacked.text) || `no ${runnerJar('')} inside`}`);
     }
@@ -202,15 +201,4 @@ export const registry: StackComponent = {
 
 function lastLines(text: string, count = 15): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
-}
-
-function run(command: string, args: string[]): Promise<{ code: number; text: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (d) => (text += d));
-    child.stderr.on('data', (d) => (text += d));
-    child.on('error', (err) => resolve({ code: -1, text: String(err) }));
-    child.on('close', (code) => resolve({ code: code ?? -1, text }));
-  });
 }
