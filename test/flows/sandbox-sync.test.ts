@@ -10,7 +10,7 @@ import { restParentLookup } from '../../src/processors/router.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
 import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
 import { getTestStack } from '../support/stack.ts';
-import { testPipelineConfig } from '../support/pipeline.ts';
+import { skipShopHistory, testPipelineConfig } from '../support/pipeline.ts';
 import { waitForCommands } from '../support/commands.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -50,6 +50,7 @@ describe('sync between the shop and the sandbox org', () => {
       c.sink.lingerMs = 100;
     });
     const conn = lazyConnection(config);
+    await skipShopHistory(stack, config);
     pipeline = await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) });
   });
   after(async () => {

@@ -7,7 +7,7 @@ import { startPipeline, type Pipeline } from '../../src/run/pipeline.ts';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
 import { getTestStack } from '../support/stack.ts';
 import { waitForCommands } from '../support/commands.ts';
-import { testPipelineConfig } from '../support/pipeline.ts';
+import { skipShopHistory, testPipelineConfig } from '../support/pipeline.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
 
 // The shop half of the pipeline on the real stack: rows written in the shop database travel through
@@ -25,6 +25,7 @@ describe('shop changes become Salesforce write commands', () => {
   before(async () => {
     stack = await getTestStack();
     config = testPipelineConfig(stack, { SF_LOGIN_URL: 'http://127.0.0.1:9', SF_CLIENT_ID: 'unused', SF_USERNAME: 'unused', SF_PRIVATE_KEY_PATH: '/unused' });
+    await skipShopHistory(stack, config);
     pipeline = await startPipeline(config);
     db = new pg.Client({ connectionString: stack.postgres.url });
     await db.connect();

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { parseConfigText } from '../../src/config/load.ts';
+import { fetchTopicOffsetsSettled } from '../../src/kafka/topics.ts';
+import { routerTopics } from '../../src/processors/router.ts';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
 import { REPO_DIR } from '../../src/stack/context.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
@@ -25,4 +28,25 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
   config.observability.metricsPort = 0;
   overrides(config);
   return config;
+}
+
+/**
+ * Starts the test pipeline's router at the current end of the shared raw shop CDC topics, so it
+ * handles only the rows this test writes, not every row earlier tests and benchmarks left there
+ * (a fresh group otherwise reads them all from the beginning). Call before the pipeline starts.
+ */
+export async function skipShopHistory(stack: StackAddresses, config: ShopforceConfig): Promise<void> {
+  const kafka = new Kafka({ brokers: stack.kafka.brokers, clientId: 'shopforce-test', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    for (const topic of routerTopics(config).shop.keys()) {
+      if (!existing.has(topic)) continue;
+      const offsets = await fetchTopicOffsetsSettled(admin, topic);
+      await admin.setOffsets({ groupId: `${config.kafka.groupIdPrefix}.router`, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
