@@ -3,7 +3,7 @@
 // 2 cores: never in parallel), against the local stack where they need it, and keeps the latest
 // output of each in bench/results/<name>.txt plus a summary in bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import os from 'node:os';
 
@@ -23,6 +23,7 @@ mkdirSync('bench/results', { recursive: true });
 const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const summary = [`# Benchmark results`, '', `Latest run: ${new Date().toISOString()} on ${machine}.`, 'Regenerate with `npm run bench` (or `npm run bench -- <name>` for one).', ''];
 let failed = 0;
+const sections = new Map();
 for (const file of files) {
   const name = basename(file, '.ts');
   console.log(`\n# ${name}`);
@@ -36,7 +37,23 @@ for (const file of files) {
     process.stderr.write(run.stderr.split('\n').slice(-30).join('\n'));
   }
   writeFileSync(join('bench/results', `${name}.txt`), run.stdout);
-  summary.push(`## ${name}`, '', `${run.status === 0 ? 'ok' : `FAILED (exit ${run.status})`} in ${((Date.now() - started) / 1000).toFixed(0)} s`, '', '```', run.stdout.trim(), '```', '');
+  const section = [`## ${name}`, '', `${run.status === 0 ? 'ok' : `FAILED (exit ${run.status})`} in ${((Date.now() - started) / 1000).toFixed(0)} s${wanted.length ? ` (run alone on ${new Date().toISOString()})` : ''}`, '', '```', run.stdout.trim(), '```', ''];
+  summary.push(...section);
+  sections.set(name, section.join('\n'));
 }
 if (wanted.length === 0) writeFileSync('bench/RESULTS.md', summary.join('\n'));
+else if (existsSync('bench/RESULTS.md')) {
+  // a partial run replaces (or appends) only its own sections, so RESULTS.md matches bench/results/
+  const parts = readFileSync('bench/RESULTS.md', 'utf8').split(/^(?=## )/m);
+  const kept = parts.map((part) => {
+    const name = /^## (\S+)/.exec(part)?.[1];
+    if (name && sections.has(name)) {
+      const fresh = sections.get(name);
+      sections.delete(name);
+      return `${fresh}\n`;
+    }
+    return part;
+  });
+  writeFileSync('bench/RESULTS.md', [...kept, ...[...sections.values()].map((x) => `${x}\n`)].join(''));
+}
 process.exit(failed ? 1 : 0);

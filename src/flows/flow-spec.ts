@@ -14,6 +14,8 @@ export interface PartSpec {
   as: string;
   /** Several images per entity (order lines, line items), kept by record id. */
   many: boolean;
+  /** For a many-part: the canonical field its images make up together (e.g. "lines"). */
+  field?: string;
   /** Business key parts of the entity, read from an image of this part; undefined when absent. */
   key?: (image: Record<string, unknown>) => string[] | undefined;
   /** Or: the key is on a parent record, looked up by id (cached). */
@@ -83,7 +85,7 @@ export function flowSpecs(config: ShopforceConfig): Partial<Record<EntityName, F
       salesforce: {
         [opportunity!]: { as: 'Opportunity', many: false, key: one(e.order.externalIds[opportunity!]!) },
         // line external ids are "<order number>-<line number>"
-        [lineItem!]: { as: 'lineItems', many: true, key: (img) => { const v = text(img[lineExt]); return v?.includes('-') ? [v.slice(0, v.lastIndexOf('-'))] : undefined; } },
+        [lineItem!]: { as: 'lineItems', many: true, field: 'lines', key: (img) => { const v = text(img[lineExt]); return v?.includes('-') ? [v.slice(0, v.lastIndexOf('-'))] : undefined; } },
       },
       shopInput: (p) => single(p, 'order') && { order: single(p, 'order'), lines: list(p, 'lines') },
       salesforceInput: (p) => single(p, 'Opportunity') && { Opportunity: single(p, 'Opportunity'), lineItems: list(p, 'lineItems') },

@@ -36,6 +36,8 @@ interface EntityRuntime { spec: FlowSpec; mapping: AnyEntityMapping; policy: Pol
 export function createReconciler(config: ShopforceConfig, encode: Encode, onAlert: (entity: string, message: string) => void = () => {}) {
   const names = topicNames(config.kafka.topicNamespace);
   const mappings = createEntityMappings(config);
+  // changeOrigin of our own Salesforce writes: com/salesforce/api/rest/<v>;client=<callOptionsClient>
+  const ourWrite = (origin: string | null) => !!origin && origin.includes(`client=${config.salesforce.callOptionsClient}`);
   const specs = flowSpecs(config);
   const runtimes = new Map<EntityName, EntityRuntime>();
   for (const [entity, spec] of Object.entries(specs) as Array<[EntityName, FlowSpec]>) {
@@ -83,7 +85,17 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       const record = op === 'DELETE'
         ? previousSame
         : shopSide ? rt.mapping.fromShopRow(input, previous) : rt.mapping.fromSalesforce(input, previous);
-      const knownFields = op === 'DELETE' ? [] : shopSide ? rt.mapping.knownFromShop(input, null) : rt.mapping.knownFromSalesforce(input, null);
+      let knownFields = op === 'DELETE' ? [] : shopSide ? rt.mapping.knownFromShop(input, null) : rt.mapping.knownFromSalesforce(input, null);
+      if (!shopSide && op === 'UPSERT' && ourWrite(msg.changeOrigin)) {
+        // our own writes come back one record at a time: a list made of several records (the line
+        // items of an order) is incomplete until the last one arrives, so it is not compared
+        const partial = Object.values(sideSpec).filter((p) => p.many && p.field).map((p) => p.field!);
+        knownFields = knownFields.filter((f) => !partial.includes(f));
+        if (knownFields.length === 0) {
+          ctx.state.set(msg.key, next);
+          return [];
+        }
+      }
       const change: CanonicalChange = {
         shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
         transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,

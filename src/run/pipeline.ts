@@ -90,6 +90,8 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     createProcessor<unknown, EntityState>({
       name: 'reconciler', kafka, groupId: group('reconciler'), topics: reconciler.topics, handle: reconciler.handle, decode: json,
       state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'reconciler' }),
+      // its state values are KBs (images + reconcile state): smaller transactions, smaller batches
+      maxRecordsPerCommit: 100,
     }),
     createBatchSink<ShopWrite>({
       name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: names.shopCommands, dlqTopic: names.dlq, metrics, log: log.child({ processor: 'shop-sink' }),

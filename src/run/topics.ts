@@ -2,7 +2,7 @@ import type { ShopforceConfig } from '../config/schema.ts';
 import type { EntityName } from '../entities/types.ts';
 import { flowSpecs } from '../flows/flow-spec.ts';
 import { topicNames } from '../flows/topic-names.ts';
-import type { TopicSpec } from '../kafka/topics.ts';
+import { changelogTopicFor, type TopicSpec } from '../kafka/topics.ts';
 
 /**
  * Every topic the pipeline reads or writes, with the same partition count, so the router's inputs
@@ -24,5 +24,16 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
     ...entities.map(names.canonical),
     names.salesforceCommands, names.shopCommands, names.audit, names.dlq,
   ];
-  return topics.map((topic) => ({ topic, partitions }));
+  // a transaction carries up to maxRecordsPerCommit records per partition: one producer batch can
+  // pass the 1 MB default, so the topics shopforce writes accept larger batches
+  const configs = { 'max.message.bytes': String(MAX_BATCH_BYTES) };
+  const changelogs = ['router', 'reconciler'].map((stage) => changelogTopicFor(`${config.kafka.groupIdPrefix}.${stage}`));
+  return [
+    ...raw.map((topic) => ({ topic, partitions })),
+    ...topics.filter((t) => !raw.includes(t)).map((topic) => ({ topic, partitions, configs })),
+    ...changelogs.map((topic) => ({ topic, partitions, compacted: true, configs })),
+  ];
 }
+
+/** Largest record batch accepted on shopforce's own topics (16 MiB). */
+export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
