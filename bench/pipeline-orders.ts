@@ -12,8 +12,7 @@
  *
  * Run: node --import tsx bench/pipeline-orders.ts [orders=10000] [pacedRate=20] [pacedSeconds=30]
  * Env: BENCH_LINGER_MS, BENCH_BATCH_SIZE, BENCH_BULK_THRESHOLD (sink settings; default: the example config);
- * BENCH_NO_WORKAROUND=1 leaves the reconciler's changelog topic at Kafka's 1 MB message limit (see
- * raiseChangelogMessageLimit). Exits 1 when a phase does not fully land in the emulator.
+ * Exits 1 when a phase does not fully land in the emulator.
  * The router's fresh consumer group is started at the end of the shared shop CDC topics; rows other
  * sessions write to the shop during the run are synced too and counted apart ("others").
  */
@@ -21,10 +20,9 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from 'jsforce';
-import kafkajs, { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import type { ShopforceConfig } from '../src/config/schema.ts';
-import { changelogTopicFor } from '../src/kafka/topics.ts';
 import { createRouter, restParentLookup } from '../src/processors/router.ts';
 import { startPipeline, type Pipeline } from '../src/run/pipeline.ts';
 import { lazyConnection, salesforceStages } from '../src/run/salesforce-stages.ts';
@@ -389,31 +387,6 @@ async function skipShopHistory(pipelineConfig: ShopforceConfig): Promise<void> {
   }
 }
 
-/**
- * WORKAROUND (see the report): the reconciler commits up to 500 records a transaction and its state
- * changelog records (~1.7 KB, up to ~9 KB for an order) all go to one partition in one record batch,
- * which passes Kafka's default 1 MB max.message.bytes under a burst; the transaction then fails with
- * MESSAGE_TOO_LARGE on every retry and the partition stalls. Raise the limit on that topic (keeping its
- * other topic configs: AlterConfigs replaces them all). Off with BENCH_NO_WORKAROUND=1.
- */
-const CHANGELOG_MAX_MESSAGE_BYTES = 16 * 2 ** 20;
-async function raiseChangelogMessageLimit(pipelineConfig: ShopforceConfig): Promise<string> {
-  // ConfigResourceTypes is not among the named exports Node finds in kafkajs' CommonJS module
-  const { ConfigResourceTypes } = kafkajs;
-  const topic = changelogTopicFor(`${pipelineConfig.kafka.groupIdPrefix}.reconciler`);
-  const admin = new Kafka({ brokers: pipelineConfig.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
-    const own = described.resources[0]!.configEntries
-      .filter((e) => !e.isDefault && !e.readOnly && e.configName !== 'max.message.bytes' && e.configValue !== null)
-      .map((e) => ({ name: e.configName, value: e.configValue }));
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [...own, { name: 'max.message.bytes', value: String(CHANGELOG_MAX_MESSAGE_BYTES) }] }] });
-    return `${topic} max.message.bytes=${CHANGELOG_MAX_MESSAGE_BYTES} (kept: ${own.map((e) => `${e.name}=${e.value}`).join(', ')})`;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();
@@ -445,8 +418,6 @@ async function main(): Promise<void> {
     const setupStarted = Date.now();
     pipeline = await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) });
     const p = pipeline;
-    const workaround = process.env.BENCH_NO_WORKAROUND ? 'none' : await raiseChangelogMessageLimit(config);
-    progress(`workaround: ${workaround}`);
     await waitFor('every stage ready', async () => p.stages.filter((s) => !s.ready()).map((s) => s.name), (notReady) => notReady.length === 0, 90_000);
     // warm-up and a check that the flows run: the catalogue reaches the shop
     const catalogue = await waitFor('the catalogue in the shop', async () => Number((await db.query('SELECT count(*) FROM products WHERE sku LIKE $1', [`B${run}-P%`])).rows[0].count),
@@ -490,7 +461,7 @@ async function main(): Promise<void> {
       return { commits, totals, lines, transactions: pacedCount, seconds: (Date.now() - started) / 1000 };
     }, PACED_DRAIN_TIMEOUT_MS);
 
-    report(config, loadBefore, workaround, [burst, paced]);
+    report(config, loadBefore, [burst, paced]);
     if (!burst.drained || !paced.drained) process.exitCode = 1;
   } finally {
     await pipeline?.stop().catch((err) => progress(`pipeline stop failed: ${(err as Error).message}`));
@@ -501,14 +472,13 @@ async function main(): Promise<void> {
 
 // ---------- output ----------
 
-function report(config: ShopforceConfig, loadBefore: number[], workaround: string, phases: PhaseResult[]): void {
+function report(config: ShopforceConfig, loadBefore: number[], phases: PhaseResult[]): void {
   const cpus = os.cpus();
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
   const lines: string[] = [];
   lines.push('pipeline-orders: shop commit -> Debezium -> router -> reconciler -> sf-sink -> emulator (all stages in one process)');
   lines.push(`machine: ${cpus.length} cores (${cpus[0]?.model ?? 'cpu'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; load avg before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (machine shared with other work)`);
   lines.push(`sink: lingerMs=${config.sink.lingerMs} batchSize=${config.sink.batchSize} bulkThreshold=${config.sink.bulkThreshold}; partitions=${config.kafka.partitions}; ${PRODUCTS} products; burst ${ORDERS_PER_TX} orders per shop transaction, paced 1 order per transaction at ${PACED_RATE}/s`);
-  lines.push(`WORKAROUND applied by the bench (reconciler transactions over 1 MB stall the pipeline otherwise): ${workaround}`);
   lines.push('latency: commit = time COMMIT returned to the inserting client; write = emulator CreatedDate (ms); "complete" = Opportunity and all its line items written');
   lines.push('');
   const header = ['phase', 'orders', 'lines', 'drained', 'insert s', 'drain s', 'tail s', 'orders/s', 'opp p50', 'p95', 'p99', 'max', 'complete p50', 'p95', 'p99', 'max'];
