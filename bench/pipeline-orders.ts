@@ -20,10 +20,10 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from 'jsforce';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import type { ShopforceConfig } from '../src/config/schema.ts';
-import { createRouter, restParentLookup } from '../src/processors/router.ts';
+import { restParentLookup } from '../src/processors/router.ts';
+import { skipShopHistory } from '../test/support/pipeline.ts';
 import { startPipeline, type Pipeline } from '../src/run/pipeline.ts';
 import { lazyConnection, salesforceStages } from '../src/run/salesforce-stages.ts';
 import type { CounterSnapshot } from '../src/sandbox/admin/counters.ts';
@@ -369,24 +369,6 @@ async function phase(
 }
 
 // ---------- setup ----------
-
-/** A fresh router group starts at the end of the shared shop CDC topics: the history of other runs is not part of the bench. */
-async function skipShopHistory(pipelineConfig: ShopforceConfig): Promise<void> {
-  const admin = new Kafka({ brokers: pipelineConfig.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const shopTopics = createRouter(pipelineConfig, async () => undefined).topics
-      .filter((topic) => topic.startsWith(`${pipelineConfig.kafka.shopTopicPrefix}.`) && existing.has(topic));
-    for (const topic of shopTopics) {
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({ groupId: `${pipelineConfig.kafka.groupIdPrefix}.router`, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();

@@ -10,6 +10,9 @@ export interface DlqRecord extends DlqEntry {
 
 export const DLQ_REPLAY_GROUP = 'shopforce.dlq-replay';
 
+/** No new dead letter for this long after the last one read: the end of the topic was reached. */
+const IDLE_END_MS = 2_000;
+
 /** The offsets `shopforce dlq replay` has already replayed, per DLQ partition (-1: none yet). */
 async function replayedUpTo(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
@@ -46,12 +49,20 @@ export async function readDlq(brokers: string[], topic: string): Promise<Array<D
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const remaining = new Map(ends);
+      // dead letters written inside transactions leave commit markers at the end of a partition, so
+      // the last offset may never be a record: quiet for a while also means "read to the end"
+      let idle = setTimeout(resolve, IDLE_END_MS * 3);
       consumer.run({
         eachMessage: async ({ partition, message }) => {
+          clearTimeout(idle);
+          idle = setTimeout(resolve, IDLE_END_MS);
           const entry = parseDlqMessage(message);
           records.push({ ...entry, partition, offset: message.offset, replayed: BigInt(message.offset) < (done.get(partition) ?? 0n) });
           if (BigInt(message.offset) + 1n >= (remaining.get(partition) ?? 0n)) remaining.delete(partition);
-          if (remaining.size === 0) resolve();
+          if (remaining.size === 0) {
+            clearTimeout(idle);
+            resolve();
+          }
         },
       }).catch(reject);
     });

@@ -151,7 +151,9 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
     toSalesforce(o, ctx, op, opts) {
       const opp = { sobject: oppObj, externalIdField: oppExt, externalId: o.orderNumber };
       if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, opp)];
-      const { fields, decimalFields } = salesforceFields('order', mappings, oppObj, o, opts?.fields);
+      // the Opportunity always carries all its fields: a write for a line alone may be the one that
+      // creates it (its first write parked or dead-lettered), and it must not be created half empty
+      const { fields, decimalFields } = salesforceFields('order', mappings, oppObj, o, undefined);
       fields.Name = `${cfg.namePrefix}${o.orderNumber}`;
       fields.StageName = stageOf(o.status);
       fields.CloseDate = o.closeDate ?? date('closeDate', o.placedAt ?? ctx.eventTime);

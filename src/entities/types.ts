@@ -58,7 +58,7 @@ export interface Order {
   discountTotal: string | null;
   taxTotal: string | null;
   shippingTotal: string | null;
-  total: string;
+  total: string | null;
   placedAt: number | null;
   closeDate: string | null;
   lines: OrderLine[];

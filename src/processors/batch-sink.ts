@@ -5,8 +5,12 @@ import { parseRetryPolicy, withRetry, type RetryPolicyInput } from '../kafka/ret
 import type { Logger } from '../observability/logger.ts';
 import type { RuntimeMetrics } from '../observability/metrics.ts';
 
-/** What happened to one item of a batch: done, or refused for good (it goes to the DLQ). */
-export type ItemResult = { ok: true } | { ok: false; reason: string };
+/**
+ * What happened to one item of a batch: done, refused for good (it goes to the DLQ), or not
+ * settled yet (a child waiting for its parent): its offset is not committed until `settled`
+ * resolves, so a crash meanwhile re-delivers it instead of losing it.
+ */
+export type ItemResult = { ok: true } | { ok: false; reason: string } | { ok: 'pending'; settled: Promise<{ ok: true } | { ok: false; reason: string }> };
 
 export interface BatchSinkOptions<T> {
   name: string;
@@ -38,6 +42,15 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>) {
   let consumer: Consumer | undefined;
   let producer: Producer | undefined;
   let joined = false;
+  /** Offsets per partition whose item has not settled: commits stop below the lowest. */
+  const unsettled = new Map<number, Set<bigint>>();
+  const commitPoint = (partition: number, next: bigint): bigint => {
+    const pending = unsettled.get(partition);
+    if (!pending || pending.size === 0) return next;
+    let low = next;
+    for (const o of pending) if (o < low) low = o;
+    return low;
+  };
 
   async function toDlq(message: KafkaMessage, partition: number, error: unknown, failure: 'decode' | 'non-retryable'): Promise<void> {
     await producer!.send({
@@ -83,11 +96,23 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>) {
             });
             for (let j = 0; j < decoded.length; j++) {
               const r = results[j];
-              if (r && !r.ok) await toDlq(decoded[j]!.message, batch.partition, new Error(r.reason), 'non-retryable');
+              const message = decoded[j]!.message;
+              if (r?.ok === false) await toDlq(message, batch.partition, new Error(r.reason), 'non-retryable');
+              else if (r?.ok === 'pending') {
+                const partition = batch.partition;
+                const offset = BigInt(message.offset);
+                if (!unsettled.has(partition)) unsettled.set(partition, new Set());
+                unsettled.get(partition)!.add(offset);
+                void r.settled.then(async (final) => {
+                  if (!final.ok) await toDlq(message, partition, new Error(final.reason), 'non-retryable');
+                  unsettled.get(partition)?.delete(offset);
+                }).catch((err) => opts.log.error({ err: String(err), partition, offset: message.offset }, 'could not settle a pending item; it stays uncommitted'));
+              }
             }
             const last = chunk[chunk.length - 1]!;
             resolveOffset(last.offset);
-            await commitOffsetsIfNecessary({ topics: [{ topic: opts.topic, partitions: [{ partition: batch.partition, offset: String(Number(last.offset) + 1) }] }] });
+            const commit = commitPoint(batch.partition, BigInt(last.offset) + 1n);
+            await commitOffsetsIfNecessary({ topics: [{ topic: opts.topic, partitions: [{ partition: batch.partition, offset: String(commit) }] }] });
             opts.metrics.transactions.inc({ ...label, result: 'committed' });
             await heartbeat();
           }

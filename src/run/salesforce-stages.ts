@@ -1,10 +1,8 @@
 import type { Connection } from 'jsforce';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { flowSpecs } from '../flows/flow-spec.ts';
-import { DLQ_HEADER } from '../kafka/dlq.ts';
 import { TransientError } from '../kafka/errors.ts';
 import { createBatchSink, type ItemResult } from '../processors/batch-sink.ts';
-import { SUBJECTS } from '../flows/topic-names.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { createSalesforceSource } from '../salesforce/source/index.ts';
@@ -27,18 +25,21 @@ export function salesforceObjects(config: SharedPieces['config']): string[] {
   return [...new Set(Object.values(flowSpecs(config)).flatMap((f) => Object.keys(f!.salesforce)))];
 }
 
-/** A sink outcome as the batch sink sees it: done (now or later), retry the batch, or refused (DLQ). */
-function itemResult(outcome: WriteOutcome): ItemResult {
+type Final = { ok: true } | { ok: false; reason: string };
+
+/** A final sink outcome: done, retry the batch, or refused (DLQ). */
+function finalResult(outcome: WriteOutcome): Final {
   switch (outcome.status) {
     case 'applied':
     case 'skipped':
     case 'coalesced':
-    case 'parked': // kept by the sink until its parent lands; a final failure reaches the DLQ later
       return { ok: true };
     case 'retryable':
       throw new TransientError(`${outcome.command.sobject} ${outcome.command.externalId}: ${outcome.error.errorCode} ${outcome.error.message}`);
     case 'failed':
       return { ok: false, reason: `${outcome.reason} (${outcome.error.errorCode}: ${outcome.error.message}${outcome.error.fields.length ? ` [${outcome.error.fields.join(', ')}]` : ''})` };
+    case 'parked':
+      throw new Error('a parked outcome is not final');
   }
 }
 
@@ -55,16 +56,18 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   });
 
   let sink: SalesforceSink | undefined;
-  // dead letters of parked commands that timed out, and parked commands re-queued on stop
-  const dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  // a parked child whose parent never came: its final outcome arrives after its offset was committed
+  // a parked child (its parent has not landed): its offset stays uncommitted until its final outcome
+  const waiting = new Map<string, (r: Final) => void>();
   const lateOutcome = (outcome: WriteOutcome) => {
-    if (outcome.status !== 'failed') return;
-    void registry.encode(SUBJECTS.salesforceCommands, outcome.command).then((value) =>
-      dlq.send({
-        topic: names.dlq, acks: -1,
-        messages: [{ key: outcome.command.key, value, headers: { [DLQ_HEADER.reason]: outcome.reason, [DLQ_HEADER.failure]: 'non-retryable', [DLQ_HEADER.processor]: 'sf-sink', [DLQ_HEADER.sourceTopic]: names.salesforceCommands } }],
-      })).then(() => metrics.dlq.inc({ processor: 'sf-sink', reason: 'parent-timeout' }), (err) => log.error({ err: String(err) }, 'could not dead-letter a parked command'));
+    const settle = waiting.get(outcome.command.commandId);
+    if (!settle || outcome.status === 'parked') return;
+    waiting.delete(outcome.command.commandId);
+    if (outcome.status === 'retryable') return; // closing: left uncommitted, re-delivered next run
+    settle(finalResult(outcome));
+  };
+  const itemResult = (outcome: WriteOutcome): ItemResult => {
+    if (outcome.status !== 'parked') return finalResult(outcome);
+    return { ok: 'pending', settled: new Promise<Final>((resolve) => waiting.set(outcome.command.commandId, resolve)) };
   };
   const writer = createBatchSink<SalesforceWrite>({
     name: 'sf-sink', kafka, groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands, dlqTopic: names.dlq,
@@ -80,22 +83,11 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     { name: 'sf-source', start: () => source.start(), stop: () => source.stop(), ready: () => source.status().running },
     {
       name: 'sf-sink',
-      async start() {
-        await dlq.connect();
-        await writer.start();
-      },
+      start: () => writer.start(),
       async stop() {
         await writer.stop();
-        // children still waiting for their parent live only in memory: put them back on the command
-        // topic (their offsets are committed), so the next run picks them up again
-        const parked = sink?.parked() ?? [];
+        // parked children were never committed: the next run reads them again
         await sink?.close();
-        if (parked.length > 0) {
-          const messages = await Promise.all(parked.map(async (c) => ({ key: c.key, value: await registry.encode(SUBJECTS.salesforceCommands, c) })));
-          await dlq.send({ topic: names.salesforceCommands, acks: -1, messages });
-          log.info({ commands: parked.length }, 'parked commands re-queued for the next run');
-        }
-        await dlq.disconnect();
       },
       ready: () => writer.ready(),
     },

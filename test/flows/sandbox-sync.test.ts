@@ -50,7 +50,7 @@ describe('sync between the shop and the sandbox org', () => {
       c.sink.lingerMs = 100;
     });
     const conn = lazyConnection(config);
-    await skipShopHistory(stack, config);
+    await skipShopHistory(config);
     pipeline = await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) });
   });
   after(async () => {

@@ -25,7 +25,7 @@ describe('shop changes become Salesforce write commands', () => {
   before(async () => {
     stack = await getTestStack();
     config = testPipelineConfig(stack, { SF_LOGIN_URL: 'http://127.0.0.1:9', SF_CLIENT_ID: 'unused', SF_USERNAME: 'unused', SF_PRIVATE_KEY_PATH: '/unused' });
-    await skipShopHistory(stack, config);
+    await skipShopHistory(config);
     pipeline = await startPipeline(config);
     db = new pg.Client({ connectionString: stack.postgres.url });
     await db.connect();

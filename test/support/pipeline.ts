@@ -35,8 +35,8 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
  * handles only the rows this test writes, not every row earlier tests and benchmarks left there
  * (a fresh group otherwise reads them all from the beginning). Call before the pipeline starts.
  */
-export async function skipShopHistory(stack: StackAddresses, config: ShopforceConfig): Promise<void> {
-  const kafka = new Kafka({ brokers: stack.kafka.brokers, clientId: 'shopforce-test', logLevel: logLevel.NOTHING });
+export async function skipShopHistory(config: ShopforceConfig): Promise<void> {
+  const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: 'shopforce-test', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {

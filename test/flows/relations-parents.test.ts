@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Connection } from 'jsforce';
+import pg from 'pg';
+import { SchemaCatalogClient } from '../../src/avro/registry.ts';
+import type { ShopforceConfig } from '../../src/config/schema.ts';
+import type { SalesforceWrite } from '../../src/entities/types.ts';
+import type { StackAddresses } from '../../src/stack/stack.ts';
+import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
+import { collectMessages } from '../support/kafka.ts';
+import { getTestStack } from '../support/stack.ts';
+import { testPipelineConfig } from '../support/pipeline.ts';
+import { eventually } from '../support/eventually.ts';
+import { sandboxEnv, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process.ts';
+
+const PARENT_TIMEOUT_MS = 15_000;
+
+interface DeadLetter { reason: string; processor: string; sourceTopic: string; command: SalesforceWrite }
+
+// Parents and children across the two systems, with `shopforce run` as a child process.
+// The shop's FK (orders → customers) makes a customer row that is inserted after its order
+// impossible, so "the customer arrives late" is made where it happens in real life: on the
+// Salesforce side. The customer row is in the shop with the order, but Salesforce refuses its
+// Account (a company name longer than Account.Name allows: STRING_TOO_LONG, to the DLQ); the
+// Opportunity waits for the Account (parked) until the shop corrects the name a few seconds later
+// and the Account lands — or, when nobody corrects it, goes to the DLQ after sink.parentTimeoutMs.
+describe('parents before children: late parents, missing parents, refused records, API quota', () => {
+  let stack: StackAddresses;
+  let t: TestSandbox;
+  let sf: Connection;
+  let db: pg.Client;
+  let config: ShopforceConfig;
+  let pipeline: PipelineProcess;
+  let registry: SchemaCatalogClient;
+  const run = randomUUID().slice(0, 6).toUpperCase();
+  const skus = ['A', 'B'].map((s) => `R${run}-${s}`);
+  const tooLong = `Very Long Company Name ${'x'.repeat(260)} Ltd`;
+
+  /** A customer and an order with two lines, in one shop transaction. */
+  async function insertOrder(customer: string, order: string, company: string | null): Promise<void> {
+    await db.query('begin');
+    await db.query(`insert into customers (customer_number, email, first_name, last_name, company_name) values ($1, $2, 'Ada', 'Lovelace', $3)`,
+      [customer, `${customer.toLowerCase()}@example.com`, company]);
+    await db.query(`insert into orders (order_number, customer_number, status, currency, total_amount) values ($1, $2, 'pending', 'EUR', 21.00)`, [order, customer]);
+    for (const [i, sku] of skus.entries()) {
+      await db.query(`insert into order_lines (order_number, line_number, sku, product_name, quantity, unit_price, line_total) values ($1, $2, $3, 'Bowl', 1, $4, $4)`,
+        [order, i + 1, sku, 10 + i]);
+    }
+    await db.query('commit');
+  }
+
+  /**
+   * This run's dead letters from the Salesforce sink (commands decoded), until `done` or the timeout.
+   * (Every pipeline reads the one shared shop, so the DLQ also holds other test runs' orders.)
+   */
+  async function deadLetters(done: (all: DeadLetter[]) => boolean, timeoutMs = 90_000): Promise<DeadLetter[]> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: DeadLetter[] = [];
+    while (Date.now() < deadline) {
+      const messages = await collectMessages(stack.kafka.brokers, [`${config.kafka.topicNamespace}.sync.dlq`],
+        { match: (m) => m.headers['dlq.processor'] === 'sf-sink' && (m.key ?? '').includes(`-${run}-`), until: () => false, timeoutMs: 8_000, raw: true });
+      seen = await Promise.all(messages.map(async (m) => ({
+        reason: m.headers['dlq.reason'] ?? '', processor: m.headers['dlq.processor'] ?? '', sourceTopic: m.headers['dlq.source.topic'] ?? '',
+        command: await registry.decode<SalesforceWrite>(m.rawValue!),
+      })));
+      if (done(seen)) return seen;
+    }
+    throw new Error(`the expected dead letters did not arrive in ${timeoutMs} ms; saw ${JSON.stringify(seen.map((d) => [d.command.sobject, d.command.externalId, d.reason])).slice(0, 2000)}`);
+  }
+  const letterFor = (all: DeadLetter[], sobject: string, externalId: string) => all.find((d) => d.command.sobject === sobject && d.command.externalId === externalId);
+  const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+
+  before(async () => {
+    stack = await getTestStack();
+    registry = new SchemaCatalogClient(stack.registry.url);
+    t = await startTestSandbox();
+    sf = await jwtConnection(t.sb);
+    const pricebookId = (await sf.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')).records[0]!.Id;
+    for (const [i, sku] of skus.entries()) {
+      const product = (await sf.sobject('Product2').create({ Name: `Bowl ${sku}`, Sku__c: sku, ProductCode: sku, IsActive: true })) as { id: string };
+      await sf.sobject('PricebookEntry').create({ Product2Id: product.id, Pricebook2Id: pricebookId, UnitPrice: 10 + i, IsActive: true });
+    }
+    db = new pg.Client({ connectionString: stack.postgres.url });
+    await db.connect();
+    config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
+      c.salesforce.apiVersion = '60.0';
+      c.sink.lingerMs = 100;
+      c.sink.parentTimeoutMs = PARENT_TIMEOUT_MS;
+    });
+    pipeline = await startPipelineProcess(config);
+  });
+  after(async () => {
+    await pipeline?.cleanup();
+    await db?.end();
+    await t?.cleanup();
+  });
+
+  test('a value longer than the Salesforce field goes to the DLQ with Salesforce\'s error code, not retried', async () => {
+    const customer = `C-${run}-REFUSED`;
+    await db.query(`insert into customers (customer_number, email, first_name, last_name, company_name) values ($1, $2, 'Ada', 'Lovelace', $3)`,
+      [customer, `${customer.toLowerCase()}@example.com`, tooLong]);
+    const letters = await deadLetters((all) => !!letterFor(all, 'Account', customer));
+    const account = letterFor(letters, 'Account', customer)!;
+    assert.match(account.reason, /^STRING_TOO_LONG: /);
+    assert.match(account.reason, /Account Name|Name/);
+    assert.equal(account.sourceTopic, `${config.kafka.topicNamespace}.sync.out.salesforce`);
+    assert.equal(account.command.fields.Name, tooLong, 'the DLQ keeps the refused command as it was');
+    assert.equal((await sf.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c = '${customer}'`)).totalSize, 0);
+    const metrics = await pipeline.metrics();
+    assert.match(metrics, /shopforce_sf_sink_outcomes_total\{status="failed",sobject="Account"\} [1-9]/);
+    assert.doesNotMatch(metrics, /shopforce_sf_sink_retries_total\{error_code="STRING_TOO_LONG"\}/, 'a validation error is never retried');
+  });
+
+  test('an order whose customer reaches Salesforce late waits for it and lands after its parent', async () => {
+    const customer = `C-${run}-LATE`;
+    const order = `O-${run}-LATE`;
+    await insertOrder(customer, order, tooLong);
+    // Salesforce refused the Account: the Opportunity has no parent and waits
+    await deadLetters((all) => !!letterFor(all, 'Account', customer));
+    await eventually(async () => metric(await pipeline.metrics(), 'shopforce_sf_sink_parked'), (n) => n >= 1, 30_000);
+    assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).totalSize, 0);
+
+    await new Promise((r) => setTimeout(r, 3_000));
+    await db.query('update customers set company_name = $1 where customer_number = $2', [`Analytical Engines ${run}`, customer]);
+
+    const opp = await eventually(
+      async () => (await sf.query<any>(`SELECT Id, CreatedDate, Account.Name, Account.CreatedDate, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records,
+      (r) => r.length === 1, 60_000);
+    assert.equal(opp[0].Account?.Shop_Customer_Id__c, customer);
+    assert.equal(opp[0].Account?.Name, `Analytical Engines ${run}`);
+    assert.ok(Date.parse(opp[0].Account.CreatedDate) <= Date.parse(opp[0].CreatedDate), 'the Account was created before the Opportunity');
+    const items = await eventually(
+      async () => (await sf.query<any>(`SELECT Shop_Line_Id__c FROM OpportunityLineItem WHERE OpportunityId = '${opp[0].Id}'`)).records,
+      (r) => r.length === 2, 60_000);
+    assert.deepEqual(items.map((i) => i.Shop_Line_Id__c).sort(), [`${order}-1`, `${order}-2`]);
+    assert.equal((await sf.query(`SELECT Id FROM Contact WHERE Shop_Customer_Id__c = '${customer}'`)).totalSize, 1, 'the Contact waited for its Account too');
+    const letters = await deadLetters(() => true, 30_000);
+    assert.equal(letterFor(letters, 'Opportunity', order), undefined, 'the late order never went to the DLQ');
+  });
+
+  test('an order whose customer never reaches Salesforce goes to the DLQ with the reason after the parent timeout', async () => {
+    const customer = `C-${run}-NEVER`;
+    const order = `O-${run}-NEVER`;
+    await insertOrder(customer, order, tooLong);
+    const letters = await deadLetters((all) => !!letterFor(all, 'Opportunity', order), PARENT_TIMEOUT_MS + 90_000);
+    const opp = letterFor(letters, 'Opportunity', order)!;
+    assert.ok(opp.reason.startsWith(`parent Account ${customer} never arrived`), opp.reason);
+    assert.equal(opp.processor, 'sf-sink');
+    assert.equal(opp.command.references.find((r) => r.field === 'AccountId')?.externalId, customer);
+    assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).totalSize, 0);
+    const metrics = await pipeline.metrics();
+    assert.match(metrics, /shopforce_dlq_\w+\{[^}]*processor="sf-sink"[^}]*reason="non-retryable"[^}]*\} [1-9]/);
+  });
+
+  /** A customer Salesforce refuses and its order, parked; the pipeline goes down (`how`) and up; then the shop fixes the customer. */
+  async function parkedAcrossRestart(name: string, how: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    const customer = `C-${run}-${name}`;
+    const order = `O-${run}-${name}`;
+    await insertOrder(customer, order, tooLong);
+    await deadLetters((all) => !!letterFor(all, 'Account', customer));
+    // the Contact, the Opportunity and its two lines wait for the Account
+    await eventually(async () => metric(await pipeline.metrics(), 'shopforce_sf_sink_parked'), (n) => n >= 4, 30_000);
+    await pipeline.kill(how);
+    await pipeline.restart();
+    await db.query('update customers set company_name = $1 where customer_number = $2', [`Difference Engines ${run} ${name}`, customer]);
+    const opp = await eventually(
+      async () => (await sf.query<any>(`SELECT Id, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records,
+      (r) => r.length === 1, 60_000).catch(() => []);
+    assert.equal(opp.length, 1, `the order parked when the pipeline got ${how} reached Salesforce once its customer did`);
+    assert.equal(opp[0].Account?.Shop_Customer_Id__c, customer);
+    const items = await eventually(
+      async () => (await sf.query<any>(`SELECT Shop_Line_Id__c FROM OpportunityLineItem WHERE OpportunityId = '${opp[0].Id}'`)).records,
+      (r) => r.length === 2, 60_000);
+    assert.equal(items.length, 2);
+  }
+
+  test('children waiting for their parent survive a SIGTERM restart of the pipeline', async () => {
+    await parkedAcrossRestart('TERM', 'SIGTERM');
+  });
+
+  test('children waiting for their parent survive a kill -9 of the pipeline', async () => {
+    await parkedAcrossRestart('KILL', 'SIGKILL');
+  });
+
+  test('with the daily API quota nearly spent the sink slows down, says so, and still writes', async () => {
+    // 9 % of the allowance left, under the 10 % reserve of the example config
+    t.sb.admin.setQuota({ max: 100_000, used: 91_000 });
+    try {
+      const customer = `C-${run}-QUOTA`;
+      const order = `O-${run}-QUOTA`;
+      await insertOrder(customer, order, null);
+      await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).totalSize, (n) => n === 1, 120_000, 1_000);
+      await eventually(async () => pipeline.output(), (out) => out.includes('Salesforce daily API quota under the reserve: slowing down the sink'), 30_000);
+      const remaining = metric(await pipeline.metrics(), 'shopforce_sf_sink_quota_remaining_percent');
+      assert.ok(remaining < config.sink.quotaReservePercent, `the quota gauge shows the low quota: ${remaining} %`);
+    } finally {
+      t.sb.admin.setQuota({ used: 0 });
+    }
+  });
+});
