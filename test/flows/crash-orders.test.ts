@@ -9,6 +9,7 @@ import { getTestStack } from '../support/stack.ts';
 import { testPipelineConfig } from '../support/pipeline.ts';
 import { eventually } from '../support/eventually.ts';
 import { queryAll, sandboxEnv, startPipelineProcess, untilDoneOrIdle, type PipelineProcess } from '../support/pipeline-process.ts';
+import { createPricedProducts } from '../support/catalogue.ts';
 
 const ORDERS = 1_000;
 const KILL_AFTER = 300;
@@ -30,11 +31,7 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
     stack = await getTestStack();
     t = await startTestSandbox();
     sf = await jwtConnection(t.sb);
-    const pricebookId = (await sf.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')).records[0]!.Id;
-    for (const [i, sku] of skus.entries()) {
-      const product = (await sf.sobject('Product2').create({ Name: `Cup ${sku}`, Sku__c: sku, ProductCode: sku, IsActive: true })) as { id: string };
-      await sf.sobject('PricebookEntry').create({ Product2Id: product.id, Pricebook2Id: pricebookId, UnitPrice: 10 + i, IsActive: true });
-    }
+    await createPricedProducts(sf, skus.map((sku, i) => ({ sku, name: `Cup ${sku}`, price: 10 + i })));
     db = new pg.Client({ connectionString: stack.postgres.url });
     await db.connect();
     const config = testPipelineConfig(stack, sandboxEnv(t), (c) => {

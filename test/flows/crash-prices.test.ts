@@ -11,6 +11,7 @@ import { testPipelineConfig } from '../support/pipeline.ts';
 import { waitForCommands } from '../support/commands.ts';
 import { eventually } from '../support/eventually.ts';
 import { sandboxEnv, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process.ts';
+import { createPricedProducts } from '../support/catalogue.ts';
 
 const CHANGES = 500;
 const PRODUCTS = 5;
@@ -40,12 +41,7 @@ describe('crash safety: the Salesforce source restarted across 500 price changes
     stack = await getTestStack();
     t = await startTestSandbox();
     sf = await jwtConnection(t.sb);
-    const pricebookId = (await sf.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')).records[0]!.Id;
-    for (const sku of skus) {
-      const product = (await sf.sobject('Product2').create({ Name: `Plate ${sku}`, Sku__c: sku, ProductCode: sku, IsActive: true })) as { id: string };
-      const entry = (await sf.sobject('PricebookEntry').create({ Product2Id: product.id, Pricebook2Id: pricebookId, UnitPrice: 5, IsActive: true })) as { id: string };
-      entryIds.push(entry.id);
-    }
+    entryIds.push(...(await createPricedProducts(sf, skus.map((sku) => ({ sku, name: `Plate ${sku}`, price: 5 })))));
     db = new pg.Client({ connectionString: stack.postgres.url });
     await db.connect();
     config = testPipelineConfig(stack, sandboxEnv(t), (c) => {

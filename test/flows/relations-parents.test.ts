@@ -13,6 +13,7 @@ import { getTestStack } from '../support/stack.ts';
 import { testPipelineConfig } from '../support/pipeline.ts';
 import { eventually } from '../support/eventually.ts';
 import { sandboxEnv, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process.ts';
+import { createPricedProducts } from '../support/catalogue.ts';
 
 const PARENT_TIMEOUT_MS = 15_000;
 
@@ -76,11 +77,7 @@ describe('parents before children: late parents, missing parents, refused record
     registry = new SchemaCatalogClient(stack.registry.url);
     t = await startTestSandbox();
     sf = await jwtConnection(t.sb);
-    const pricebookId = (await sf.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')).records[0]!.Id;
-    for (const [i, sku] of skus.entries()) {
-      const product = (await sf.sobject('Product2').create({ Name: `Bowl ${sku}`, Sku__c: sku, ProductCode: sku, IsActive: true })) as { id: string };
-      await sf.sobject('PricebookEntry').create({ Product2Id: product.id, Pricebook2Id: pricebookId, UnitPrice: 10 + i, IsActive: true });
-    }
+    await createPricedProducts(sf, skus.map((sku, i) => ({ sku, name: `Bowl ${sku}`, price: 10 + i })));
     db = new pg.Client({ connectionString: stack.postgres.url });
     await db.connect();
     config = testPipelineConfig(stack, sandboxEnv(t), (c) => {

@@ -13,6 +13,7 @@ import { getTestStack } from '../support/stack.ts';
 import { skipShopHistory, testPipelineConfig } from '../support/pipeline.ts';
 import { waitForCommands } from '../support/commands.ts';
 import { eventually } from '../support/eventually.ts';
+import { createPricedProducts } from '../support/catalogue.ts';
 
 // The whole pipeline on the real stack against the Salesforce emulator: the flows of the issue,
 // observed where a user would look — the emulator's records and the shop's rows.
@@ -35,11 +36,7 @@ describe('sync between the shop and the sandbox org', () => {
     t = await startTestSandbox();
     sf = await jwtConnection(t.sb);
     // the catalogue is mastered in Salesforce: three products with standard prices
-    const pricebookId = (await sf.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')).records[0]!.Id;
-    for (const [i, sku] of skus.entries()) {
-      const product = (await sf.sobject('Product2').create({ Name: `Mug ${sku}`, Sku__c: sku, ProductCode: sku, IsActive: true })) as { id: string };
-      await sf.sobject('PricebookEntry').create({ Product2Id: product.id, Pricebook2Id: pricebookId, UnitPrice: 10 + i, IsActive: true });
-    }
+    await createPricedProducts(sf, skus.map((sku, i) => ({ sku, name: `Mug ${sku}`, price: 10 + i })));
     db = new pg.Client({ connectionString: stack.postgres.url });
     await db.connect();
     config = testPipelineConfig(stack, {
