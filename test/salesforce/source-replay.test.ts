@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestSandbox, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
 import { changeEventChannel } from '../../src/salesforce/source/index.ts';
 import { counterValue, sourceRig, waitUntil } from './source-fixtures.ts';
+import { ensureTopics } from '../../src/kafka/topics.ts';
 
 describe('Salesforce source: a checkpoint whose replay id Salesforce refuses', () => {
   let t: TestSandbox;
@@ -19,6 +20,11 @@ describe('Salesforce source: a checkpoint whose replay id Salesforce refuses', (
       const rig = await sourceRig(t, mode, ['Product2']);
       const checkpointTime = Date.now() - 1000;
       // a checkpoint from "before the retention window": an id the org does not know
+      // the topic the source would create (brokers do not create topics on first write)
+      const admin = rig.kafka.admin();
+      await admin.connect();
+      await ensureTopics(admin, [{ topic: rig.topics.checkpoints, partitions: 1, compacted: true }]);
+      await admin.disconnect();
       const producer = rig.kafka.producer();
       await producer.connect();
       await producer.send({
