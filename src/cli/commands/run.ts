@@ -30,10 +30,17 @@ export function register(program: Command): void {
       let file = opts.config;
       if (opts.sandbox) {
         const ctx = createStackContext();
-        await stackUp(ctx);
+        const { addresses } = await stackUp(ctx);
         const sandbox = await sandboxUp(ctx.stateDir);
         if (!sandbox.healthy) throw new Error(`the sandbox org did not come up: see ${sandbox.logFile}`);
-        Object.assign(env, parseEnv(readFileSync(sandbox.envFile)), { ...process.env });
+        // the stack's own addresses (its ports may have been moved with SHOPFORCE_*_PORT) and the
+        // sandbox's SF_* variables; anything set in the environment wins
+        const stackEnv = {
+          SHOPFORCE_KAFKA_BROKERS: addresses.kafka.brokers.join(','),
+          SHOPFORCE_REGISTRY_URL: addresses.registry.url,
+          SHOP_DATABASE_URL: addresses.postgres.url,
+        };
+        Object.assign(env, stackEnv, parseEnv(readFileSync(sandbox.envFile)), { ...process.env });
         file ??= join(ctx.repoDir, SANDBOX_CONFIG);
       }
       if (!file) throw new Error('no configuration: pass --config <file> (or SHOPFORCE_CONFIG), or --sandbox to run against the local sandbox');
