@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kafka } from 'kafkajs';
 import { getTestStack } from '../support/stack.ts';
+import { exited, startWorker } from '../support/runtime-process.ts';
 import { createTestTopics, deleteTestTopics, eventually, groupCaughtUp, startCollector, testKafka } from '../support/runtime-kafka.ts';
 
 let kafka: Kafka;
@@ -22,21 +22,6 @@ before(async () => {
 after(async () => {
   await deleteTestTopics(kafka, cleanup);
 });
-
-function startWorker(env: Record<string, string>): ChildProcess {
-  return fork(new URL('../support/runtime-worker.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-}
 
 test('a transactional processor killed between produce and commit yields exactly one output per input after restart', async () => {
   const [input, output] = await createTestTopics(kafka, [{ prefix: 'eos-in', partitions: 3 }, { prefix: 'eos-out', partitions: 3 }]);

@@ -1,9 +1,10 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kafka } from 'kafkajs';
 import { getTestStack } from '../support/stack.ts';
+import { exited, startWorker } from '../support/runtime-process.ts';
 import { createTestTopics, deleteTestTopics, eventually, groupCaughtUp, startCollector, testKafka } from '../support/runtime-kafka.ts';
 
 let kafka: Kafka;
@@ -18,21 +19,6 @@ before(async () => {
 after(async () => {
   await deleteTestTopics(kafka, cleanup);
 });
-
-function startWorker(env: Record<string, string>): ChildProcess {
-  return fork(new URL('../support/runtime-worker.ts', import.meta.url).pathname, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-}
 
 test('SIGTERM mid-stream commits what was done: an at-least-once processor restarts without repeating a record', async () => {
   const [input, output] = await createTestTopics(kafka, [{ prefix: 'sd-in', partitions: 2 }, { prefix: 'sd-out', partitions: 2 }]);
