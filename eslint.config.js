@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -10,6 +11,25 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // the parts of the picture depend one way: no import circles
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })],
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    // the processors never depend on the local dev stack or the org emulator
+    files: ['src/**/*.ts'],
+    ignores: ['src/stack/**', 'src/sandbox/**', 'src/cli/**', 'src/connect/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/stack/*', '**/sandbox/*', '**/sandbox/**'], message: 'production code must not depend on the local stack or the emulator' }] }],
     },
   },
 );

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import avro from 'avsc';
-import { REPO_DIR } from '../stack/context.ts';
+import { fileURLToPath } from 'node:url';
 
 /** Topics whose values are not `sync.<file name>`. */
 const TOPIC_OF_FILE: Record<string, string> = {
@@ -25,7 +25,7 @@ export interface CanonicalSchema {
   type: avro.Type;
 }
 
-export const SCHEMAS_DIR = join(REPO_DIR, 'schemas');
+export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
 /** Every canonical schema in schemas/*.avsc; a file that is not valid Avro fails with its name. */
 export function loadCanonicalSchemas(dir = SCHEMAS_DIR): CanonicalSchema[] {

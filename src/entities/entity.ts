@@ -1,5 +1,5 @@
 import type { WriteContext } from './commands.ts';
-import type { EntityName, SalesforceWrite, ShopWrite } from './types.ts';
+import type { SalesforceWrite, ShopWrite } from './types.ts';
 
 export interface WriteOptions<T> {
   /** Canonical top-level fields to write (identity and required fields are always written); all when absent. */
@@ -13,7 +13,7 @@ export interface WriteOptions<T> {
  * record and from the canonical record to write commands. Built from its configuration section.
  */
 export interface EntityMapping<T, ShopInput, SalesforceInput> {
-  readonly name: EntityName;
+  readonly name: string;
   /** Canonical key of a record: shop id + business key. */
   key(record: T): string;
   /** Debezium after-image(s) -> canonical. `previous` supplies what the image does not carry. */

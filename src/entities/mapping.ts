@@ -3,10 +3,10 @@
  * Object.Field, typed by the canonical field's kind (src/entities/fields.ts). Built-in mappings come from
  * each entity module; configuration adds to them or replaces them by canonical name.
  */
-import type { FieldMappingConfig } from '../config/schema.ts';
-import { fieldKind, VOLATILE_FIELDS } from './fields.ts';
+import type { FieldMappingConfig } from './config-section.ts';
+import { fieldKind, VOLATILE_FIELDS, type FieldKinds } from './fields.ts';
 import { normalizeMoneyOrNull } from './money.ts';
-import type { EntityName, FieldValue } from './types.ts';
+import type { FieldValue } from './types.ts';
 import { bool, date, int, isoTimestamp, str, timestamp } from './values.ts';
 
 export type FieldMapping = FieldMappingConfig;
@@ -27,13 +27,13 @@ export function sfFieldOf(m: FieldMapping): string | undefined {
 type Side = 'shop' | 'salesforce';
 
 /** Reads one raw value into its canonical form; `label` names the source field in errors. */
-export function readValue(entity: EntityName, m: FieldMapping, raw: unknown, from: Side, label: string): unknown {
+export function readValue(kinds: FieldKinds, m: FieldMapping, raw: unknown, from: Side, label: string): unknown {
   let v: unknown = raw;
   if (from === 'salesforce' && m.valueMap && typeof v === 'string') {
     const back = Object.entries(m.valueMap).find(([, sf]) => sf === v);
     if (back) v = back[0];
   }
-  switch (fieldKind(entity, m.canonical)) {
+  switch (fieldKind(kinds, m.canonical)) {
     case 'money': return normalizeMoneyOrNull(v);
     case 'int': return int(label, v);
     case 'timestamp': return timestamp(label, v);
@@ -54,9 +54,9 @@ export function readValue(entity: EntityName, m: FieldMapping, raw: unknown, fro
 }
 
 /** Writes a canonical value for one side. Decimals stay strings (exact); timestamps become ISO-8601 text. */
-export function writeValue(entity: EntityName, m: FieldMapping, value: unknown, to: Side): FieldValue {
+export function writeValue(kinds: FieldKinds, m: FieldMapping, value: unknown, to: Side): FieldValue {
   if (value === null || value === undefined) return null;
-  const kind = fieldKind(entity, m.canonical);
+  const kind = fieldKind(kinds, m.canonical);
   if (kind === 'timestamp') return isoTimestamp(value as number);
   if (kind === 'boolean' && m.transform === 'negate' && to === 'salesforce') return !(value as boolean);
   if (to === 'salesforce' && m.valueMap && typeof value === 'string') return m.valueMap[value] ?? value;
@@ -80,43 +80,43 @@ export function setCanonical(record: object, field: string, value: unknown): voi
 }
 
 /** Copies every mapped column present in the row onto the record (absent columns leave the field alone). */
-export function readShopRow(entity: EntityName, mappings: FieldMapping[], row: Record<string, unknown>, record: object, table: string): void {
+export function readShopRow(kinds: FieldKinds, mappings: FieldMapping[], row: Record<string, unknown>, record: object, table: string): void {
   for (const m of mappings) {
     if (!m.shop || !(m.shop in row)) continue;
-    setCanonical(record, m.canonical, readValue(entity, m, row[m.shop], 'shop', `${table}.${m.shop}`));
+    setCanonical(record, m.canonical, readValue(kinds, m, row[m.shop], 'shop', `${table}.${m.shop}`));
   }
 }
 
 /** Copies every mapped field of the Salesforce object present in the image onto the record. */
-export function readSalesforceImage(entity: EntityName, mappings: FieldMapping[], object: string, image: Record<string, unknown>, record: object): void {
+export function readSalesforceImage(kinds: FieldKinds, mappings: FieldMapping[], object: string, image: Record<string, unknown>, record: object): void {
   for (const m of mappings) {
     if (sfObjectOf(m) !== object) continue;
     const field = sfFieldOf(m) as string;
     if (!(field in image)) continue;
-    setCanonical(record, m.canonical, readValue(entity, m, image[field], 'salesforce', `${object}.${field}`));
+    setCanonical(record, m.canonical, readValue(kinds, m, image[field], 'salesforce', `${object}.${field}`));
   }
 }
 
 /** Salesforce fields of one object for the record; `only` restricts to those canonical fields. */
-export function salesforceFields(entity: EntityName, mappings: FieldMapping[], object: string, record: object, only?: ReadonlySet<string>): { fields: Record<string, FieldValue>; decimalFields: string[] } {
+export function salesforceFields(kinds: FieldKinds, mappings: FieldMapping[], object: string, record: object, only?: ReadonlySet<string>): { fields: Record<string, FieldValue>; decimalFields: string[] } {
   const fields: Record<string, FieldValue> = {};
   const decimalFields: string[] = [];
   for (const m of mappings) {
     if (sfObjectOf(m) !== object || (only && !only.has(topField(m.canonical)))) continue;
     const field = sfFieldOf(m) as string;
-    fields[field] = writeValue(entity, m, getCanonical(record, m.canonical), 'salesforce');
-    if (fieldKind(entity, m.canonical) === 'money') decimalFields.push(field);
+    fields[field] = writeValue(kinds, m, getCanonical(record, m.canonical), 'salesforce');
+    if (fieldKind(kinds, m.canonical) === 'money') decimalFields.push(field);
   }
   return { fields, decimalFields };
 }
 
 /** Shop columns of the main table for the record; `only` restricts to those canonical fields. Never
  * created_at/updated_at: the shop's defaults and version trigger own them. */
-export function shopColumns(entity: EntityName, mappings: FieldMapping[], record: object, only?: ReadonlySet<string>): Record<string, FieldValue> {
+export function shopColumns(kinds: FieldKinds, mappings: FieldMapping[], record: object, only?: ReadonlySet<string>): Record<string, FieldValue> {
   const row: Record<string, FieldValue> = {};
   for (const m of mappings) {
     if (!m.shop || (only && !only.has(topField(m.canonical))) || VOLATILE_FIELDS.includes(m.canonical)) continue;
-    row[m.shop] = writeValue(entity, m, getCanonical(record, m.canonical), 'shop');
+    row[m.shop] = writeValue(kinds, m, getCanonical(record, m.canonical), 'shop');
   }
   return row;
 }

@@ -120,3 +120,14 @@ export function moneyToNumber(value: string): number {
   if (significant > 15) throw new MoneyError(`decimal ${value} has more than 15 significant digits; not exact as a JSON number`);
   return n;
 }
+
+/** Money rounded half up (away from zero) to `scale` decimals, in canonical text: what a currency field of that scale stores. */
+export function roundMoney(value: string, scale: number): string {
+  const d = parseDecimal(value);
+  if (d.scale <= scale) return normalizeMoney(value);
+  const factor = 10n ** BigInt(d.scale - scale);
+  const neg = d.units < 0n;
+  const abs = neg ? -d.units : d.units;
+  const rounded = (abs + factor / 2n) / factor;
+  return normalizeMoney(formatDecimal({ units: neg ? -rounded : rounded, scale }));
+}

@@ -1,4 +1,4 @@
-import type { EntityName, Op, Origin } from '../entities/types.ts';
+import type { Op, Origin } from '../entities/types.ts';
 
 /**
  * A raw change of one part of an entity (a shop row or a Salesforce record image), re-keyed by
@@ -6,7 +6,7 @@ import type { EntityName, Op, Origin } from '../entities/types.ts';
  * JSON on sync.in.<entity>.
  */
 export interface RoutedChange {
-  entity: EntityName;
+  entity: string;
   key: string;
   origin: Origin;
   /** Shop table or Salesforce object, e.g. "order_lines", "Contact". */
@@ -25,4 +25,9 @@ export interface RoutedChange {
   sourceVersion: number | null;
   /** Salesforce changeOrigin (who wrote it: our integration shows `client=<callOptionsClient>`). */
   changeOrigin: string | null;
+  /**
+   * Our own write coming back: a Salesforce change whose changeOrigin names our client, or a shop row
+   * change made in a transaction our shop sink recorded. null when the origin cannot be told.
+   */
+  ours: boolean | null;
 }

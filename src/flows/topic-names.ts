@@ -1,4 +1,3 @@
-import type { EntityName } from '../entities/types.ts';
 
 /**
  * Names of the topics shopforce creates, optionally under a namespace (kafka.topicNamespace), so
@@ -6,8 +5,8 @@ import type { EntityName } from '../entities/types.ts';
  * the schema of sync.order is one thing, whichever pipeline writes it.
  */
 export interface TopicNames {
-  routed(entity: EntityName): string;       // sync.in.<entity>
-  canonical(entity: EntityName): string;    // sync.<entity>
+  routed(entity: string): string;       // sync.in.<entity>
+  canonical(entity: string): string;    // sync.<entity>
   salesforceCommands: string;               // sync.out.salesforce
   shopCommands: string;                     // sync.out.shop
   audit: string;                            // sync.audit
@@ -34,7 +33,7 @@ export function topicNames(namespace = ''): TopicNames {
 
 /** Registry subjects of the Avro topics (TopicNameStrategy on the un-namespaced names). */
 export const SUBJECTS = {
-  canonical: (entity: EntityName) => `sync.${entity}-value`,
+  canonical: (entity: string) => `sync.${entity}-value`,
   salesforceCommands: 'sync.out.salesforce-value',
   shopCommands: 'sync.out.shop-value',
   audit: 'sync.audit-value',

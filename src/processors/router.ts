@@ -2,26 +2,40 @@ import type { Connection } from 'jsforce';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { readDebeziumEvent } from '../entities/debezium.ts';
 import { entityKey } from '../entities/keys.ts';
-import type { EntityName } from '../entities/types.ts';
-import { flowSpecs, type FlowSpec, type PartSpec } from '../flows/flow-spec.ts';
+import { enabledEntities } from '../entities/index.ts';
+import type { PartSpec } from '../entities/parts.ts';
 import type { RoutedChange } from '../flows/routed-change.ts';
 import { topicNames } from '../flows/topic-names.ts';
 import { PoisonRecordError } from '../kafka/errors.ts';
 import type { Output, RecordContext } from '../kafka/types.ts';
 import type { SfCdcMessage } from '../salesforce/source/types.ts';
 
-interface Route { entity: EntityName; part: string; spec: PartSpec }
+interface Route { entity: string; part: string; spec: PartSpec }
 
 /** The raw topics the router reads: Debezium's per-table topics and the Salesforce source's per-object topics. */
 export function routerTopics(config: ShopforceConfig): { shop: Map<string, Route>; salesforce: Map<string, Route> } {
   const names = topicNames(config.kafka.topicNamespace);
   const shop = new Map<string, Route>();
   const salesforce = new Map<string, Route>();
-  for (const flow of Object.values(flowSpecs(config)) as FlowSpec[]) {
+  for (const { flow } of enabledEntities(config)) {
     for (const [table, spec] of Object.entries(flow.shop)) shop.set(`${config.kafka.shopTopicPrefix}.${config.shop.schema}.${table}`, { entity: flow.entity, part: table, spec });
     for (const [object, spec] of Object.entries(flow.salesforce)) salesforce.set(`${names.sfCdcPrefix}.${object}`, { entity: flow.entity, part: object, spec });
   }
   return { shop, salesforce };
+}
+
+/** What the router asks outside Kafka. */
+export interface RouterLookups {
+  /** A parent record's key field, by REST (PricebookEntry -> Product2.Sku__c). */
+  lookupParent?: (object: string, id: string, field: string) => Promise<string | undefined>;
+  /** Whether a shop transaction (Debezium source.txId) was made by our shop sink; absent: unknown. */
+  isShopSinkTransaction?: (txId: string) => Promise<boolean>;
+}
+
+/** True when a Salesforce changeOrigin names our integration's client (`...;client=<name>`). */
+export function isOurChangeOrigin(changeOrigin: string | null | undefined, client: string): boolean {
+  if (!changeOrigin) return false;
+  return changeOrigin.split(';').some((part) => part.trim() === `client=${client}`);
 }
 
 /**
@@ -30,7 +44,8 @@ export function routerTopics(config: ShopforceConfig): { shop: Map<string, Route
  * an entity from both sides, in order. Its state remembers record id -> entity key (a Salesforce
  * DELETE carries no fields) and parent keys it had to look up (PricebookEntry -> Product2.Sku__c).
  */
-export function createRouter(config: ShopforceConfig, lookupParent: (object: string, id: string, field: string) => Promise<string | undefined>) {
+export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {}) {
+  const lookupParent = lookups.lookupParent ?? (async () => undefined);
   const { shop, salesforce } = routerTopics(config);
   const names = topicNames(config.kafka.topicNamespace);
 
@@ -44,6 +59,7 @@ export function createRouter(config: ShopforceConfig, lookupParent: (object: str
       entity: route.entity, key: entityKey(shopId, ...parts), origin: 'SHOP', part: route.part, op: change.op, image: change.row,
       recordId: String(change.row.id ?? parts.join('|')), sourcePosition: change.sourcePosition, transactionId: change.transactionId,
       eventTime: change.eventTime, sourceVersion: change.sourceVersion, changeOrigin: null,
+      ours: lookups.isShopSinkTransaction ? await lookups.isShopSinkTransaction(change.transactionId) : null,
     };
   }
 
@@ -76,6 +92,7 @@ export function createRouter(config: ShopforceConfig, lookupParent: (object: str
       entity: route.entity, key, origin: 'SALESFORCE', part: route.part, op: deleted ? 'DELETE' : 'UPSERT', image: msg.record,
       recordId: msg.recordId, sourcePosition: `sf:${msg.position}`, transactionId: header.transactionKey || msg.position,
       eventTime: header.commitTimestamp, sourceVersion: header.commitNumber ?? null, changeOrigin: header.changeOrigin ?? null,
+      ours: isOurChangeOrigin(header.changeOrigin, config.salesforce.callOptionsClient),
     };
   }
 

@@ -19,7 +19,9 @@ export function commandsFor(mapping: AnyEntityMapping, change: CanonicalChange, 
   for (const w of writes) {
     const opts = { fields: w.fields ? new Set(w.fields) : undefined, previous: previous?.[w.target] ?? null };
     if (w.target === 'SALESFORCE') {
-      const reassert = w.reason === 'reassert-master';
+      // a re-asserted master value, or a merged stock value, must be written even when it equals our
+      // last write: the record changed on Salesforce since
+      const reassert = w.reason === 'reassert-master' || w.reason === 'delta-merge';
       out.salesforce.push(...mapping.toSalesforce(w.record, ctx, w.op, opts).map((c) => (reassert ? { ...c, reassert } : c)));
     }
     else out.shop.push(...mapping.toShop(w.record, ctx, w.op, opts));

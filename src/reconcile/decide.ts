@@ -1,10 +1,12 @@
 /**
- * The per-key reconciliation state machine of DESIGN.md §4 — pure and deterministic: the same state and
- * change always give the same decision, writes (with the same ids) and new state.
+ * The per-key reconciliation state machine (docs/design.md, "Reconciliation") — pure and deterministic:
+ * the same state and change always give the same decision, writes (with the same ids) and new state.
  *
  * For a change from side S (T is the other side):
  *  1. duplicate: S's source position already seen for this key -> drop;
- *  2. echo: the change only repeats writes we sent to S (in flight) -> acknowledge them, drop;
+ *  2. echo: our own write coming back — known by its origin (change.ours), or, when the origin is
+ *     unknown, by repeating writes we sent to S (in flight) -> acknowledge, never a conflict; fields S
+ *     owns that changed in the same event (an automation reacting to our write) still go to T;
  *  3. fields S owns changed -> write them to T, move the base;
  *  4. fields T owns changed on S -> conflict: alert + policy (reassert-master writes T's value back to S;
  *     accept takes S's value into the base and sends it to T);
@@ -13,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { atPrecision } from '../entities/precision.ts';
 import { otherSide, ownerOf } from './policy.ts';
 import { boundInFlight, emptyState, rememberPosition } from './state.ts';
 import type {
@@ -45,13 +48,20 @@ interface Outcome {
   message: string;
 }
 
+/** Two values of a field equal as side S stores them. */
+function sameOn(policy: Policy, S: Side, field: string, a: unknown, b: unknown): boolean {
+  const p = policy.precision[S]?.[field];
+  return isDeepStrictEqual(atPrecision(p, a), atPrecision(p, b));
+}
+
 function decideUpsert(s: KeyState, change: Change, policy: Policy): DecideResult {
   const S = change.origin;
   const T = otherSide(S);
   const rec = change.record as Rec;
-  const echoCandidates = s.inFlight.filter((w) => w.target === S && w.op === 'UPSERT');
-  const acknowledged = acknowledge(s, change);
+  const echoCandidates = change.ours === undefined ? s.inFlight.filter((w) => w.target === S && w.op === 'UPSERT') : [];
+  const acknowledged = change.ours === false ? [] : acknowledge(s, change, policy);
   const fields = comparableFields(s.base ?? {}, rec, policy, change.knownFields);
+  if (change.ours && s.base !== null && !s.deleted) return decideOwnWrite(s, change, policy, fields, acknowledged);
 
   if (s.base === null || s.deleted) {
     const owned = fields.filter((f) => ownerOf(policy, f) === S);
@@ -72,8 +82,8 @@ function decideUpsert(s: KeyState, change: Change, policy: Policy): DecideResult
   }
 
   const base = s.base;
-  const isOurEcho = (f: string) => echoCandidates.some((w) => f in w.values && isDeepStrictEqual(w.values[f], rec[f]));
-  const changed = fields.filter((f) => !isDeepStrictEqual(rec[f], base[f]) && !isOurEcho(f));
+  const isOurEcho = (f: string) => echoCandidates.some((w) => f in w.values && sameOn(policy, S, f, w.values[f], rec[f]));
+  const changed = fields.filter((f) => !sameOn(policy, S, f, rec[f], base[f]) && !isOurEcho(f));
   const own = changed.filter((f) => ownerOf(policy, f) === S);
   const foreign = changed.filter((f) => ownerOf(policy, f) !== S);
   if (changed.length === 0) {
@@ -105,11 +115,31 @@ function decideUpsert(s: KeyState, change: Change, policy: Policy): DecideResult
   });
 }
 
+/**
+ * Our own write came back from S: it acknowledges what we sent and is never a conflict. Fields S owns
+ * that differ from the base changed on S in the same transaction (an org automation or a trigger
+ * reacting to our write): they move the base and go to T like any change of S's own fields.
+ */
+function decideOwnWrite(s: KeyState, change: Change, policy: Policy, fields: string[], acknowledged: InFlightWrite[]): DecideResult {
+  const S = change.origin;
+  const T = otherSide(S);
+  const rec = change.record as Rec;
+  const base = s.base as Rec;
+  const own = fields.filter((f) => ownerOf(policy, f) === S && !sameOn(policy, S, f, rec[f], base[f]));
+  if (own.length === 0) {
+    return finish(s, change, policy, { decision: 'echo', acknowledged, message: `our write to ${S} came back${acknowledged.length ? ` (${acknowledged.length} acknowledged)` : ''}` });
+  }
+  s.base = { ...base };
+  for (const f of own) s.base[f] = rec[f];
+  const w = plan(s, change, T, 'UPSERT', own, 'master-change', policy);
+  return finish(s, change, policy, { decision: 'apply', writes: [w], changedFields: own, acknowledged, message: `our write to ${S} came back with ${own.join(', ')} changed there; sent to ${T}` });
+}
+
 function decideDelete(s: KeyState, change: Change, policy: Policy): DecideResult {
   const S = change.origin;
   const T = otherSide(S);
-  const acknowledged = acknowledge(s, change);
-  if (acknowledged.some((w) => w.op === 'DELETE')) {
+  const acknowledged = change.ours === false ? [] : acknowledge(s, change, policy);
+  if (change.ours || acknowledged.some((w) => w.op === 'DELETE')) {
     return finish(s, change, policy, { decision: 'echo', acknowledged, message: `echo of our delete on ${S}` });
   }
   if (s.base === null || s.deleted) return finish(s, change, policy, { decision: 'noop', acknowledged, message: 'delete of a record already gone' });
@@ -141,7 +171,6 @@ function decideDelete(s: KeyState, change: Change, policy: Policy): DecideResult
 
 function decideDelta(s: KeyState, change: Change, policy: Policy): DecideResult {
   const S = change.origin;
-  const T = otherSide(S);
   const field = policy.deltaField as string;
   if (change.op === 'DELETE' || !change.record) {
     return finish(s, change, policy, { decision: 'noop', message: 'deletes of a delta-merged record are ignored' });
@@ -151,41 +180,77 @@ function decideDelta(s: KeyState, change: Change, policy: Policy): DecideResult 
   if (typeof reported !== 'number' || !Number.isInteger(reported)) {
     throw new Error(`reconcile ${s.key}: ${field} from ${S} is not an integer (${JSON.stringify(reported)})`);
   }
-  const acknowledged = acknowledge(s, change);
-  if (acknowledged.length > 0) {
+  // our write coming back tells what S holds now; it is no change of S's own
+  const acknowledged = change.ours === false ? [] : acknowledge(s, change, policy);
+  if (change.ours || acknowledged.length > 0) {
     s.sideValues[S] = reported;
-    return finish(s, change, policy, { decision: 'echo', acknowledged, message: `echo of ${field}=${reported} on ${S}` });
+    return finish(s, change, policy, { decision: 'echo', acknowledged, message: `our ${field}=${reported} came back from ${S}` });
   }
   if (s.base === null) {
     s.base = { ...rec };
     s.sideValues[S] = reported;
-    const w = plan(s, change, T, 'UPSERT', null, 'delta-merge', policy);
-    return finish(s, change, policy, { decision: 'apply', writes: [w], changedFields: [field], message: `new on ${S} with ${field}=${reported}; sent to ${T}` });
+    return finish(s, change, policy, { decision: 'apply', writes: windowed(s, change, policy), changedFields: [field], message: `new on ${S} with ${field}=${reported}` });
   }
   const baseValue = s.base[field] as number;
-  const expected = s.sideValues[S] ?? baseValue;
-  const delta = reported - expected;
+  const delta = reported - (s.sideValues[S] ?? baseValue);
   s.sideValues[S] = reported;
   if (delta === 0) return finish(s, change, policy, { decision: 'noop', message: `${field} unchanged on ${S}` });
-  const merged = baseValue + delta;
+  let merged = baseValue + delta;
+  const alerts: Alert[] = [];
+  if (merged < 0) {
+    alerts.push(mkAlert('negative-stock', s.key, `${policy.entity} ${s.key}: merged ${field} is ${merged} (base ${baseValue}, ${delta >= 0 ? '+' : ''}${delta} on ${S}); ${policy.belowZero === 'clamp' ? 'clamped to 0' : 'kept'}`, [field]));
+    if (policy.belowZero === 'clamp') merged = 0;
+  }
   s.base = { ...s.base, [field]: merged };
-  const writes: PlannedWrite[] = [plan(s, change, T, 'UPSERT', [field], 'delta-merge', policy)];
-  if (merged !== reported) writes.push(plan(s, change, S, 'UPSERT', [field], 'delta-merge', policy));
-  const alerts = merged < 0
-    ? [mkAlert('negative-stock', s.key, `${policy.entity} ${s.key}: merged ${field} is ${merged} (base ${baseValue}, ${delta >= 0 ? '+' : ''}${delta} on ${S})`, [field])]
-    : [];
   return finish(s, change, policy, {
-    decision: 'apply', writes, alerts, changedFields: [field],
+    decision: 'apply', writes: windowed(s, change, policy), alerts, changedFields: [field],
     message: `${field} ${delta >= 0 ? '+' : ''}${delta} on ${S}: ${baseValue} -> ${merged}`,
   });
 }
 
+/** The delta writes now (no window), or none and the key marked for the window's flush. */
+function windowed(s: KeyState, change: Change, policy: Policy): PlannedWrite[] {
+  if (policy.windowMs > 0) {
+    s.windowPending = true;
+    return [];
+  }
+  return deltaWrites(s, change, policy);
+}
+
+/**
+ * Delta merge: the base to every side whose last known value differs from it (the whole record to a
+ * side that has never shown the key, so it is created there).
+ */
+function deltaWrites(s: KeyState, change: Change, policy: Policy): PlannedWrite[] {
+  const field = policy.deltaField as string;
+  const target = s.base?.[field];
+  const writes: PlannedWrite[] = [];
+  for (const side of ['SALESFORCE', 'SHOP'] as const) {
+    const known = s.sideValues[side];
+    if (known === target) continue;
+    writes.push(plan(s, change, side, 'UPSERT', known === null ? null : [field], 'delta-merge', policy));
+  }
+  return writes;
+}
+
+/**
+ * Ends a key's stock window: one write per side that differs from the merged value. `flushId` names the
+ * flush (it is the writes' source position, so a replayed flush gives the same command ids).
+ */
+export function flushWindow(state: KeyState, flushId: string, eventTime: number, policy: Policy): { writes: PlannedWrite[]; newState: KeyState; change: Change } {
+  const s: KeyState = structuredClone(state);
+  s.windowPending = false;
+  const change: Change = { origin: 'SHOP', sourcePosition: flushId, transactionId: flushId, eventTime, op: 'UPSERT', record: s.base };
+  const writes = s.base ? deltaWrites(s, change, policy) : [];
+  return { writes, newState: s, change };
+}
+
 /** Removes the in-flight writes to S this change confirms (the matching one and every older one to S). */
-function acknowledge(s: KeyState, change: Change): InFlightWrite[] {
+function acknowledge(s: KeyState, change: Change, policy: Policy): InFlightWrite[] {
   const S = change.origin;
   const known = change.knownFields?.length ? change.knownFields : null;
   const idx = s.inFlight.findIndex((w) => w.target === S && w.op === change.op &&
-    (w.op === 'DELETE' || Object.entries(w.values).every(([f, v]) => (known && !known.includes(f)) || isDeepStrictEqual(((change.record ?? {}) as Rec)[f], v))));
+    (w.op === 'DELETE' || Object.entries(w.values).every(([f, v]) => (known && !known.includes(f)) || sameOn(policy, S, f, ((change.record ?? {}) as Rec)[f], v))));
   if (idx < 0) return [];
   const acked = s.inFlight.filter((w, i) => i <= idx && w.target === S);
   s.inFlight = s.inFlight.filter((w, i) => !(i <= idx && w.target === S));

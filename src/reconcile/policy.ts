@@ -1,24 +1,28 @@
-import type { EntityConfig, ShopforceConfig } from '../config/schema.ts';
+/** The reconcile policy of one enabled entity: masters, policies and hooks from its definition and section. */
+import type { EnabledEntity } from '../entities/index.ts';
 import { VOLATILE_FIELDS } from '../entities/fields.ts';
-import type { EntityName } from '../entities/types.ts';
-import type { Policy, Side } from './types.ts';
+import { salesforcePrecision } from '../entities/precision.ts';
+import type { Policy, ReconcileSettings, Side } from './types.ts';
 
 const SIDE: Record<'shop' | 'salesforce', Side> = { shop: 'SHOP', salesforce: 'SALESFORCE' };
 
-/** The reconcile policy of one entity from its configuration section. */
-export function policyFromConfig(entity: EntityName, cfg: EntityConfig, reconcile: ShopforceConfig['reconcile']): Policy {
+export function policyFor(entity: EnabledEntity, reconcile: ReconcileSettings): Policy {
+  const cfg = entity.config;
   const fieldMasters: Record<string, Side> = {};
   for (const [f, side] of Object.entries(cfg.fieldMasters)) fieldMasters[f] = SIDE[side];
   for (const m of cfg.fields) if (m.master) fieldMasters[m.canonical.startsWith('extra.') ? 'extra' : m.canonical] = SIDE[m.master];
   return {
-    entity,
+    entity: entity.name,
     master: cfg.master === 'both' ? 'BOTH' : SIDE[cfg.master],
     fieldMasters,
     conflictPolicy: cfg.conflictPolicy,
     deletePolicy: cfg.deletePolicy,
-    deactivateField: entity === 'product' || entity === 'campaign_segment' ? 'active' : null,
+    deactivateField: entity.hooks.deactivateField ?? null,
     ignoreFields: [...VOLATILE_FIELDS],
-    deltaField: cfg.master === 'both' ? 'quantity' : null,
+    deltaField: cfg.master === 'both' ? entity.hooks.deltaField ?? null : null,
+    belowZero: entity.hooks.belowZero ?? 'keep',
+    windowMs: entity.hooks.windowMs ?? 0,
+    precision: { SALESFORCE: salesforcePrecision(entity.kinds, entity.fieldMappings) },
     seenPositions: reconcile.seenPositions,
     maxInFlight: reconcile.maxInFlight,
     inFlightTtlMs: reconcile.inFlightTtlMs,

@@ -4,7 +4,7 @@ import type { InFlightWrite, KeyState } from './types.ts';
 export function emptyState(key: string): KeyState {
   return {
     v: 1, key, lastFromShop: null, lastFromSalesforce: null, base: null, deleted: false, inFlight: [], seenPositions: [],
-    sideValues: { SHOP: null, SALESFORCE: null },
+    sideValues: { SHOP: null, SALESFORCE: null }, windowPending: false,
   };
 }
 

@@ -1,9 +1,17 @@
-/** Types of the per-key reconciliation state machine (DESIGN.md §4). All plain JSON. */
+/** Types of the per-key reconciliation state machine (docs/design.md, "Reconciliation"). All plain JSON. */
+import type { FieldPrecision } from '../entities/precision.ts';
 import type { Op, Origin } from '../entities/types.ts';
 
 export type Side = Origin;
 export type Rec = Record<string, unknown>;
 export type Decision = 'duplicate' | 'echo' | 'apply' | 'conflict' | 'noop';
+
+/** The bounds of the per-key memory (the config's `reconcile` section). */
+export interface ReconcileSettings {
+  seenPositions: number;
+  maxInFlight: number;
+  inFlightTtlMs: number;
+}
 
 export interface Policy {
   entity: string;
@@ -19,6 +27,12 @@ export interface Policy {
   ignoreFields: string[];
   /** The integer field merged by delta when master is BOTH. */
   deltaField: string | null;
+  /** Delta merge: a merged value below zero is kept (a backorder) or clamped to zero; both alert. */
+  belowZero: 'keep' | 'clamp';
+  /** Delta merge: writes wait for the key's window to end (ms; 0 = written at once). */
+  windowMs: number;
+  /** The precision each side stores fields at: a change is compared at its side's precision. */
+  precision: Partial<Record<Side, FieldPrecision>>;
   /** Bounds of the per-key memory. */
   seenPositions: number;
   maxInFlight: number;
@@ -38,6 +52,8 @@ export interface Change {
   record: object | null;
   /** Top-level fields the source knew (the rest are defaults and are not compared); empty or absent = all. */
   knownFields?: string[];
+  /** Our own write coming back, known by its origin (Salesforce changeOrigin, the shop sink's transaction). */
+  ours?: boolean;
 }
 
 export interface Snapshot {
@@ -73,6 +89,8 @@ export interface KeyState {
   seenPositions: string[];
   /** Delta merge only: the quantity each side last reported or acknowledged. */
   sideValues: { SHOP: number | null; SALESFORCE: number | null };
+  /** Delta merge with a window: the base moved since the last flush (the window's writes are due). */
+  windowPending: boolean;
 }
 
 export type WriteReason = 'master-change' | 'reassert-master' | 'accept' | 'delta-merge' | 'delete' | 'deactivate';

@@ -12,9 +12,10 @@ import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
 import { createBatchSink } from '../processors/batch-sink.ts';
-import { createReconciler, type EntityState } from '../processors/reconciler.ts';
+import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter } from '../processors/router.ts';
+import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
 import { pipelineTopics } from './topics.ts';
 
@@ -77,9 +78,10 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const group = (name: string) => `${config.kafka.groupIdPrefix}.${name}`;
   // a null value is a tombstone (Debezium writes one after each delete): nothing to route
   const json = (m: { value: Buffer | null }) => (m.value ? JSON.parse(m.value.toString('utf8')) : null);
-  const router = createRouter(config, extras.lookupParent ?? (async () => undefined));
-  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), (entity, kind) => alerts.inc({ entity, kind }));
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
+  const ownTransactions = new OwnTransactions(pool);
+  const router = createRouter(config, { lookupParent: extras.lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
+  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), (entity, alert) => alerts.inc({ entity, kind: alert.kind }));
   const shopSink = new ShopSink(pool, config.shop.schema);
 
   const stages: Stage[] = [

@@ -1,6 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { SalesforceWrite } from '../entities/types.ts';
-import { flowSpecs } from '../flows/flow-spec.ts';
+import { enabledEntities } from '../entities/index.ts';
 import { TransientError } from '../kafka/errors.ts';
 import { createBatchSink, type ItemResult } from '../processors/batch-sink.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
@@ -22,7 +22,7 @@ export function lazyConnection(config: SharedPieces['config']): () => Promise<Co
 
 /** The Salesforce objects of the enabled flows (what the source subscribes to). */
 export function salesforceObjects(config: SharedPieces['config']): string[] {
-  return [...new Set(Object.values(flowSpecs(config)).flatMap((f) => Object.keys(f!.salesforce)))];
+  return [...new Set(enabledEntities(config).flatMap((e) => Object.keys(e.flow.salesforce)))];
 }
 
 type Final = { ok: true } | { ok: false; reason: string };

@@ -1,6 +1,5 @@
 import type { ShopforceConfig } from '../config/schema.ts';
-import type { EntityName } from '../entities/types.ts';
-import { flowSpecs } from '../flows/flow-spec.ts';
+import { enabledEntities } from '../entities/index.ts';
 import { topicNames } from '../flows/topic-names.ts';
 import { changelogTopicFor, type TopicSpec } from '../kafka/topics.ts';
 
@@ -12,12 +11,12 @@ import { changelogTopicFor, type TopicSpec } from '../kafka/topics.ts';
 export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
   const partitions = config.kafka.partitions;
   const names = topicNames(config.kafka.topicNamespace);
-  const specs = Object.values(flowSpecs(config));
-  const raw = specs.flatMap((f) => [
-    ...Object.keys(f!.shop).map((t) => `${config.kafka.shopTopicPrefix}.${config.shop.schema}.${t}`),
-    ...Object.keys(f!.salesforce).map((o) => `${names.sfCdcPrefix}.${o}`),
+  const flows = enabledEntities(config).map((e) => e.flow);
+  const raw = flows.flatMap((f) => [
+    ...Object.keys(f.shop).map((t) => `${config.kafka.shopTopicPrefix}.${config.shop.schema}.${t}`),
+    ...Object.keys(f.salesforce).map((o) => `${names.sfCdcPrefix}.${o}`),
   ]);
-  const entities = specs.map((f) => f!.entity as EntityName);
+  const entities = flows.map((f) => f.entity);
   const topics = [
     ...raw,
     ...entities.map(names.routed),

@@ -104,14 +104,33 @@ test('auth-type-specific fields are required by auth type', () => {
   assert.deepEqual(issues.sort(), ['salesforce.privateKeyPath: required when authType is jwt', 'salesforce.username: required when authType is jwt']);
 });
 
-test('per-field masters must name real fields; "both" is only for stock', () => {
+test('per-field masters must name real fields; "both" only where the entity has a delta field', () => {
   const issues = issuesOf(() => parseConfigText(`${minimal}
 entities:
   customer: { fieldMasters: { creditScore: salesforce } }
   product: { master: both }
+  stock: { master: shop }
 `, minimalEnv));
   assert.ok(issues.some((i) => i.startsWith('entities.customer.fieldMasters.creditScore: unknown customer field')), issues.join('\n'));
-  assert.ok(issues.includes('entities.product.master: master "both" (delta merge) is only supported for stock'), issues.join('\n'));
+  assert.ok(issues.includes('entities.product.master: master "both" (delta merge) needs a delta field; product has none'), issues.join('\n'));
+  assert.ok(issues.includes('entities.stock.master: stock is owned by both sides (delta merge): master must be "both"'), issues.join('\n'));
+});
+
+test('enabling an entity whose flow is not built yet stops at start, naming the entity and what it lacks', () => {
+  const issues = issuesOf(() => parseConfigText(`${minimal}
+entities:
+  payment: { enabled: true }
+`, minimalEnv));
+  assert.deepEqual(issues, ['entities.payment.enabled: the payment flow is not complete (missing its parts on each side (flow), its mappings, its field mappings); disable it']);
+});
+
+test('a stock window is 0 (real time) to 15 minutes', () => {
+  const issues = issuesOf(() => parseConfigText(`${minimal}
+entities:
+  stock: { enabled: true, windowMs: 1000000 }
+`, minimalEnv));
+  assert.equal(issues.length, 1);
+  assert.match(issues[0]!, /^entities\.stock\.windowMs: /);
 });
 
 test('an unreadable or unparsable file is a ConfigError too', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCustomerMapping } from '../../src/entities/customer.ts';
-import { entitiesSchema } from '../../src/config/schema.ts';
+import { createCustomerMapping } from '../../src/entities/customer/mapping.ts';
+import { entitiesSchema } from '../../src/entities/index.ts';
 import { asStored, ctx, entities } from './helpers.ts';
 
 const mapping = createCustomerMapping(entities.customer, 'shop-1');

@@ -1,4 +1,4 @@
-import { entitiesSchema } from '../../src/config/schema.ts';
+import { entitiesSchema } from '../../src/entities/index.ts';
 import type { WriteContext } from '../../src/entities/commands.ts';
 import { moneyToNumber } from '../../src/entities/money.ts';
 import type { SalesforceWrite } from '../../src/entities/types.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addMoney } from '../../src/entities/money.ts';
-import { applyLineRow, createOrderMapping } from '../../src/entities/order.ts';
+import { applyLineRow, createOrderMapping } from '../../src/entities/order/mapping.ts';
 import { asStored, ctx, entities } from './helpers.ts';
 
 const mapping = createOrderMapping(entities.order, 'shop-1');

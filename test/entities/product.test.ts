@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createProductMapping } from '../../src/entities/product.ts';
+import { createProductMapping } from '../../src/entities/product/mapping.ts';
 import { ctx, entities } from './helpers.ts';
 
 const mapping = createProductMapping(entities.product, 'shop-1');

@@ -1,15 +1,16 @@
 /** The pure path a processor runs: raw images -> canonical -> decide() -> write commands. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCustomerMapping } from '../../src/entities/customer.ts';
-import { createOrderMapping } from '../../src/entities/order.ts';
-import { createProductMapping } from '../../src/entities/product.ts';
+import { createCustomerMapping } from '../../src/entities/customer/mapping.ts';
+import { createOrderMapping } from '../../src/entities/order/mapping.ts';
+import { createProductMapping } from '../../src/entities/product/mapping.ts';
 import type { AnyEntityMapping } from '../../src/entities/entity.ts';
 import type { CanonicalChange, Origin } from '../../src/entities/types.ts';
 import { decisionAuditEvent } from '../../src/reconcile/audit.ts';
 import { commandsFor } from '../../src/reconcile/commands.ts';
 import { decide } from '../../src/reconcile/decide.ts';
-import { policyFromConfig } from '../../src/reconcile/policy.ts';
+import { enabledEntities } from '../../src/entities/index.ts';
+import { policyFor } from '../../src/reconcile/policy.ts';
 import type { KeyState } from '../../src/reconcile/types.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { asStored } from '../entities/helpers.ts';
@@ -22,7 +23,7 @@ const config = configSchema.parse({
 
 /** A tiny processor: one key's state, decide, commands. */
 function processor(entity: 'customer' | 'order' | 'product', mapping: AnyEntityMapping) {
-  const policy = policyFromConfig(entity, config.entities[entity], config.reconcile);
+  const policy = policyFor(enabledEntities(config).find((e) => e.name === entity)!, config.reconcile);
   let state: KeyState | null = null;
   let n = 0;
   return (origin: Origin, record: object | null, knownFields: string[] = [], op: 'UPSERT' | 'DELETE' = 'UPSERT') => {

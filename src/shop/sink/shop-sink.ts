@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ShopWrite } from '../../entities/types.ts';
 import { createLogger } from '../../observability/logger.ts';
+import { recordOwnTransaction } from './own-transactions.ts';
 
 const log = createLogger('shop.sink');
 
@@ -16,7 +17,8 @@ const TRANSIENT_SQLSTATE = /^(08|40|53|55P03|57P0)/;
  * Writes sync.out.shop commands to the shop database as idempotent upserts, one transaction a
  * batch. A bookkeeping row per shop row (shopforce_applied_writes) makes a replayed command a
  * no-op and keeps an older change from overwriting a newer one (ordered by source version, then
- * event time). A bad command fails alone (savepoint) without losing the rest of the batch.
+ * event time). A bad command fails alone (savepoint) without losing the rest of the batch. Each
+ * transaction is recorded in shopforce_sink_transactions, so its changes are known as ours when they come back.
  */
 export class ShopSink {
   constructor(private readonly pool: pg.Pool, private readonly schema = 'public') {}
@@ -26,6 +28,8 @@ export class ShopSink {
     const outcomes: ShopWriteOutcome[] = [];
     try {
       await client.query('BEGIN');
+      // the rows written here will come back through Debezium: this marks them as ours
+      await recordOwnTransaction(client);
       for (const cmd of commands) {
         await client.query('SAVEPOINT cmd');
         try {

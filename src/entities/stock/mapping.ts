@@ -3,13 +3,13 @@
  * "<sku>|<warehouse>", Sku__c, Warehouse__c, Quantity__c, Product__c by Sku__c). Owned by both sides;
  * the reconciler merges quantities by delta.
  */
-import type { StockConfig } from '../config/schema.ts';
-import { salesforceWrite, shopWrite } from './commands.ts';
-import type { EntityMapping } from './entity.ts';
-import { entityKey } from './keys.ts';
-import { mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from './mapping.ts';
-import type { StockLevel } from './types.ts';
-import { requiredStr } from './values.ts';
+import { salesforceWrite, shopWrite } from '../commands.ts';
+import type { EntityMapping } from '../entity.ts';
+import { entityKey } from '../keys.ts';
+import { mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
+import { requiredStr } from '../values.ts';
+import type { StockConfig } from './config.ts';
+import { emptyStock, STOCK_KINDS as K, type StockLevel } from './record.ts';
 
 export const STOCK_FIELDS: FieldMapping[] = [
   { canonical: 'quantity', shop: 'quantity', salesforce: 'Stock_Level__c.Quantity__c', transform: 'none' },
@@ -25,7 +25,6 @@ export function createStockMapping(cfg: StockConfig, shopId: string): EntityMapp
   const [obj] = cfg.salesforceObjects;
   const ext = cfg.externalIds[obj];
   const [table] = cfg.shopTables;
-  const empty = (sku: string, warehouseCode: string): StockLevel => ({ sku, warehouseCode, quantity: 0, updatedAt: null, extra: {} });
 
   return {
     name: 'stock',
@@ -33,15 +32,15 @@ export function createStockMapping(cfg: StockConfig, shopId: string): EntityMapp
     fromShopRow(row, previous) {
       const sku = requiredStr(`${table}.sku`, row.sku);
       const wh = requiredStr(`${table}.warehouse_code`, row.warehouse_code);
-      const s = previous ? structuredClone(previous) : empty(sku, wh);
-      readShopRow('stock', mappings, row, s, table);
+      const s = previous ? structuredClone(previous) : emptyStock(sku, wh);
+      readShopRow(K, mappings, row, s, table);
       return s;
     },
     fromSalesforce(image, previous) {
       const sku = requiredStr(`${obj}.Sku__c`, image.Sku__c ?? previous?.sku);
       const wh = requiredStr(`${obj}.Warehouse__c`, image.Warehouse__c ?? previous?.warehouseCode);
-      const s = previous ? structuredClone(previous) : empty(sku, wh);
-      readSalesforceImage('stock', mappings, obj, image, s);
+      const s = previous ? structuredClone(previous) : emptyStock(sku, wh);
+      readSalesforceImage(K, mappings, obj, image, s);
       return s;
     },
     knownFromShop: () => [],
@@ -49,7 +48,7 @@ export function createStockMapping(cfg: StockConfig, shopId: string): EntityMapp
     toSalesforce(s, ctx, op, opts) {
       const target = { sobject: obj, externalIdField: ext, externalId: stockKeyOf(s.sku, s.warehouseCode) };
       if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, target)];
-      const { fields, decimalFields } = salesforceFields('stock', mappings, obj, s, opts?.fields);
+      const { fields, decimalFields } = salesforceFields(K, mappings, obj, s, opts?.fields);
       return [salesforceWrite(ctx, 'UPSERT', 0, {
         ...target, fields: { ...fields, Sku__c: s.sku, Warehouse__c: s.warehouseCode, Shop_Id__c: shopId }, decimalFields,
         references: [{ field: 'Product__c', relationshipName: 'Product__r', sobject: 'Product2', externalIdField: 'Sku__c', externalId: s.sku }],
@@ -60,7 +59,7 @@ export function createStockMapping(cfg: StockConfig, shopId: string): EntityMapp
       const key = { shop_id: shopId, sku: s.sku, warehouse_code: s.warehouseCode };
       const keyColumns = ['shop_id', 'sku', 'warehouse_code'];
       if (op === 'DELETE') return [shopWrite(ctx, 'DELETE', 0, { table, keyColumns, row: key })];
-      return [shopWrite(ctx, 'UPSERT', 0, { table, keyColumns, row: { ...key, ...shopColumns('stock', mappings, s, opts?.fields) } })];
+      return [shopWrite(ctx, 'UPSERT', 0, { table, keyColumns, row: { ...key, ...shopColumns(K, mappings, s, opts?.fields) } })];
     },
   };
 }

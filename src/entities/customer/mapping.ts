@@ -2,13 +2,14 @@
  * customer: shop customers + addresses <-> Salesforce Account + Contact (external id Shop_Customer_Id__c on both).
  * Account.Name is the company, or "First Last" for a private customer; the Contact hangs under the Account.
  */
-import type { CustomerConfig } from '../config/schema.ts';
-import { salesforceWrite, shopWrite } from './commands.ts';
-import { known, wants, type EntityMapping } from './entity.ts';
-import { entityKey } from './keys.ts';
-import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from './mapping.ts';
-import type { Address, Customer, FieldValue, SalesforceWrite, ShopWrite } from './types.ts';
-import { bool, requiredStr, str } from './values.ts';
+import { salesforceWrite, shopWrite } from '../commands.ts';
+import { known, wants, type EntityMapping } from '../entity.ts';
+import { entityKey } from '../keys.ts';
+import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
+import type { FieldValue, SalesforceWrite, ShopWrite } from '../types.ts';
+import { bool, requiredStr, str } from '../values.ts';
+import type { CustomerConfig } from './config.ts';
+import { CUSTOMER_KINDS as K, emptyCustomer, type Address, type Customer } from './record.ts';
 
 export const CUSTOMER_FIELDS: FieldMapping[] = [
   { canonical: 'email', shop: 'email', salesforce: 'Contact.Email', transform: 'lowercase' },
@@ -36,13 +37,6 @@ export interface CustomerShopInput {
 export interface CustomerSalesforceInput {
   Account?: Record<string, unknown> | null;
   Contact?: Record<string, unknown> | null;
-}
-
-export function emptyCustomer(customerId: string): Customer {
-  return {
-    customerId, email: null, firstName: null, lastName: '', phone: null, company: null, marketingOptIn: null,
-    creditStatus: null, billingAddress: null, shippingAddress: null, createdAt: null, updatedAt: null, extra: {},
-  };
 }
 
 /** The address of one addresses row, and which canonical field it fills (null when the row is not a default address). */
@@ -101,7 +95,7 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
       const customerId = requiredStr(`${customersTable}.customer_number`, row.customer_number);
       const c: Customer = previous ? structuredClone(previous) : emptyCustomer(customerId);
       c.customerId = customerId;
-      readShopRow('customer', mappings, row, c, customersTable);
+      readShopRow(K, mappings, row, c, customersTable);
       let out = c;
       for (const a of addresses ?? []) out = applyAddressRow(out, a);
       return out;
@@ -111,9 +105,9 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
       const customerId = requiredStr(`${accountObj}.${accountExt}`, account?.[accountExt] ?? (contactExt ? contact?.[contactExt] : undefined));
       const c: Customer = previous ? structuredClone(previous) : emptyCustomer(customerId);
       c.customerId = customerId;
-      if (contact) readSalesforceImage('customer', mappings, contactObj, contact, c);
+      if (contact) readSalesforceImage(K, mappings, contactObj, contact, c);
       if (account) {
-        readSalesforceImage('customer', mappings, accountObj, account, c);
+        readSalesforceImage(K, mappings, accountObj, account, c);
         // Account.Name is the company or the person: telling which needs the person's name (Contact or previous).
         const name = str(`${accountObj}.Name`, account.Name);
         const person = [c.firstName, c.lastName].filter(Boolean).join(' ');
@@ -146,14 +140,14 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
         return [...(contact ? [salesforceWrite(ctx, 'DELETE', 0, contact)] : []), salesforceWrite(ctx, 'DELETE', 1, account)];
       }
       const writes: SalesforceWrite[] = [];
-      const acc = salesforceFields('customer', mappings, accountObj, c, opts?.fields);
+      const acc = salesforceFields(K, mappings, accountObj, c, opts?.fields);
       acc.fields.Name = accountName(c);
       acc.fields.Shop_Id__c = shopId;
       if (wants(opts, 'billingAddress')) addAddress(acc.fields, 'Billing', c.billingAddress);
       if (wants(opts, 'shippingAddress')) addAddress(acc.fields, 'Shipping', c.shippingAddress);
       writes.push(salesforceWrite(ctx, 'UPSERT', 0, { ...account, ...acc }));
       if (contact) {
-        const con = salesforceFields('customer', mappings, contactObj, c, opts?.fields);
+        const con = salesforceFields(K, mappings, contactObj, c, opts?.fields);
         con.fields.LastName = c.lastName;
         con.fields.Shop_Id__c = shopId;
         if (wants(opts, 'billingAddress') && ADDRESS_SF.billingAddress.some((x) => x.object === contactObj)) addAddress(con.fields, 'Mailing', c.billingAddress);
@@ -170,7 +164,7 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
       if (op === 'DELETE') return [shopWrite(ctx, 'DELETE', 0, { table: customersTable, keyColumns: ['shop_id', 'customer_number'], row: key })];
       const writes: ShopWrite[] = [shopWrite(ctx, 'UPSERT', 0, {
         table: customersTable, keyColumns: ['shop_id', 'customer_number'],
-        row: { ...key, ...shopColumns('customer', mappings, c, opts?.fields) },
+        row: { ...key, ...shopColumns(K, mappings, c, opts?.fields) },
       })];
       if (addressesTable) {
         for (const field of ['billingAddress', 'shippingAddress'] as const) {

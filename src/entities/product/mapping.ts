@@ -2,13 +2,14 @@
  * product: Salesforce Product2 + its entry in the configured price book (standard by default) -> shop
  * products (name, description, price, currency, active). Salesforce is the master by default.
  */
-import type { ProductConfig } from '../config/schema.ts';
-import { salesforceWrite, shopWrite } from './commands.ts';
-import { known, wants, type EntityMapping } from './entity.ts';
-import { entityKey } from './keys.ts';
-import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from './mapping.ts';
-import type { FieldValue, Product, SalesforceWrite } from './types.ts';
-import { bool, requiredStr, str } from './values.ts';
+import { salesforceWrite, shopWrite } from '../commands.ts';
+import { known, wants, type EntityMapping } from '../entity.ts';
+import { entityKey } from '../keys.ts';
+import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
+import type { FieldValue, SalesforceWrite } from '../types.ts';
+import { bool, requiredStr, str } from '../values.ts';
+import type { ProductConfig } from './config.ts';
+import { emptyProduct, PRODUCT_KINDS as K, type Product } from './record.ts';
 
 export const PRODUCT_FIELDS: FieldMapping[] = [
   { canonical: 'name', shop: 'name', salesforce: 'Product2.Name', transform: 'none' },
@@ -26,10 +27,6 @@ export interface ProductSalesforceInput {
   PricebookEntry?: Record<string, unknown> | null;
 }
 
-export function emptyProduct(sku: string, currency: string): Product {
-  return { sku, name: '', description: null, family: null, active: true, price: null, currency, updatedAt: null, extra: {} };
-}
-
 export function createProductMapping(cfg: ProductConfig, shopId: string): EntityMapping<Product, Record<string, unknown>, ProductSalesforceInput> {
   const mappings = mergeMappings(PRODUCT_FIELDS, cfg.fields);
   const [productObj, entryObj] = cfg.salesforceObjects;
@@ -44,7 +41,7 @@ export function createProductMapping(cfg: ProductConfig, shopId: string): Entity
       const sku = requiredStr(`${productsTable}.sku`, row.sku);
       const p: Product = previous ? structuredClone(previous) : emptyProduct(sku, cfg.defaultCurrency);
       p.sku = sku;
-      readShopRow('product', mappings, row, p, productsTable);
+      readShopRow(K, mappings, row, p, productsTable);
       return p;
     },
 
@@ -52,11 +49,11 @@ export function createProductMapping(cfg: ProductConfig, shopId: string): Entity
       const sku = requiredStr(`${productObj}.${productExt}`, product[productExt]);
       const p: Product = previous ? structuredClone(previous) : emptyProduct(sku, cfg.defaultCurrency);
       p.sku = sku;
-      readSalesforceImage('product', mappings, productObj, product, p);
+      readSalesforceImage(K, mappings, productObj, product, p);
       const productActive = 'IsActive' in product ? bool(`${productObj}.IsActive`, product.IsActive) : null;
       let entryActive: boolean | null = null;
       if (entry && entryObj) {
-        readSalesforceImage('product', mappings, entryObj, entry, p);
+        readSalesforceImage(K, mappings, entryObj, entry, p);
         entryActive = 'IsActive' in entry ? bool(`${entryObj}.IsActive`, entry.IsActive) : null;
         if (!p.currency) p.currency = cfg.defaultCurrency;
       }
@@ -79,7 +76,7 @@ export function createProductMapping(cfg: ProductConfig, shopId: string): Entity
       const prod = { sobject: productObj, externalIdField: productExt, externalId: p.sku };
       if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, prod)];
       const writes: SalesforceWrite[] = [];
-      const pf = salesforceFields('product', mappings, productObj, p, opts?.fields);
+      const pf = salesforceFields(K, mappings, productObj, p, opts?.fields);
       pf.fields.Name = p.name;
       pf.fields.ProductCode = p.sku;
       if (wants(opts, 'active')) pf.fields.IsActive = p.active;
@@ -87,7 +84,7 @@ export function createProductMapping(cfg: ProductConfig, shopId: string): Entity
       if (entryObj && wants(opts, 'price', 'currency', 'active') && p.price !== null) {
         // No usable external id on a user-made PricebookEntry: the sink resolves the entry of this product in
         // the configured price book (pricebookEntry.field 'Id') and updates it, creating it when absent.
-        const ef = salesforceFields('product', mappings, entryObj, p, opts?.fields);
+        const ef = salesforceFields(K, mappings, entryObj, p, opts?.fields);
         if (wants(opts, 'active')) ef.fields.IsActive = p.active;
         writes.push(salesforceWrite(ctx, 'UPSERT', 1, {
           sobject: entryObj, externalIdField: 'Id', externalId: `${p.sku}|${cfg.pricebook}|${p.currency}`, ...ef,
@@ -101,7 +98,7 @@ export function createProductMapping(cfg: ProductConfig, shopId: string): Entity
     toShop(p, ctx, op, opts) {
       const key = { shop_id: shopId, sku: p.sku };
       if (op === 'DELETE') return [shopWrite(ctx, 'DELETE', 0, { table: productsTable, keyColumns: ['shop_id', 'sku'], row: key })];
-      const row: Record<string, FieldValue> = { ...key, ...shopColumns('product', mappings, p, opts?.fields) };
+      const row: Record<string, FieldValue> = { ...key, ...shopColumns(K, mappings, p, opts?.fields) };
       if (row.price === null) delete row.price; // no price known yet: keep the shop's (the column is NOT NULL)
       return [shopWrite(ctx, 'UPSERT', 0, { table: productsTable, keyColumns: ['shop_id', 'sku'], row })];
     },

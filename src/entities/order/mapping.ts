@@ -3,14 +3,15 @@
  * OpportunityLineItems (external ids Shop_Order_Id__c / Shop_Line_Id__c; the line's PricebookEntry is
  * resolved by the sink from the SKU and the configured price book).
  */
-import type { OrderConfig } from '../config/schema.ts';
-import { salesforceWrite, shopWrite } from './commands.ts';
-import { known, wants, type EntityMapping } from './entity.ts';
-import { entityKey } from './keys.ts';
-import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from './mapping.ts';
-import { addMoney, multiplyMoney, normalizeMoney, normalizeMoneyOrNull } from './money.ts';
-import type { Order, OrderLine, SalesforceWrite, ShopWrite } from './types.ts';
-import { date, int, requiredInt, requiredStr, str } from './values.ts';
+import { salesforceWrite, shopWrite } from '../commands.ts';
+import { known, wants, type EntityMapping } from '../entity.ts';
+import { entityKey } from '../keys.ts';
+import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
+import { addMoney, multiplyMoney, normalizeMoney, normalizeMoneyOrNull } from '../money.ts';
+import type { SalesforceWrite, ShopWrite } from '../types.ts';
+import { date, int, requiredInt, requiredStr, str } from '../values.ts';
+import type { OrderConfig } from './config.ts';
+import { emptyOrder, ORDER_KINDS as K, type Order, type OrderLine } from './record.ts';
 
 export const ORDER_FIELDS: FieldMapping[] = [
   { canonical: 'customerId', shop: 'customer_number', transform: 'none' },
@@ -63,13 +64,6 @@ export function applyLineRow(order: Order, row: Record<string, unknown>, deleted
   return { ...order, lines };
 }
 
-export function emptyOrder(orderNumber: string): Order {
-  return {
-    orderNumber, customerId: '', status: 'pending', currency: 'EUR', subtotal: null, discountTotal: null, taxTotal: null,
-    shippingTotal: null, total: '0.00', placedAt: null, closeDate: null, lines: [], createdAt: null, updatedAt: null, extra: {},
-  };
-}
-
 export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapping<Order, OrderShopInput, OrderSalesforceInput> {
   const mappings = mergeMappings(ORDER_FIELDS, cfg.fields);
   const [oppObj, lineObj] = cfg.salesforceObjects;
@@ -104,7 +98,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
       const orderNumber = requiredStr(`${ordersTable}.order_number`, row.order_number);
       const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber);
       o.orderNumber = orderNumber;
-      readShopRow('order', mappings, row, o, ordersTable);
+      readShopRow(K, mappings, row, o, ordersTable);
       if (o.total === null) throw new Error(`${ordersTable}.total_amount: is required (order ${orderNumber})`);
       if ('placed_at' in row) o.closeDate = date(`${ordersTable}.placed_at`, o.placedAt);
       if (lines) o.lines = lines.map((l) => lineFromRow(l, linesTable)).sort((a, b) => a.lineNumber - b.lineNumber);
@@ -115,7 +109,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
       const orderNumber = requiredStr(`${oppObj}.${oppExt}`, opp[oppExt]);
       const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber);
       o.orderNumber = orderNumber;
-      readSalesforceImage('order', mappings, oppObj, opp, o);
+      readSalesforceImage(K, mappings, oppObj, opp, o);
       if ('StageName' in opp) o.status = statusFromStage(str(`${oppObj}.StageName`, opp.StageName), previous);
       if (lineItems && lineExt) {
         const before = new Map((previous?.lines ?? []).map((l) => [l.lineId, l]));
@@ -153,7 +147,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
       if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, opp)];
       // the Opportunity always carries all its fields: a write for a line alone may be the one that
       // creates it (its first write parked or dead-lettered), and it must not be created half empty
-      const { fields, decimalFields } = salesforceFields('order', mappings, oppObj, o, undefined);
+      const { fields, decimalFields } = salesforceFields(K, mappings, oppObj, o, undefined);
       fields.Name = `${cfg.namePrefix}${o.orderNumber}`;
       fields.StageName = stageOf(o.status);
       fields.CloseDate = o.closeDate ?? date('closeDate', o.placedAt ?? ctx.eventTime);
@@ -179,7 +173,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
       if (op === 'DELETE') return [shopWrite(ctx, 'DELETE', 0, { table: ordersTable, keyColumns: ['shop_id', 'order_number'], row: key })];
       const writes: ShopWrite[] = [shopWrite(ctx, 'UPSERT', 0, {
         table: ordersTable, keyColumns: ['shop_id', 'order_number'], parentKeys: [entityKey(shopId, o.customerId)],
-        row: { ...key, ...shopColumns('order', mappings, o, opts?.fields) },
+        row: { ...key, ...shopColumns(K, mappings, o, opts?.fields) },
       })];
       if (linesTable && wants(opts, 'lines')) {
         const lineKey = ['shop_id', 'order_number', 'line_number'];

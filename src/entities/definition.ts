@@ -1,0 +1,57 @@
+/**
+ * An entity flow is one definition, in the manner of a connector component: its name, its config
+ * section (from which the docs are generated), its canonical fields, its parts on each side, both
+ * mappings and its policy hooks. src/entities/index.ts registers the definitions; config, flow
+ * specs, topics and Salesforce channels are derived from that list.
+ */
+import type { z } from 'zod';
+import type { BaseEntityConfig } from './config-section.ts';
+import type { AnyEntityMapping } from './entity.ts';
+import type { FieldKinds } from './fields.ts';
+import type { FieldMapping } from './mapping.ts';
+import type { FlowSpec } from './parts.ts';
+
+/** What the reconciler needs to know of an entity beyond masters and policies. */
+export interface PolicyHooks {
+  /** Integer field merged by delta when the entity is owned by both sides (stock's quantity). */
+  deltaField?: string;
+  /** Boolean field the `deactivate` delete policy sets to false. */
+  deactivateField?: string;
+  /** Delta merge: changes of one key are written once per window (ms; 0 = at once). */
+  windowMs?: number;
+  /** Delta merge: a merged value below zero is clamped to zero, or kept (both raise an alert). */
+  belowZero?: 'clamp' | 'keep';
+}
+
+export interface EntityDefinition<N extends string = string, S extends z.ZodType<BaseEntityConfig> = z.ZodType<BaseEntityConfig>> {
+  readonly name: N;
+  /** One line: what flows where (the config section's description). */
+  readonly description: string;
+  /** Top-level canonical fields and their kinds (schemas/<name>.avsc holds the same record). */
+  readonly kinds: FieldKinds;
+  /** The entities.<name> configuration section. */
+  readonly config: S;
+  /** The built-in field mappings merged with the configured ones. */
+  fieldMappings?(cfg: z.output<S>): FieldMapping[];
+  /** The tables and objects it reads and how their images assemble (absent: not built yet). */
+  flow?(cfg: z.output<S>): FlowSpec;
+  /** Raw images <-> canonical record <-> write commands (absent: not built yet). */
+  mapping?(cfg: z.output<S>, shopId: string): AnyEntityMapping;
+  /** Policy hooks from the section. */
+  policy?(cfg: z.output<S>): PolicyHooks;
+}
+
+/** Types a definition (keeps its literal name and its section's parsed type). */
+export function defineEntity<N extends string, S extends z.ZodType<BaseEntityConfig>>(d: EntityDefinition<N, S>): EntityDefinition<N, S> {
+  return d;
+}
+
+/** What a definition lacks to run: empty when complete. */
+export function missingParts(d: EntityDefinition<string, z.ZodType<BaseEntityConfig>>, cfg: BaseEntityConfig): string[] {
+  const missing: string[] = [];
+  if (!d.flow) missing.push('its parts on each side (flow)');
+  if (!d.mapping) missing.push('its mappings');
+  if (!d.fieldMappings) missing.push('its field mappings');
+  if (cfg.master === 'both' && !d.policy?.(cfg).deltaField) missing.push('a delta field (policy hook) for master "both"');
+  return missing;
+}

@@ -1,0 +1,57 @@
+/**
+ * An entity's parts on each side: the shop tables and Salesforce objects it reads, how an image of
+ * each finds its entity key, and how the kept images assemble into the mapping's input.
+ */
+
+/** A Salesforce image whose entity key lives on a parent record (e.g. PricebookEntry -> Product2.Sku__c). */
+export interface ParentKeyLookup {
+  viaField: string;     // lookup field on this object, e.g. Product2Id
+  object: string;       // parent object, e.g. Product2
+  keyField: string;     // parent's field holding the business key, e.g. Sku__c
+}
+
+/** One source table or Salesforce object of an entity: how its images find their entity and fit in. */
+export interface PartSpec {
+  /** Name of this part in the mapping's input, e.g. "addresses", "Contact". */
+  as: string;
+  /** Several images per entity (order lines, line items), kept by record id. */
+  many: boolean;
+  /** For a many-part: the canonical field its images make up together (e.g. "lines"). */
+  field?: string;
+  /** Business key parts of the entity, read from an image of this part; undefined when absent. */
+  key?: (image: Record<string, unknown>) => string[] | undefined;
+  /** Or: the key is on a parent record, looked up by id (cached). */
+  parentKey?: ParentKeyLookup;
+}
+
+/**
+ * How an entity's raw changes become one mapping input per key: which shop tables and Salesforce
+ * objects it reads (the first of each is the main part: its delete is the entity's delete), and how
+ * the parts assemble into the mapping's input. Data, not plumbing: one entry per entity.
+ */
+export interface FlowSpec {
+  entity: string;
+  shop: Record<string, PartSpec>;
+  salesforce: Record<string, PartSpec>;
+  /** Mapping input from the kept parts; undefined while the main part is missing. */
+  shopInput(parts: Parts): unknown;
+  salesforceInput(parts: Parts): unknown;
+}
+
+/** Kept images of one entity key: single parts by name, many-parts as record id -> image. */
+export type Parts = Record<string, Record<string, unknown> | Record<string, Record<string, unknown>> | null | undefined>;
+
+export const text = (v: unknown): string | undefined => (v === null || v === undefined || v === '' ? undefined : String(v));
+/** The key is one field of the image. */
+export const one = (field: string) => (image: Record<string, unknown>) => {
+  const v = text(image[field]);
+  return v === undefined ? undefined : [v];
+};
+/** The images of a many-part, or undefined before the first one arrived (so "no lines known" is not "no lines"). */
+export const list = (parts: Parts, name: string) => {
+  const images = Object.values((parts[name] as Record<string, Record<string, unknown>> | undefined) ?? {});
+  return parts[name] === undefined ? undefined : images;
+};
+/** The image of a single part, or undefined. */
+export const single = (parts: Parts, name: string) => (parts[name] as Record<string, unknown> | null | undefined) ?? undefined;
+

@@ -1,0 +1,33 @@
+/** The images the reconciler keeps per entity key: the latest of each part on each side. */
+import type { Parts, PartSpec } from '../../entities/parts.ts';
+import type { RoutedChange } from '../../flows/routed-change.ts';
+import type { KeyState } from '../../reconcile/types.ts';
+
+/** What the reconciler keeps per entity key: the reconcile state and the latest image of each part. */
+export interface EntityState {
+  /** The entity the key belongs to (keys of different entities share a state store). */
+  entity?: string;
+  rec: KeyState | null;
+  shop: Parts;
+  salesforce: Parts;
+  /** Delta merge with a window: when (wall clock, ms) the key's open window started. */
+  windowOpenedAt?: number;
+}
+
+export function emptyEntityState(): EntityState {
+  return { rec: null, shop: {}, salesforce: {} };
+}
+
+/** The side's parts with the routed change's image put in (or taken out, for a delete). */
+export function withImage(parts: Parts, spec: PartSpec, msg: RoutedChange): Parts {
+  const next: Parts = { ...parts };
+  if (spec.many) {
+    const images = { ...((next[spec.as] as Record<string, Record<string, unknown>>) ?? {}) };
+    if (msg.op === 'DELETE') delete images[msg.recordId];
+    else images[msg.recordId] = msg.image!;
+    next[spec.as] = images;
+  } else {
+    next[spec.as] = msg.op === 'DELETE' ? null : msg.image;
+  }
+  return next;
+}

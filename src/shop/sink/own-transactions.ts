@@ -1,0 +1,47 @@
+/**
+ * The shop sink's own transactions (shopforce_sink_transactions): the sink records each transaction
+ * it writes in, and the router asks whether a row change's transaction (Debezium's source.txId) is
+ * one of them, so our own writes coming back are told from a person's edit by origin, not by value.
+ */
+import type pg from 'pg';
+
+/** PostgreSQL's 64-bit transaction id folded to the 32-bit xid that logical decoding reports. */
+const XID_OF_CURRENT = 'txid_current() % 4294967296';
+const PURGE_EVERY_MS = 3_600_000;
+
+/** Records the current transaction as ours; call inside the sink's transaction. */
+export async function recordOwnTransaction(client: pg.PoolClient | pg.Client): Promise<void> {
+  await client.query(
+    `INSERT INTO shopforce_sink_transactions (xid) VALUES (${XID_OF_CURRENT})
+     ON CONFLICT (xid) DO UPDATE SET recorded_at = now()`,
+  );
+}
+
+/**
+ * Answers "was this transaction ours?", remembering answers: a transaction Debezium streamed has
+ * committed, and ours recorded itself before committing, so an answer never changes.
+ */
+export class OwnTransactions {
+  private readonly known = new Map<string, boolean>();
+  private lastPurge = 0;
+
+  constructor(private readonly pool: pg.Pool, private readonly cacheSize = 50_000) {}
+
+  async isOurs(txId: string): Promise<boolean> {
+    const cached = this.known.get(txId);
+    if (cached !== undefined) return cached;
+    if (!/^\d+$/.test(txId)) return false; // no transaction id in the event (e.g. "lsn:<n>")
+    const { rowCount } = await this.pool.query('SELECT 1 FROM shopforce_sink_transactions WHERE xid = $1', [txId]);
+    const ours = (rowCount ?? 0) > 0;
+    if (this.known.size >= this.cacheSize) this.known.delete(this.known.keys().next().value!);
+    this.known.set(txId, ours);
+    await this.purgeNowAndThen();
+    return ours;
+  }
+
+  private async purgeNowAndThen(): Promise<void> {
+    if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
+    this.lastPurge = Date.now();
+    await this.pool.query("DELETE FROM shopforce_sink_transactions WHERE recorded_at < now() - interval '1 day'");
+  }
+}
