@@ -52,9 +52,11 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
   async function fromShop(ctx: RecordContext<unknown, string>, route: Route): Promise<RoutedChange | null> {
     const change = readDebeziumEvent(ctx.value);
     if (!change) return null;
+    // a shop database may hold several shops: this pipeline syncs its own (config.shopId) only
+    if (typeof change.row.shop_id === 'string' && change.row.shop_id !== config.shopId) return null;
     const parts = route.spec.key?.(change.row);
     if (!parts) throw new PoisonRecordError(`${change.table} row ${String(change.row.id)} has no business key for ${route.entity}`);
-    const shopId = typeof change.row.shop_id === 'string' ? change.row.shop_id : config.shopId;
+    const shopId = config.shopId;
     return {
       entity: route.entity, key: entityKey(shopId, ...parts), origin: 'SHOP', part: route.part, op: change.op, image: change.row,
       recordId: String(change.row.id ?? parts.join('|')), sourcePosition: change.sourcePosition, transactionId: change.transactionId,

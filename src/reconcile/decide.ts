@@ -32,10 +32,11 @@ export function decide(state: KeyState | null, key: string, change: Change, poli
   const s: KeyState = structuredClone(prior);
   s.inFlight = s.inFlight.filter((w) => w.issuedAt >= change.eventTime - policy.inFlightTtlMs);
   s.seenPositions = rememberPosition(s.seenPositions, positionId, policy.seenPositions);
+  const before = (change.origin === 'SHOP' ? s.lastFromShop : s.lastFromSalesforce)?.record ?? null;
   setLastFrom(s, change);
   if (policy.master === 'BOTH') return decideDelta(s, change, policy);
   if (change.op === 'DELETE') return decideDelete(s, change, policy);
-  return decideUpsert(s, change, policy);
+  return decideUpsert(s, change, policy, before);
 }
 
 interface Outcome {
@@ -54,14 +55,14 @@ function sameOn(policy: Policy, S: Side, field: string, a: unknown, b: unknown):
   return isDeepStrictEqual(atPrecision(p, a), atPrecision(p, b));
 }
 
-function decideUpsert(s: KeyState, change: Change, policy: Policy): DecideResult {
+function decideUpsert(s: KeyState, change: Change, policy: Policy, before: Rec | null): DecideResult {
   const S = change.origin;
   const T = otherSide(S);
   const rec = change.record as Rec;
   const echoCandidates = change.ours === undefined ? s.inFlight.filter((w) => w.target === S && w.op === 'UPSERT') : [];
   const acknowledged = change.ours === false ? [] : acknowledge(s, change, policy);
   const fields = comparableFields(s.base ?? {}, rec, policy, change.knownFields);
-  if (change.ours && s.base !== null && !s.deleted) return decideOwnWrite(s, change, policy, fields, acknowledged);
+  if (change.ours && s.base !== null && !s.deleted) return decideOwnWrite(s, change, policy, fields, acknowledged, before);
 
   if (s.base === null || s.deleted) {
     const owned = fields.filter((f) => ownerOf(policy, f) === S);
@@ -117,15 +118,17 @@ function decideUpsert(s: KeyState, change: Change, policy: Policy): DecideResult
 
 /**
  * Our own write came back from S: it acknowledges what we sent and is never a conflict. Fields S owns
- * that differ from the base changed on S in the same transaction (an org automation or a trigger
- * reacting to our write): they move the base and go to T like any change of S's own fields.
+ * that changed on S in the same transaction (an org automation or a trigger reacting to our write:
+ * different from what S last showed, or set on the record we created) move the base and go to T like
+ * any change of S's own fields; a field S owns but never set is no change.
  */
-function decideOwnWrite(s: KeyState, change: Change, policy: Policy, fields: string[], acknowledged: InFlightWrite[]): DecideResult {
+function decideOwnWrite(s: KeyState, change: Change, policy: Policy, fields: string[], acknowledged: InFlightWrite[], before: Rec | null): DecideResult {
   const S = change.origin;
   const T = otherSide(S);
   const rec = change.record as Rec;
   const base = s.base as Rec;
-  const own = fields.filter((f) => ownerOf(policy, f) === S && !sameOn(policy, S, f, rec[f], base[f]));
+  const changedOnS = (f: string) => !sameOn(policy, S, f, rec[f], before ? before[f] : null);
+  const own = fields.filter((f) => ownerOf(policy, f) === S && changedOnS(f) && !sameOn(policy, S, f, rec[f], base[f]));
   if (own.length === 0) {
     return finish(s, change, policy, { decision: 'echo', acknowledged, message: `our write to ${S} came back${acknowledged.length ? ` (${acknowledged.length} acknowledged)` : ''}` });
   }
