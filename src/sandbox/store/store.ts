@@ -359,7 +359,8 @@ export class UnitOfWork {
       const nulledFields: string[] = [];
       for (const f of info.def.fields) {
         if (f.name === 'SystemModstamp' || f.name === 'LastModifiedById') continue;
-        if (!sameValue(before[f.name], rec[f.name])) {
+        // an update event always lists LastModifiedDate, even when it stays in the same second
+        if (f.name === 'LastModifiedDate' || !sameValue(before[f.name], rec[f.name])) {
           changedFields.push(f.name);
           fields[f.name] = rec[f.name];
           if (rec[f.name] === null) nulledFields.push(f.name);
