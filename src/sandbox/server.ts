@@ -77,6 +77,7 @@ async function bootCore(shared: Shared, ports: { http: number; https: number; pu
   const { cfg, dataDir, model, creds, tls, faults, counters, logger } = shared;
   const store = new OrgStore({ dataDir, model, userId: creds.userId, logger });
   store.setWriteHook(faults.lockRow);
+  store.setWriteCallListener((call) => counters.writeCall(call));
   const sessions = new SessionStore(dataDir, creds, cfg.sessionTtlSeconds * 1000);
   const quota = new ApiQuota(dataDir, cfg.dailyApiLimit);
   const hub = createCdcHub({

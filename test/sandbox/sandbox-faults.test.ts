@@ -90,6 +90,35 @@ describe('sandbox faults, as the client sees them', () => {
     assert.equal(body.recordsByObject.Product2, 11);
   });
 
+  it('counts write calls, received and written records by API and object (REST, collections, composite, Bulk)', async () => {
+    await adminCall(t.sb, 'POST', '/counters/reset');
+    const upserted = await conn.sobject('Product2').upsert([{ Sku__c: 'W-1', Name: 'kept' }, { Sku__c: 'W-2', Name: 'x'.repeat(256) }], 'Sku__c');
+    assert.deepEqual(upserted.map((r) => r.success), [true, false]);
+    await conn.sobject('Product2').create({ Name: 'single' });
+    await rejectionOf(conn.sobject('Product2').create({ Name: 'x'.repeat(256) }));
+    const composite = await conn.requestPost<{ compositeResponse: Array<{ httpStatusCode: number }> }>(`/services/data/v${API_VERSION}/composite`, {
+      allOrNone: false,
+      compositeRequest: [
+        { method: 'POST', url: `/services/data/v${API_VERSION}/sobjects/Account`, referenceId: 'acc', body: { Name: 'Composite' } },
+        { method: 'POST', url: `/services/data/v${API_VERSION}/sobjects/Contact`, referenceId: 'con', body: { LastName: 'Composite', AccountId: '@{acc.id}' } },
+      ],
+    });
+    assert.deepEqual(composite.compositeResponse.map((r) => r.httpStatusCode), [201, 201]);
+    conn.bulk2.pollInterval = 20;
+    const bulk = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'b1' }, { Name: 'b2' }, { Name: 'x'.repeat(256) }] });
+    assert.equal(bulk.successfulResults.length, 2);
+
+    const { body } = await adminCall(t.sb, 'GET', '/counters');
+    assert.deepEqual(body.writesByApi, {
+      collections: { Product2: { calls: 1, received: 2, written: 1 } },
+      rest: { Product2: { calls: 2, received: 2, written: 1 } },
+      composite: { Account: { calls: 1, received: 1, written: 1 }, Contact: { calls: 1, received: 1, written: 1 } },
+      bulk: { Account: { calls: 1, received: 3, written: 2 } },
+    });
+    assert.deepEqual(body.recordsByObject, { Product2: 2, Account: 3, Contact: 1 });
+    assert.deepEqual(t.sb.admin.counters().writesByApi, body.writesByApi, 'the in-process admin sees the same');
+  });
+
   it('applies a user edit like a person in the UI (visible to API clients)', async () => {
     const created = await conn.sobject('Product2').create({ Name: 'Edited later', Sku__c: 'UI-1' });
     const res = await adminCall(t.sb, 'POST', '/user-edit', { object: 'Product2', externalId: { field: 'Sku__c', value: 'UI-1' }, fields: { Name: 'Edited by a person' } });
