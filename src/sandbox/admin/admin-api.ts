@@ -3,7 +3,7 @@ import type { ChangeType } from '../cdc/change-event.ts';
 import { SfError } from '../store/errors.ts';
 import type { OrgStore } from '../store/store.ts';
 import type { CounterSnapshot, Counters } from './counters.ts';
-import type { FaultSettings, Faults } from './faults.ts';
+import type { FaultSettings, FaultSettingsInput, Faults } from './faults.ts';
 import type { ApiQuota } from './quota.ts';
 
 export const userEditSchema = z.object({
@@ -30,7 +30,8 @@ export interface SandboxAdmin {
   readonly url: string;
   readonly token: string;
   faults(): FaultSettings;
-  setFaults(partial: Partial<FaultSettings>): FaultSettings;
+  /** Merges settings, e.g. `{ failNext: { count: 2, status: 503, api: 'collections' } }`. */
+  setFaults(partial: FaultSettingsInput): FaultSettings;
   clearFaults(): FaultSettings;
   expireSessions(): number;
   quota(): { used: number; max: number; remaining: number };

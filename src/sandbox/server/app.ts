@@ -94,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     await faults.delay();
     if (!data) return;
     sessionOf.set(req, requireSession(req, sessions.check));
-    const fault = faults.httpError();
+    const fault = faults.httpError(apiOf(data[2] ?? ''));
     if (fault) throw fault;
     quota.take();
   });
