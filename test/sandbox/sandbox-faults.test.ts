@@ -100,7 +100,6 @@ describe('sandbox faults, as the client sees them', () => {
     assert.ok((await conn.sobject('Account').create({ Name: 'x' })).success);
 
     t.sb.admin.setFaults({ failNext: { count: 1, errorCode: 'UNABLE_TO_LOCK_ROW', api: 'bulk' } });
-    conn.bulk2.pollInterval = 20;
     const first = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'b1' }, { Name: 'b2' }] });
     assert.deepEqual((first.failedResults as Array<Record<string, unknown>>).map((r) => String(r.sf__Error).split(':')[0]), ['UNABLE_TO_LOCK_ROW', 'UNABLE_TO_LOCK_ROW']);
     const second = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'b1' }, { Name: 'b2' }] });
@@ -157,7 +156,6 @@ describe('sandbox faults, as the client sees them', () => {
       ],
     });
     assert.deepEqual(composite.compositeResponse.map((r) => r.httpStatusCode), [201, 201]);
-    conn.bulk2.pollInterval = 20;
     const bulk = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'b1' }, { Name: 'b2' }, { Name: 'x'.repeat(256) }] });
     assert.equal(bulk.successfulResults.length, 2);
 

@@ -2,9 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Connection } from 'jsforce';
-import { StreamingExtension } from 'jsforce/api/streaming';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
-import { jwtConnection, rejectionOf, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
+import { collect, jwtConnection, rejectionOf, startTestSandbox, waitFor, withCometdEvents, type TestSandbox } from './sandbox-helpers.ts';
 
 /**
  * What a user's code reads back after writing values through the real clients: dateTimes to the
@@ -16,20 +15,6 @@ import { jwtConnection, rejectionOf, startTestSandbox, type TestSandbox } from '
 type Rec = Record<string, unknown>;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function collect(stream: AsyncIterable<unknown>): Promise<Rec[]> {
-  const out: Rec[] = [];
-  for await (const record of stream) out.push(record as Rec);
-  return out;
-}
-
 const opportunity = (extra: Rec): Rec => ({ Name: 'Values', StageName: 'Prospecting', CloseDate: '2026-03-04', ...extra });
 
 describe('field values are stored as Salesforce stores them (jsforce, Pub/Sub client)', () => {
@@ -38,8 +23,6 @@ describe('field values are stored as Salesforce stores them (jsforce, Pub/Sub cl
   before(async () => {
     t = await startTestSandbox();
     conn = await jwtConnection(t.sb);
-    conn.bulk2.pollInterval = 20;
-    conn.bulk2.pollTimeout = 20_000;
   });
   after(async () => { await t.cleanup(); });
 
@@ -65,17 +48,11 @@ describe('field values are stored as Salesforce stores them (jsforce, Pub/Sub cl
     await conn.sobject('Opportunity').update({ Id: created.id!, Ordered_At__c: '2026-03-04T10:11:59.999Z' });
     assert.equal((await conn.sobject('Opportunity').retrieve(created.id!) as Rec).Ordered_At__c, '2026-03-04T10:11:59.000+0000');
 
-    const cometd: any[] = [];
     const channel = '/data/OpportunityChangeEvent';
-    const client = conn.streaming.createClient([new StreamingExtension.Replay(channel, -2)]);
-    const sub = client.subscribe(channel, (m: any) => cometd.push(m));
-    try {
-      await waitFor(() => cometd.length >= 2, 'the create and update events (CometD)');
-    } finally {
-      sub.cancel();
-      (client as unknown as { disconnect(): void }).disconnect();
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const cometd = await withCometdEvents(conn, channel, async (events) => {
+      await waitFor(() => events.length >= 2, 'the create and update events (CometD)');
+      return events;
+    });
     assert.equal(cometd[0].payload.Ordered_At__c, '2026-03-04T10:11:12.000Z');
     assert.equal(cometd[0].payload.CloseDate, '2026-03-04');
     assert.equal(cometd[0].payload.Amount, 1234.567);

@@ -1,21 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'jsforce';
-import { StreamingExtension } from 'jsforce/api/streaming';
-import { adminCall, jwtConnection, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
+import { adminCall, jwtConnection, startTestSandbox, waitFor, withCometdEvents, type TestSandbox } from './sandbox-helpers.ts';
 
 /** A person's "adjust by" in the UI (an ERP's stock adjustment): POST /user-edit with increment. */
 
 type Rec = Record<string, unknown>;
 const KEY = { field: 'Stock_Key__c', value: 'SKU-1|main' };
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('user edits: an atomic increment of number fields', () => {
   let t: TestSandbox;
@@ -43,18 +34,10 @@ describe('user edits: an atomic increment of number fields', () => {
   it('tells CDC subscribers as a user edit (changeOrigin empty), with the new value', async () => {
     const res = await adminCall(t.sb, 'POST', '/user-edit', { object: 'Stock_Level__c', id: levelId, increment: { Quantity__c: 5 }, fields: { Reserved__c: 2 } });
     assert.deepEqual(res.body, { id: levelId, created: false, values: { Quantity__c: 45 } });
-    const events: any[] = [];
-    const channel = '/data/Stock_Level__ChangeEvent';
-    const client = conn.streaming.createClient([new StreamingExtension.Replay(channel, -2)]);
-    const sub = client.subscribe(channel, (m: any) => events.push(m));
-    try {
+    const event = await withCometdEvents(conn, '/data/Stock_Level__ChangeEvent', async (events) => {
       await waitFor(() => events.some((e) => e.payload.Quantity__c === 45), 'the change event of the increment');
-    } finally {
-      sub.cancel();
-      (client as unknown as { disconnect(): void }).disconnect();
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const event = events.find((e) => e.payload.Quantity__c === 45);
+      return events.find((e) => e.payload.Quantity__c === 45);
+    });
     assert.equal(event.payload.ChangeEventHeader.changeType, 'UPDATE');
     assert.equal(event.payload.ChangeEventHeader.changeOrigin, '');
     assert.deepEqual([...event.payload.ChangeEventHeader.changedFields].sort(), ['LastModifiedDate', 'Quantity__c', 'Reserved__c']);
