@@ -76,7 +76,8 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 async function bootCore(shared: Shared, ports: { http: number; https: number; pubSub: number }): Promise<Core> {
   const { cfg, dataDir, model, creds, tls, faults, counters, logger } = shared;
   const store = new OrgStore({ dataDir, model, userId: creds.userId, logger });
-  store.setWriteHook(faults.lockRow);
+  store.setWriteHook(faults.recordWrite);
+  store.setWriteCallListener((call) => counters.writeCall(call));
   const sessions = new SessionStore(dataDir, creds, cfg.sessionTtlSeconds * 1000);
   const quota = new ApiQuota(dataDir, cfg.dailyApiLimit);
   const hub = createCdcHub({

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'jsforce';
-import { jwtConnection, rejectionOf, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
+import { collect, jwtConnection, rejectionOf, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
 
 /**
  * Bulk API 2.0 end to end against the whole emulator (startSandbox: OAuth, the SQLite store and
@@ -11,12 +11,6 @@ import { jwtConnection, rejectionOf, startTestSandbox, type TestSandbox } from '
 type Rec = Record<string, unknown>;
 const rows = (results: unknown): Rec[] => results as Rec[];
 
-async function collect(stream: AsyncIterable<unknown>): Promise<Rec[]> {
-  const out: Rec[] = [];
-  for await (const record of stream) out.push(record as Rec);
-  return out;
-}
-
 describe('Bulk API 2.0 on the sandbox org (jsforce)', () => {
   let t: TestSandbox;
   let conn: Connection;
@@ -24,8 +18,6 @@ describe('Bulk API 2.0 on the sandbox org (jsforce)', () => {
   before(async () => {
     t = await startTestSandbox();
     conn = await jwtConnection(t.sb);
-    conn.bulk2.pollInterval = 20;
-    conn.bulk2.pollTimeout = 20_000;
   });
 
   after(async () => {

@@ -1,16 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'jsforce';
-import { StreamingExtension } from 'jsforce/api/streaming';
-import { adminCall, jwtConnection, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { adminCall, jwtConnection, startTestSandbox, waitFor, withCometdEvents, type TestSandbox } from './sandbox-helpers.ts';
 
 describe('every commit becomes a change event (store → CDC hub → jsforce streaming)', () => {
   let t: TestSandbox;
@@ -26,11 +17,7 @@ describe('every commit becomes a change event (store → CDC hub → jsforce str
     await conn.sobject('Account').upsert([{ Shop_Customer_Id__c: 'st-1', Name: 'Streamed 2' }, { Shop_Customer_Id__c: 'st-2', Name: 'Other' }], 'Shop_Customer_Id__c');
     await adminCall(t.sb, 'POST', '/user-edit', { object: 'Account', id: a.id, fields: { Name: 'Edited in the UI', Type: null } });
 
-    const events: any[] = [];
-    const channel = '/data/AccountChangeEvent';
-    const client = conn.streaming.createClient([new StreamingExtension.Replay(channel, -2)]);
-    const sub = client.subscribe(channel, (m: any) => events.push(m));
-    try {
+    await withCometdEvents(conn, '/data/AccountChangeEvent', async (events) => {
       await waitFor(() => events.length >= 4, 'four Account change events');
       const headers = events.map((e) => e.payload.ChangeEventHeader);
       assert.deepEqual(headers.map((h) => h.changeType), ['CREATE', 'UPDATE', 'CREATE', 'UPDATE']);
@@ -49,11 +36,6 @@ describe('every commit becomes a change event (store → CDC hub → jsforce str
       await waitFor(() => events.length >= 6, 'the gap and overflow events');
       assert.deepEqual(events.slice(4).map((e) => e.payload.ChangeEventHeader.changeType), ['GAP_UPDATE', 'GAP_OVERFLOW']);
       assert.deepEqual(events[4].payload.ChangeEventHeader.recordIds, [a.id]);
-    } finally {
-      sub.cancel();
-      (client as unknown as { disconnect(): void }).disconnect();
-      // let the /meta/disconnect reach the server, or faye keeps retrying it after the server is gone
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    });
   });
 });

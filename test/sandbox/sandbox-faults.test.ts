@@ -55,6 +55,58 @@ describe('sandbox faults, as the client sees them', () => {
     assert.equal(retried[0]!.success, true);
   });
 
+  it('fails the next N calls, of one API when asked, so a test sees the retry in the counters', async () => {
+    await adminCall(t.sb, 'POST', '/counters/reset');
+    // jsforce retries a GET answered 503: two failed tries, then the query goes through
+    const set = await adminCall(t.sb, 'PUT', '/faults', { failNext: { count: 2, status: 503, api: 'query' } });
+    assert.equal(set.status, 200);
+    assert.deepEqual(set.body.failNext, { count: 2, status: 503, api: 'query' });
+    assert.equal((await conn.query('SELECT Id FROM Account LIMIT 1')).done, true);
+    assert.equal((await adminCall(t.sb, 'GET', '/counters')).body.byApi.query, 3, 'two failed tries and the retry');
+    assert.equal((await adminCall(t.sb, 'GET', '/faults')).body.failNext, null, 'spent');
+
+    // a POST is not retried by jsforce: the caller sees the 503 and retries; other APIs are not touched
+    await adminCall(t.sb, 'PUT', '/faults', { failNext: { count: 1, status: 503, api: 'collections' } });
+    assert.ok((await conn.sobject('Account').create({ Name: 'REST is not collections' })).success);
+    const refused = await rejectionOf(conn.sobject('Account').create([{ Name: 'c1' }, { Name: 'c2' }]));
+    assert.equal(refused.errorCode, 'SERVER_UNAVAILABLE');
+    assert.ok((await conn.sobject('Account').create([{ Name: 'c1' }, { Name: 'c2' }])).every((r) => r.success));
+    let counters = (await adminCall(t.sb, 'GET', '/counters')).body;
+    assert.equal(counters.byApi.collections, 2, 'the refused call and its retry');
+    assert.deepEqual(counters.writesByApi.collections.Account, { calls: 1, received: 2, written: 2 }, 'a call refused whole wrote nothing');
+
+    // an error code alone: every record of the next write call is refused, the call itself answers 200
+    await adminCall(t.sb, 'POST', '/counters/reset');
+    await adminCall(t.sb, 'PUT', '/faults', { failNext: { count: 1, errorCode: 'UNABLE_TO_LOCK_ROW' } });
+    const input = [{ Shop_Customer_Id__c: 'fn-1', Name: 'a' }, { Shop_Customer_Id__c: 'fn-2', Name: 'b' }];
+    const locked = await conn.sobject('Account').upsert(input, 'Shop_Customer_Id__c');
+    assert.deepEqual(locked.map((r) => (r.errors[0] as unknown as { statusCode: string } | undefined)?.statusCode), ['UNABLE_TO_LOCK_ROW', 'UNABLE_TO_LOCK_ROW']);
+    assert.ok((await conn.sobject('Account').upsert(input, 'Shop_Customer_Id__c')).every((r) => r.success));
+    counters = (await adminCall(t.sb, 'GET', '/counters')).body;
+    assert.deepEqual(counters.writesByApi.collections.Account, { calls: 2, received: 4, written: 2 });
+
+    const bad = await adminCall(t.sb, 'PUT', '/faults', { failNext: { count: 1, status: 418 } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /errorCode is required/);
+    assert.equal((await adminCall(t.sb, 'PUT', '/faults', { failNext: { count: 0, status: 503 } })).status, 400);
+  });
+
+  it('takes the same failNext in process (startSandbox().admin), Bulk batches included', async () => {
+    t.sb.admin.setFaults({ failNext: { count: 1, status: 500, api: 'rest' } });
+    assert.deepEqual(t.sb.admin.faults().failNext, { count: 1, status: 500, api: 'rest' });
+    const failed = await rejectionOf(conn.sobject('Account').create({ Name: 'x' }));
+    assert.equal(failed.errorCode, 'UNKNOWN_EXCEPTION');
+    assert.equal(t.sb.admin.faults().failNext, null);
+    assert.ok((await conn.sobject('Account').create({ Name: 'x' })).success);
+
+    t.sb.admin.setFaults({ failNext: { count: 1, errorCode: 'UNABLE_TO_LOCK_ROW', api: 'bulk' } });
+    const first = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'b1' }, { Name: 'b2' }] });
+    assert.deepEqual((first.failedResults as Array<Record<string, unknown>>).map((r) => String(r.sf__Error).split(':')[0]), ['UNABLE_TO_LOCK_ROW', 'UNABLE_TO_LOCK_ROW']);
+    const second = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'b1' }, { Name: 'b2' }] });
+    assert.equal(second.successfulResults.length, 2);
+    assert.throws(() => t.sb.admin.setFaults({ failNext: { count: 1, status: 418 } }), /errorCode is required/);
+  });
+
   it('expires every session now: a client without refresh gets INVALID_SESSION_ID, one with refreshFn carries on', async () => {
     const plain = new jsforce.Connection({ instanceUrl: t.sb.loginUrl, accessToken: conn.accessToken!, version: API_VERSION });
     const res = await adminCall(t.sb, 'POST', '/faults/expire-sessions');
@@ -88,6 +140,34 @@ describe('sandbox faults, as the client sees them', () => {
     assert.equal(body.byApi.query, 1);
     assert.equal(body.byObject.Product2, 3);
     assert.equal(body.recordsByObject.Product2, 11);
+  });
+
+  it('counts write calls, received and written records by API and object (REST, collections, composite, Bulk)', async () => {
+    await adminCall(t.sb, 'POST', '/counters/reset');
+    const upserted = await conn.sobject('Product2').upsert([{ Sku__c: 'W-1', Name: 'kept' }, { Sku__c: 'W-2', Name: 'x'.repeat(256) }], 'Sku__c');
+    assert.deepEqual(upserted.map((r) => r.success), [true, false]);
+    await conn.sobject('Product2').create({ Name: 'single' });
+    await rejectionOf(conn.sobject('Product2').create({ Name: 'x'.repeat(256) }));
+    const composite = await conn.requestPost<{ compositeResponse: Array<{ httpStatusCode: number }> }>(`/services/data/v${API_VERSION}/composite`, {
+      allOrNone: false,
+      compositeRequest: [
+        { method: 'POST', url: `/services/data/v${API_VERSION}/sobjects/Account`, referenceId: 'acc', body: { Name: 'Composite' } },
+        { method: 'POST', url: `/services/data/v${API_VERSION}/sobjects/Contact`, referenceId: 'con', body: { LastName: 'Composite', AccountId: '@{acc.id}' } },
+      ],
+    });
+    assert.deepEqual(composite.compositeResponse.map((r) => r.httpStatusCode), [201, 201]);
+    const bulk = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'b1' }, { Name: 'b2' }, { Name: 'x'.repeat(256) }] });
+    assert.equal(bulk.successfulResults.length, 2);
+
+    const { body } = await adminCall(t.sb, 'GET', '/counters');
+    assert.deepEqual(body.writesByApi, {
+      collections: { Product2: { calls: 1, received: 2, written: 1 } },
+      rest: { Product2: { calls: 2, received: 2, written: 1 } },
+      composite: { Account: { calls: 1, received: 1, written: 1 }, Contact: { calls: 1, received: 1, written: 1 } },
+      bulk: { Account: { calls: 1, received: 3, written: 2 } },
+    });
+    assert.deepEqual(body.recordsByObject, { Product2: 2, Account: 3, Contact: 1 });
+    assert.deepEqual(t.sb.admin.counters().writesByApi, body.writesByApi, 'the in-process admin sees the same');
   });
 
   it('applies a user edit like a person in the UI (visible to API clients)', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jsforce, { type Connection } from 'jsforce';
+import { StreamingExtension } from 'jsforce/api/streaming';
 import jwt from 'jsonwebtoken';
 import { startSandbox, type SandboxConfig, type SandboxHandle } from '../../src/sandbox/server.ts';
 
@@ -37,7 +38,10 @@ export function jwtAssertion(sb: SandboxHandle, overrides: Record<string, unknow
   );
 }
 
-/** A jsforce connection logged in with the JWT bearer flow; refreshFn re-runs that flow. */
+/**
+ * A jsforce connection logged in with the JWT bearer flow; refreshFn re-runs that flow. Its Bulk
+ * API 2.0 polls every 20 ms (the emulator finishes jobs at once), for 20 s at most.
+ */
 export async function jwtConnection(sb: SandboxHandle, opts: { callOptions?: Record<string, string> } = {}): Promise<Connection> {
   const conn = new jsforce.Connection({
     oauth2: { loginUrl: sb.loginUrl, clientId: sb.credentials.clientId },
@@ -50,6 +54,8 @@ export async function jwtConnection(sb: SandboxHandle, opts: { callOptions?: Rec
     },
   });
   await conn.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(sb) });
+  conn.bulk2.pollInterval = 20;
+  conn.bulk2.pollTimeout = 20_000;
   return conn;
 }
 
@@ -61,6 +67,39 @@ export async function rejectionOf(p: PromiseLike<unknown>): Promise<Error & { er
     return err as Error & { errorCode?: string };
   }
   throw new Error('expected the call to fail, it succeeded');
+}
+
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Every record of a jsforce Bulk API 2.0 query result stream. */
+export async function collect(stream: AsyncIterable<unknown>): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
+  for await (const record of stream) out.push(record as Record<string, unknown>);
+  return out;
+}
+
+/**
+ * Runs fn while jsforce streaming is subscribed to a change event channel from the earliest event
+ * kept (replay -2); `events` fills as they arrive. Disconnects afterwards.
+ */
+export async function withCometdEvents<T>(conn: Connection, channel: string, fn: (events: any[]) => Promise<T>): Promise<T> {
+  const events: any[] = [];
+  const client = conn.streaming.createClient([new StreamingExtension.Replay(channel, -2)]);
+  const sub = client.subscribe(channel, (m: any) => events.push(m));
+  try {
+    return await fn(events);
+  } finally {
+    sub.cancel();
+    (client as unknown as { disconnect(): void }).disconnect();
+    // let the /meta/disconnect reach the server, or faye keeps retrying it after the server is gone
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** The admin API over HTTP, as the CLI and benchmarks use it. */

@@ -1,9 +1,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrgModel } from '../../src/sandbox/model/load.ts';
+import { BUILTIN_MODEL_PATH, loadOrgModel } from '../../src/sandbox/model/load.ts';
 import { idSuffix, makeId, normalizeId } from '../../src/sandbox/store/ids.ts';
 import { jwtConnection, startTestSandbox } from './sandbox-helpers.ts';
 
@@ -24,6 +24,25 @@ describe('org model file', () => {
     assert.deepEqual(ext('Payment__c'), ['Provider_Transaction_Id__c']);
     const stock = model.objects.find((o) => o.name === 'Stock_Level__c')!;
     for (const f of ['Id', 'Name', 'IsDeleted', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp']) assert.ok(stock.fields.some((x) => x.name === f), f);
+  });
+
+  it('gives every number, currency and percent field a precision and scale (Amount and prices 18, 2)', () => {
+    const file = join(dir, 'sizes.json');
+    writeFileSync(file, JSON.stringify({ objects: [{ name: 'Account', fields: [{ name: 'Score__c', type: 'double' }] }] }));
+    const model = loadOrgModel(file);
+    const size = (o: string, f: string) => {
+      const field = model.objects.find((x) => x.name === o)!.fields.find((x) => x.name === f)!;
+      return [field.precision, field.scale];
+    };
+    assert.deepEqual(size('Opportunity', 'Amount'), [18, 2]);
+    assert.deepEqual(size('OpportunityLineItem', 'UnitPrice'), [18, 2]);
+    assert.deepEqual(size('OpportunityLineItem', 'Quantity'), [12, 2]);
+    assert.deepEqual(size('PricebookEntry', 'UnitPrice'), [18, 2]);
+    assert.deepEqual(size('Stock_Level__c', 'Quantity__c'), [18, 0]);
+    assert.deepEqual(size('Account', 'Score__c'), [18, 0], 'a user field without them gets 18, 0');
+    const raw = JSON.parse(readFileSync(BUILTIN_MODEL_PATH, 'utf8')) as { objects: Array<{ name: string; fields: Array<{ name: string; type: string; precision?: number; scale?: number }> }> };
+    const undeclared = raw.objects.flatMap((o) => o.fields.filter((f) => ['double', 'currency', 'percent'].includes(f.type) && (f.precision === undefined || f.scale === undefined)).map((f) => `${o.name}.${f.name}`));
+    assert.deepEqual(undeclared, [], 'the built-in model declares them for each numeric field');
   });
 
   it('merges a user file of extra fields and objects, usable over REST', async () => {

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { ChangeType } from '../cdc/change-event.ts';
+import type { ObjectInfo } from '../model/index-model.ts';
 import { SfError } from '../store/errors.ts';
-import type { OrgStore } from '../store/store.ts';
+import type { OrgStore, SfRecord, UnitOfWork } from '../store/store.ts';
+import { addDecimal } from '../store/values.ts';
 import type { CounterSnapshot, Counters } from './counters.ts';
-import type { FaultSettings, Faults } from './faults.ts';
+import type { FaultSettings, FaultSettingsInput, Faults } from './faults.ts';
 import type { ApiQuota } from './quota.ts';
 
 export const userEditSchema = z.object({
@@ -11,10 +13,64 @@ export const userEditSchema = z.object({
   id: z.string().optional(),
   externalId: z.object({ field: z.string().min(1), value: z.string().min(1) }).optional(),
   fields: z.record(z.string(), z.unknown()).default({}),
+  /** Number fields to adjust by the given amounts (current value, null as 0, plus the amount). */
+  increment: z.record(z.string(), z.number().finite()).optional(),
   delete: z.boolean().optional(),
-}).strict().refine((v) => v.id || v.externalId, { message: 'id or externalId is required', path: ['id'] });
+}).strict()
+  .refine((v) => v.id || v.externalId, { message: 'id or externalId is required', path: ['id'] })
+  .refine((v) => !(v.delete && v.increment), { message: 'delete and increment do not go together', path: ['increment'] });
 
 export type UserEdit = z.input<typeof userEditSchema>;
+export interface UserEditResult {
+  id: string;
+  created: boolean;
+  /** With increment: the new values of the incremented fields. */
+  values?: Record<string, unknown>;
+}
+
+const NUMBER_TYPES = new Set(['int', 'double', 'currency', 'percent']);
+
+/** The field values an increment writes: each field's current value plus its amount. */
+function incremented(info: ObjectInfo, rec: SfRecord, increment: Record<string, number>, fields: SfRecord): SfRecord {
+  const out: SfRecord = {};
+  const given = new Set(Object.keys(fields).map((k) => k.toLowerCase()));
+  for (const [name, amount] of Object.entries(increment)) {
+    const field = info.fieldsByLower.get(name.toLowerCase());
+    if (!field) throw new SfError('INVALID_FIELD', `No such column '${name}' on sobject of type ${info.def.name}`, [name]);
+    if (!NUMBER_TYPES.has(field.type)) throw new SfError('INVALID_FIELD', `${field.name} is not a number field: it cannot be incremented`, [field.name]);
+    if (given.has(field.name.toLowerCase())) throw new SfError('INVALID_FIELD', `${field.name} is both set (fields) and incremented`, [field.name]);
+    if (field.type === 'int' && !Number.isInteger(amount)) throw new SfError('INVALID_FIELD', `${field.name} is an integer field: increment it by a whole number`, [field.name]);
+    const current = rec[field.name];
+    out[field.name] = addDecimal(typeof current === 'number' ? current : 0, amount);
+  }
+  return out;
+}
+
+/** One edit inside the person's transaction; the increment reads and writes in it, so no other write comes between. */
+function applyUserEdit(store: OrgStore, uow: UnitOfWork, info: ObjectInfo, edit: z.output<typeof userEditSchema>): UserEditResult {
+  const existing = () => {
+    const id = edit.id ?? store.findBy(info.def.name, edit.externalId!.field, edit.externalId!.value)[0];
+    if (!id) throw new SfError('NOT_FOUND', 'The requested resource does not exist', [], 404);
+    return id;
+  };
+  if (edit.delete) {
+    const id = existing();
+    uow.delete(info.def.name, id);
+    return { id, created: false };
+  }
+  if (edit.increment) {
+    const rec = uow.live(info, existing());
+    const values = incremented(info, rec, edit.increment, edit.fields);
+    uow.update(info.def.name, rec.Id as string, { ...edit.fields, ...values });
+    const after = store.get(info.def.name, rec.Id as string)!;
+    return { id: rec.Id as string, created: false, values: Object.fromEntries(Object.keys(values).map((k) => [k, after[k]])) };
+  }
+  if (edit.id) {
+    uow.update(info.def.name, edit.id, edit.fields);
+    return { id: store.get(info.def.name, edit.id)!.Id as string, created: false };
+  }
+  return uow.upsert(info.def.name, edit.externalId!.field, edit.externalId!.value, edit.fields);
+}
 
 export const quotaSchema = z.object({
   max: z.number().int().positive().optional(),
@@ -30,15 +86,16 @@ export interface SandboxAdmin {
   readonly url: string;
   readonly token: string;
   faults(): FaultSettings;
-  setFaults(partial: Partial<FaultSettings>): FaultSettings;
+  /** Merges settings, e.g. `{ failNext: { count: 2, status: 503, api: 'collections' } }`. */
+  setFaults(partial: FaultSettingsInput): FaultSettings;
   clearFaults(): FaultSettings;
   expireSessions(): number;
   quota(): { used: number; max: number; remaining: number };
   setQuota(opts: z.input<typeof quotaSchema>): { used: number; max: number; remaining: number };
   counters(): CounterSnapshot;
   resetCounters(): void;
-  /** A person editing in the UI: commits with changeOrigin ''. */
-  userEdit(edit: UserEdit): { id: string; created: boolean };
+  /** A person editing in the UI: commits with changeOrigin ''. `increment` adjusts number fields atomically. */
+  userEdit(edit: UserEdit): UserEditResult;
   resetPubSubStreams(): number;
   dropCometdClients(): number;
   emitGap(entityName: string, recordIds: string[], changeType: GapType): void;
@@ -99,18 +156,7 @@ export function createAdmin(url: string, token: string, refs: CoreRefs): Sandbox
       if (!info) throw new SfError('INVALID_TYPE', `sObject type '${edit.object}' is not supported.`, [], 400);
       const uow = store.begin('', { userEdit: true });
       try {
-        let result: { id: string; created: boolean };
-        if (edit.delete) {
-          const id = edit.id ?? store.findBy(info.def.name, edit.externalId!.field, edit.externalId!.value)[0];
-          if (!id) throw new SfError('NOT_FOUND', 'The requested resource does not exist', [], 404);
-          uow.delete(info.def.name, id);
-          result = { id, created: false };
-        } else if (edit.id) {
-          uow.update(info.def.name, edit.id, edit.fields);
-          result = { id: store.get(info.def.name, edit.id)!.Id as string, created: false };
-        } else {
-          result = uow.upsert(info.def.name, edit.externalId!.field, edit.externalId!.value, edit.fields);
-        }
+        const result = applyUserEdit(store, uow, info, edit);
         uow.commit();
         return result;
       } catch (err) {

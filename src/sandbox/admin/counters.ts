@@ -1,12 +1,27 @@
+import type { WriteCallSummary } from '../store/store.ts';
+
 /** The APIs the counters tell apart. */
 export type ApiName = 'rest' | 'composite' | 'collections' | 'bulk' | 'query' | 'oauth' | 'soap' | 'cometd' | 'pubsub' | 'other';
 
+/** One object's writes through one API. */
+export interface WriteCount {
+  /** Calls (REST calls, collections or composite calls, Bulk batches) that tried to write the object. */
+  calls: number;
+  /** Records those calls asked to create, update, upsert or delete, refused ones included. */
+  received: number;
+  /** Records written and committed. */
+  written: number;
+}
+
 export interface CounterSnapshot {
+  /** Every call by API, the ones a fault answered included. */
   byApi: Record<string, number>;
   /** API calls that touched each object (a collections call of 200 Accounts counts 1). */
   byObject: Record<string, number>;
-  /** Records written per object (created, updated or deleted). */
+  /** Records written per object (created, updated or deleted), whatever the API. */
   recordsByObject: Record<string, number>;
+  /** Write calls and records by API, then by object: `writesByApi.collections.Account.written`. */
+  writesByApi: Record<string, Record<string, WriteCount>>;
   since: string;
   /** The CDC hub's own counters (events published/delivered, keepalives, resets...). */
   cdc?: Record<string, number>;
@@ -17,6 +32,7 @@ export class Counters {
   private byApi = new Map<string, number>();
   private byObject = new Map<string, number>();
   private recordsByObject = new Map<string, number>();
+  private writes = new Map<string, Map<string, WriteCount>>();
   private since = Date.now();
 
   api(name: ApiName): void {
@@ -27,8 +43,15 @@ export class Counters {
     this.byObject.set(name, (this.byObject.get(name) ?? 0) + 1);
   }
 
-  records(name: string, n: number): void {
-    if (n > 0) this.recordsByObject.set(name, (this.recordsByObject.get(name) ?? 0) + n);
+  /** One API call's writes (the store reports each API transaction that tried to write). */
+  writeCall(call: WriteCallSummary): void {
+    let byObject = this.writes.get(call.api);
+    if (!byObject) this.writes.set(call.api, (byObject = new Map()));
+    for (const [object, { received, written }] of call.objects) {
+      const count = byObject.get(object) ?? { calls: 0, received: 0, written: 0 };
+      byObject.set(object, { calls: count.calls + 1, received: count.received + received, written: count.written + written });
+      if (written > 0) this.recordsByObject.set(object, (this.recordsByObject.get(object) ?? 0) + written);
+    }
   }
 
   /** extra: counters kept elsewhere (CDC hub: cometd, pubsub), added to byApi. */
@@ -39,6 +62,7 @@ export class Counters {
       byApi,
       byObject: Object.fromEntries(this.byObject),
       recordsByObject: Object.fromEntries(this.recordsByObject),
+      writesByApi: Object.fromEntries([...this.writes].map(([api, objects]) => [api, Object.fromEntries([...objects].map(([o, c]) => [o, { ...c }]))])),
       since: new Date(this.since).toISOString(),
     };
   }
@@ -47,6 +71,7 @@ export class Counters {
     this.byApi.clear();
     this.byObject.clear();
     this.recordsByObject.clear();
+    this.writes.clear();
     this.since = Date.now();
   }
 }

@@ -1,8 +1,33 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { SfError } from '../store/errors.ts';
+import type { WriteCall } from '../store/store.ts';
+import type { ApiName } from './counters.ts';
 
 const ratio = z.number().min(0).max(1);
+
+/** The data APIs a failNext can be limited to. */
+const FAULT_APIS = ['rest', 'composite', 'collections', 'bulk', 'query'] as const;
+
+/**
+ * The next `count` calls fail, deterministically. With a status: the whole call is answered with
+ * it (500 UNKNOWN_EXCEPTION and 503 SERVER_UNAVAILABLE by default; any other status needs its
+ * errorCode). With an errorCode alone: every record write of each of the next `count` calls that
+ * write records is refused with it (e.g. UNABLE_TO_LOCK_ROW), as a record-level error.
+ */
+const failNextSchema = z.object({
+  count: z.number().int().min(1).max(1_000_000),
+  status: z.number().int().min(400).max(599).optional(),
+  errorCode: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be a Salesforce error code (UPPER_CASE)').optional(),
+  message: z.string().min(1).optional(),
+  /** Only calls of this API count (and fail); any data API call when absent. */
+  api: z.enum(FAULT_APIS).optional(),
+}).strict()
+  .refine((f) => f.status !== undefined || f.errorCode !== undefined, { message: 'status or errorCode is required' })
+  .refine((f) => f.status === undefined || f.status === 500 || f.status === 503 || f.errorCode !== undefined,
+    { message: 'errorCode is required with a status other than 500 or 503' });
+
+export type FailNext = z.infer<typeof failNextSchema>;
 
 export const faultSettingsSchema = z.object({
   /** Added to every API answer (REST, Bulk, OAuth, SOAP). */
@@ -13,19 +38,38 @@ export const faultSettingsSchema = z.object({
   http503Ratio: ratio,
   /** Share of record writes refused with UNABLE_TO_LOCK_ROW. */
   lockRowRatio: ratio,
+  /** The next N calls fail (count is what is left of them); null: none. */
+  failNext: failNextSchema.nullable(),
 }).strict();
 
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
+/** What PUT /faults and admin.setFaults take: any subset of the settings. */
+export type FaultSettingsInput = Partial<z.input<typeof faultSettingsSchema>>;
 
-const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0 };
+const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null };
 
-/** Faults injected on demand (admin API): latency, 5xx answers, locked rows. */
+function unknownException(message?: string): SfError {
+  return new SfError('UNKNOWN_EXCEPTION', message
+    ?? `An unexpected error occurred. Please include this ErrorId if you contact support: ${randomInt(1e8, 1e9)}-${randomInt(1e4, 1e5)} (${randomInt(-2e9, 2e9)})`, [], 500);
+}
+
+function serverUnavailable(message?: string): SfError {
+  return new SfError('SERVER_UNAVAILABLE', message ?? 'Server temporarily unavailable. Please try again later.', [], 503);
+}
+
+function lockedRow(id: string | undefined, message?: string): SfError {
+  return new SfError('UNABLE_TO_LOCK_ROW', message ?? `unable to obtain exclusive access to this record or 1 records: ${id ?? ''}`.trim(), []);
+}
+
+/** Faults injected on demand (admin API): latency, 5xx answers, locked rows, the next N calls failing. */
 export class Faults {
   private settings: FaultSettings = { ...NONE };
+  /** Calls whose record writes all fail (a record-level failNext took them), with the error. */
+  private failingCalls = new WeakMap<WriteCall, { errorCode: string; message: string | undefined }>();
 
-  get(): FaultSettings { return { ...this.settings }; }
+  get(): FaultSettings { return { ...this.settings, failNext: this.settings.failNext && { ...this.settings.failNext } }; }
 
-  /** Merges a partial setting; throws with the name of a bad field. */
+  /** Merges a partial setting (failNext replaces the one pending); throws with the name of a bad field. */
   set(partial: unknown): FaultSettings {
     const parsed = faultSettingsSchema.partial().safeParse(partial);
     if (!parsed.success) {
@@ -38,6 +82,7 @@ export class Faults {
 
   clear(): FaultSettings {
     this.settings = { ...NONE };
+    this.failingCalls = new WeakMap();
     return this.get();
   }
 
@@ -45,24 +90,43 @@ export class Faults {
     if (this.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.settings.latencyMs));
   }
 
-  /** A 500 or 503 to answer instead of the call, by the configured ratios. */
-  httpError(): SfError | undefined {
+  /** Takes one of the pending failNext calls when it is of this kind and API. */
+  private takeFailNext(kind: 'call' | 'records', api: ApiName | undefined): FailNext | undefined {
+    const f = this.settings.failNext;
+    if (!f || (f.status !== undefined) !== (kind === 'call') || (f.api && f.api !== api)) return undefined;
+    this.settings.failNext = f.count > 1 ? { ...f, count: f.count - 1 } : null;
+    return f;
+  }
+
+  /** A 500 or 503 (or failNext's status) to answer instead of a data API call of this API. */
+  httpError(api: ApiName): SfError | undefined {
+    const next = this.takeFailNext('call', api);
+    if (next) {
+      const code = next.errorCode ?? (next.status === 500 ? 'UNKNOWN_EXCEPTION' : 'SERVER_UNAVAILABLE');
+      if (next.status === 500 && code === 'UNKNOWN_EXCEPTION') return unknownException(next.message);
+      if (next.status === 503 && code === 'SERVER_UNAVAILABLE') return serverUnavailable(next.message);
+      return new SfError(code, next.message ?? code, [], next.status);
+    }
     const { http500Ratio, http503Ratio } = this.settings;
-    if (http500Ratio > 0 && Math.random() < http500Ratio) {
-      return new SfError('UNKNOWN_EXCEPTION',
-        `An unexpected error occurred. Please include this ErrorId if you contact support: ${randomInt(1e8, 1e9)}-${randomInt(1e4, 1e5)} (${randomInt(-2e9, 2e9)})`, [], 500);
-    }
-    if (http503Ratio > 0 && Math.random() < http503Ratio) {
-      return new SfError('SERVER_UNAVAILABLE', 'Server temporarily unavailable. Please try again later.', [], 503);
-    }
+    if (http500Ratio > 0 && Math.random() < http500Ratio) return unknownException();
+    if (http503Ratio > 0 && Math.random() < http503Ratio) return serverUnavailable();
     return undefined;
   }
 
-  /** The store's write hook: refuses a record write with UNABLE_TO_LOCK_ROW by ratio. */
-  readonly lockRow = (_object: string, id: string | undefined): void => {
-    const r = this.settings.lockRowRatio;
-    if (r > 0 && Math.random() < r) {
-      throw new SfError('UNABLE_TO_LOCK_ROW', `unable to obtain exclusive access to this record or 1 records: ${id ?? ''}`.trim(), []);
+  /**
+   * The store's write hook, before each record an API call writes: refuses it when a record-level
+   * failNext took the call (the call's first write takes one), or with UNABLE_TO_LOCK_ROW by ratio.
+   */
+  readonly recordWrite = (_object: string, id: string | undefined, call: WriteCall): void => {
+    let failure = this.failingCalls.get(call);
+    if (!failure) {
+      const next = this.takeFailNext('records', call.api);
+      if (next) this.failingCalls.set(call, (failure = { errorCode: next.errorCode!, message: next.message }));
     }
+    if (failure) {
+      throw failure.errorCode === 'UNABLE_TO_LOCK_ROW' ? lockedRow(id, failure.message) : new SfError(failure.errorCode, failure.message ?? failure.errorCode, []);
+    }
+    const r = this.settings.lockRowRatio;
+    if (r > 0 && Math.random() < r) throw lockedRow(id);
   };
 }

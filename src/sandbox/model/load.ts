@@ -99,7 +99,14 @@ function withSystemFields(obj: ObjectDef): ObjectDef {
   // Custom objects always have a Name; standard ones declare theirs in the file.
   if (obj.custom && !own.some((f) => f.name === 'Name')) fields.push({ name: 'Name', type: 'string', label: `${obj.label} Name`, length: 80 });
   fields.push(...own, ...SYSTEM_FIELDS.slice(2));
-  return { ...obj, fields: fields.map((f) => ({ ...f, label: f.label ?? labelOf(f.name) })) };
+  return { ...obj, fields: fields.map((f) => ({ ...f, label: f.label ?? labelOf(f.name), ...numericSize(f) })) };
+}
+
+const DECIMAL_TYPES = new Set(['double', 'currency', 'percent']);
+
+/** A number, currency or percent field without precision/scale gets Salesforce's widest, 18 digits (scale 0). */
+function numericSize(f: FieldDef): Pick<FieldDef, 'precision' | 'scale'> {
+  return DECIMAL_TYPES.has(f.type) ? { precision: f.precision ?? 18, scale: f.scale ?? 0 } : {};
 }
 
 function labelOf(name: string): string {

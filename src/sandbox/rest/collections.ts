@@ -40,17 +40,15 @@ function checkSize(n: number): void {
  * Applies one operation per item in one transaction; each item succeeds or fails on its own,
  * unless allOrNone, where one failure rolls all back. Results keep the input order.
  */
-function runAll<T>(ctx: RestContext, allOrNone: boolean, items: T[], op: (uow: UnitOfWork, item: T) => { id: string; created?: boolean; object: string }, idOf: (item: T) => string | null): CollectionResult[] {
+function runAll<T>(ctx: RestContext, allOrNone: boolean, items: T[], op: (uow: UnitOfWork, item: T) => { id: string; created?: boolean }, idOf: (item: T) => string | null): CollectionResult[] {
   return inTransaction(ctx, (uow) => {
     const start = uow.savepoint();
     const results: CollectionResult[] = [];
-    const written = new Map<string, number>();
     let failed = false;
     for (const item of items) {
       try {
         const r = op(uow, item);
         results.push({ id: r.id, success: true, errors: [], ...(r.created !== undefined ? { created: r.created } : {}) });
-        written.set(r.object, (written.get(r.object) ?? 0) + 1);
       } catch (err) {
         if (!(err instanceof SfError)) throw err;
         failed = true;
@@ -62,7 +60,6 @@ function runAll<T>(ctx: RestContext, allOrNone: boolean, items: T[], op: (uow: U
       uow.rollbackTo(start);
       return results.map((r) => (r.success ? { id: r.id ?? null, success: false, errors: [ROLLED_BACK] } : r));
     }
-    for (const [object, n] of written) ctx.deps.counters.records(object, n);
     return results;
   });
 }
@@ -88,7 +85,7 @@ export const createMany: RestHandler = (ctx, { body }) => {
     body: runAll(ctx, allOrNone, records, (uow, rec) => {
       const object = typeOf(ctx, rec, seen);
       if (idField(rec)) throw new SfError('INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
-      return { id: uow.create(object, rec), object };
+      return { id: uow.create(object, rec) };
     }, () => null),
   };
 };
@@ -110,7 +107,7 @@ export const updateMany: RestHandler = (ctx, { body }) => {
       const id = idField(rec);
       if (!id) throw new SfError('MISSING_ARGUMENT', 'Id not specified in an update call', ['Id']);
       uow.update(object, id, rec);
-      return { id: normalizeId(id) ?? id, object };
+      return { id: normalizeId(id) ?? id };
     }, (rec) => idField(rec) || null),
   };
 };
@@ -135,7 +132,7 @@ export const upsertMany: RestHandler = (ctx, { params, body }) => {
         throw new SfError('MISSING_ARGUMENT', `${field.name} not specified`, [field.name]);
       }
       const r = uow.upsert(info.def.name, field.name, value, rec);
-      return { id: r.id, created: r.created, object: info.def.name };
+      return { id: r.id, created: r.created };
     }, () => null),
   };
 };
@@ -158,7 +155,7 @@ export const deleteMany: RestHandler = (ctx, { query }) => {
         ctx.deps.counters.object(found.object);
       }
       uow.delete(found.object, norm);
-      return { id: norm, object: found.object };
+      return { id: norm };
     }, (id) => id),
   };
 };

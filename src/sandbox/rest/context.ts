@@ -1,7 +1,7 @@
 import type { AuthSession } from '../auth/session.ts';
-import type { Counters } from '../admin/counters.ts';
+import type { ApiName, Counters } from '../admin/counters.ts';
 import type { ApiQuota } from '../admin/quota.ts';
-import type { OrgStore, UnitOfWork } from '../store/store.ts';
+import type { OrgStore, UnitOfWork, WriteApi } from '../store/store.ts';
 import type { QueryCursors } from './query-cursors.ts';
 
 /** What every REST handler needs. */
@@ -20,6 +20,8 @@ export interface RestContext {
   session: AuthSession;
   /** Sforce-Call-Options client value ('' when none). */
   client: string;
+  /** The API of the call (from its path): its writes count under it. */
+  api: ApiName;
   /** Set inside a composite request: subrequests share its transaction. */
   uow?: UnitOfWork;
   /** Sforce-Query-Options batchSize. */
@@ -47,7 +49,7 @@ export function changeOrigin(ctx: RestContext): string {
 /** Runs fn in the composite's transaction, or in a new one that is committed (or rolled back on error). */
 export function inTransaction<T>(ctx: RestContext, fn: (uow: UnitOfWork) => T): T {
   if (ctx.uow) return fn(ctx.uow);
-  const uow = ctx.deps.store.begin(changeOrigin(ctx), { userId: ctx.session.userId });
+  const uow = ctx.deps.store.begin(changeOrigin(ctx), { userId: ctx.session.userId, api: writeApi(ctx.api) });
   try {
     const out = fn(uow);
     uow.commit();
@@ -56,6 +58,10 @@ export function inTransaction<T>(ctx: RestContext, fn: (uow: UnitOfWork) => T): 
     uow.rollback();
     throw err;
   }
+}
+
+function writeApi(api: ApiName): WriteApi {
+  return api === 'collections' || api === 'composite' || api === 'bulk' ? api : 'rest';
 }
 
 export function sobjectUrl(version: string, type: string, id: string): string {

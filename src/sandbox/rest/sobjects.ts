@@ -16,7 +16,6 @@ export const createRecord: RestHandler = (ctx, { params, body }) => {
   const info = objectOf(ctx, params[0]!);
   const values = objectBody(body);
   const id = inTransaction(ctx, (uow) => uow.create(info.def.name, values));
-  ctx.deps.counters.records(info.def.name, 1);
   return { status: 201, body: { id, success: true, errors: [] }, headers: { Location: sobjectUrl(ctx.version, info.def.name, id) } };
 };
 
@@ -34,14 +33,12 @@ export const updateRecord: RestHandler = (ctx, { params, body }) => {
   const info = objectOf(ctx, params[0]!);
   const values = objectBody(body);
   inTransaction(ctx, (uow) => uow.update(info.def.name, params[1]!, values));
-  ctx.deps.counters.records(info.def.name, 1);
   return { status: 204 };
 };
 
 export const deleteRecord: RestHandler = (ctx, { params }) => {
   const info = objectOf(ctx, params[0]!);
   inTransaction(ctx, (uow) => uow.delete(info.def.name, params[1]!));
-  ctx.deps.counters.records(info.def.name, 1);
   return { status: 204 };
 };
 
@@ -65,8 +62,7 @@ export const upsertRecord: RestHandler = (ctx, { params, query, body }) => {
   }
   try {
     const result = inTransaction(ctx, (uow) => uow.upsert(info.def.name, field.name, value, values, { updateOnly: query.updateOnly === 'true' }));
-    ctx.deps.counters.records(info.def.name, 1);
-    return {
+      return {
       status: result.created ? 201 : 200,
       body: { id: result.id, success: true, errors: [], created: result.created },
       headers: { Location: sobjectUrl(ctx.version, info.def.name, result.id) },
@@ -102,6 +98,5 @@ export const deleteByExternalId: RestHandler = (ctx, { params }) => {
   if (ids.length === 0) throw notFound();
   if (ids.length > 1) return multipleChoices(ctx, info, field.name, value);
   inTransaction(ctx, (uow) => uow.delete(info.def.name, ids[0]!));
-  ctx.deps.counters.records(info.def.name, 1);
   return { status: 204 };
 };

@@ -94,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     await faults.delay();
     if (!data) return;
     sessionOf.set(req, requireSession(req, sessions.check));
-    const fault = faults.httpError();
+    const fault = faults.httpError(apiOf(data[2] ?? ''));
     if (fault) throw fault;
     quota.take();
   });
@@ -109,9 +109,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
   app.get('/services/data/', async () => versionList());
 
   const restDeps = { store, counters, quota, cursors };
-  const context = (req: FastifyRequest, version: string): RestContext => {
+  const context = (req: FastifyRequest, version: string, path: string): RestContext => {
     const batch = /batchSize=(\d+)/.exec(String(req.headers['sforce-query-options'] ?? ''));
-    return { deps: restDeps, version, session: sessionOf.get(req)!, client: callOptionsClient(req), queryBatchSize: batch ? Number(batch[1]) : undefined };
+    return {
+      deps: restDeps, version, session: sessionOf.get(req)!, client: callOptionsClient(req), api: apiOf(path),
+      queryBatchSize: batch ? Number(batch[1]) : undefined,
+    };
   };
   const send = (reply: import('fastify').FastifyReply, res: RestResponse) => {
     reply.code(res.status);
@@ -122,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
 
   app.get('/services/data/v:version', async (req, reply) => {
     const m = DATA_PATH.exec(req.url)!;
-    return send(reply, resourceList(context(req, m[1]!), { params: [], query: {}, body: undefined }));
+    return send(reply, resourceList(context(req, m[1]!, ''), { params: [], query: {}, body: undefined }));
   });
   app.route({
     method: ['GET', 'POST', 'PATCH', 'DELETE', 'PUT'],
@@ -132,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
       if (!m) throw notFound();
       const path = m[2] ?? '';
       const query = Object.fromEntries(Object.entries((req.query ?? {}) as Record<string, unknown>).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v)]));
-      const ctx = context(req, m[1]!);
+      const ctx = context(req, m[1]!, path);
       let res: RestResponse;
       if (req.method === 'POST' && path.replace(/\/$/, '') === '/composite') {
         try {
@@ -157,9 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     applyBulk: async (object, operation, externalIdFieldName, rows, job) => {
       const info = store.index.object(object);
       if (info) counters.object(info.def.name);
-      const { results, written } = applyBulkRows(store, object, operation, externalIdFieldName, rows, `com/salesforce/api/rest/${job.apiVersion}${job.client ? `;client=${job.client}` : ''}`);
-      if (info) counters.records(info.def.name, written);
-      return results;
+      return applyBulkRows(store, object, operation, externalIdFieldName, rows, `com/salesforce/api/rest/${job.apiVersion}${job.client ? `;client=${job.client}` : ''}`);
     },
     query: makeBulkQuery(store.model, (name) => store.records(name), (o, f, v) => store.findBy(o, f, v).map((id) => store.get(o, id)!)),
     dataDir: deps.dataDir,

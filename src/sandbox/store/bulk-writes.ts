@@ -31,12 +31,11 @@ export function applyBulkRows(
   externalIdField: string | undefined,
   rows: BulkRow[],
   changeOrigin: string,
-): { results: BulkRowResult[]; written: number } {
+): BulkRowResult[] {
   const info = store.index.object(object);
   if (!info) throw new SfError('INVALID_TYPE', `sObject type '${object}' is not supported.`, [], 400);
-  const uow = store.begin(changeOrigin);
+  const uow = store.begin(changeOrigin, { api: 'bulk' });
   const results: BulkRowResult[] = [];
-  let written = 0;
   try {
     for (const row of rows) {
       try {
@@ -67,7 +66,6 @@ export function applyBulkRows(
             break;
           }
         }
-        written += 1;
       } catch (err) {
         if (!(err instanceof SfError)) throw err;
         results.push({ error: err.toBulkError() });
@@ -78,5 +76,5 @@ export function applyBulkRows(
     uow.rollback();
     throw err;
   }
-  return { results, written };
+  return results;
 }

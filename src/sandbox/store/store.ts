@@ -21,8 +21,26 @@ export interface StoreOptions {
   logger: Logger;
 }
 
+/** The API a transaction came through (undefined for a person's edit in the UI). */
+export type WriteApi = 'rest' | 'composite' | 'collections' | 'bulk';
+
+/** The API call a record write belongs to: one per UnitOfWork, the same object for all its writes. */
+export interface WriteCall { readonly api: WriteApi | undefined }
+
 /** Called before every API write of one record; throws (e.g. UNABLE_TO_LOCK_ROW) to refuse it. */
-export type WriteHook = (objectName: string, id: string | undefined) => void;
+export type WriteHook = (objectName: string, id: string | undefined, call: WriteCall) => void;
+
+/**
+ * What one API call asked to write and what it wrote, by object: received counts the records it
+ * tried to create, update, upsert or delete; written those committed (0 after a rollback).
+ */
+export interface WriteCallSummary {
+  api: WriteApi;
+  objects: Map<string, { received: number; written: number }>;
+}
+
+/** Called once per API transaction that tried to write, when it commits or rolls back. */
+export type WriteCallListener = (summary: WriteCallSummary) => void;
 
 interface UndoEntry { object: string; id: string; before: SfRecord | undefined }
 
@@ -43,6 +61,7 @@ export class OrgStore {
   private commitNumber = 0;
   private listener: TransactionListener | undefined;
   private writeHook: WriteHook | undefined;
+  private callListener: WriteCallListener | undefined;
   private readonly log: Logger;
   private readonly putStmt: Database.Statement;
   private readonly delStmt: Database.Statement;
@@ -99,6 +118,7 @@ export class OrgStore {
 
   setListener(listener: TransactionListener | undefined): void { this.listener = listener; }
   setWriteHook(hook: WriteHook | undefined): void { this.writeHook = hook; }
+  setWriteCallListener(listener: WriteCallListener | undefined): void { this.callListener = listener; }
 
   /** Every record of an object, deleted ones included (IsDeleted = true): SOQL filters. */
   records(objectName: string): Iterable<SfRecord> {
@@ -147,8 +167,9 @@ export class OrgStore {
     return out;
   }
 
-  begin(changeOrigin: string, opts: { userEdit?: boolean; userId?: string } = {}): UnitOfWork {
-    return new UnitOfWork(this, changeOrigin, opts.userEdit ?? false, opts.userId ?? this.userId);
+  /** A transaction: an API call's (api set) or a person's edit in the UI (userEdit, no api). */
+  begin(changeOrigin: string, opts: { userEdit?: boolean; userId?: string; api?: WriteApi } = {}): UnitOfWork {
+    return new UnitOfWork(this, changeOrigin, opts.userEdit ?? false, opts.userId ?? this.userId, opts.api);
   }
 
   close(): void {
@@ -177,7 +198,15 @@ export class OrgStore {
 
   /** @internal */ table(objectName: string): Map<string, SfRecord> { return this.data.get(objectName)!; }
 
-  /** @internal */ runWriteHook(objectName: string, id: string | undefined): void { this.writeHook?.(objectName, id); }
+  /** @internal */ runWriteHook(objectName: string, id: string | undefined, call: WriteCall): void { this.writeHook?.(objectName, id, call); }
+
+  /** @internal */ reportWriteCall(summary: WriteCallSummary): void {
+    try {
+      this.callListener?.(summary);
+    } catch (err) {
+      this.log.error({ err }, 'write call listener failed');
+    }
+  }
 
   /** @internal */ indexAdd(objectName: string, rec: SfRecord): void {
     for (const [field, idx] of this.valueIndex.get(objectName)!) {
@@ -242,11 +271,15 @@ export interface UpsertResult { id: string; created: boolean }
  * One transaction: writes apply to memory at once (later reads in the same call see them),
  * are undone on rollback, and are persisted + reported to the change listener on commit.
  */
-export class UnitOfWork {
+export class UnitOfWork implements WriteCall {
   private readonly undo: UndoEntry[] = [];
   private readonly changes: RecordChange[] = [];
   private readonly dirty = new Map<string, string>();
+  /** Records each object was asked to write (create, update, upsert, delete), failed ones included. */
+  private readonly received = new Map<string, number>();
+  private depth = 0;
   private done = false;
+  private reported = false;
   readonly transactionKey = randomUUID().replace(/-/g, '').slice(0, 20);
 
   constructor(
@@ -254,6 +287,7 @@ export class UnitOfWork {
     private readonly changeOrigin: string,
     private readonly userEdit: boolean,
     private readonly userId: string,
+    readonly api: WriteApi | undefined,
   ) {}
 
   savepoint(): { undo: number; changes: number } {
@@ -279,6 +313,7 @@ export class UnitOfWork {
   rollback(): void {
     this.rollbackTo({ undo: 0, changes: 0 });
     this.done = true;
+    this.report();
   }
 
   get size(): number { return this.changes.length; }
@@ -287,14 +322,41 @@ export class UnitOfWork {
   commit(): CommittedTransaction | undefined {
     if (this.done) return undefined;
     this.done = true;
-    if (this.changes.length === 0) return undefined;
-    return this.store.persist(this.dirty, {
+    const tx = this.changes.length === 0 ? undefined : this.store.persist(this.dirty, {
       transactionKey: this.transactionKey,
       commitTimestamp: Date.now(),
       commitUser: this.userId,
       changeOrigin: this.changeOrigin,
       changes: this.changes,
     });
+    this.report();
+    return tx;
+  }
+
+  /** Tells the store's write call listener, once, what this API call received and wrote. */
+  private report(): void {
+    if (this.reported || !this.api || this.received.size === 0) return;
+    this.reported = true;
+    const objects = new Map([...this.received].map(([object, received]) => [object, { received, written: 0 }]));
+    for (const change of this.changes) {
+      const entry = objects.get(change.entityName) ?? { received: 0, written: 0 };
+      entry.written += change.recordIds.length;
+      objects.set(change.entityName, entry);
+    }
+    this.store.reportWriteCall({ api: this.api, objects });
+  }
+
+  /** Runs one record write asked for by the caller; writes it makes itself (upsert → create) count once. */
+  private counted<T>(objectName: string, fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.depth += 1;
+    try {
+      return fn();
+    } finally {
+      this.depth -= 1;
+      const name = this.store.index.object(objectName)?.def.name;
+      if (name) this.received.set(name, (this.received.get(name) ?? 0) + 1);
+    }
   }
 
   private object(name: string): ObjectInfo {
@@ -315,9 +377,9 @@ export class UnitOfWork {
   }
 
   create(objectName: string, body: SfRecord, opts: WriteOptions = {}): string {
-    return this.atomic(() => {
+    return this.counted(objectName, () => this.atomic(() => {
       const info = this.object(objectName);
-      if (!this.userEdit) this.store.runWriteHook(info.def.name, undefined);
+      if (!this.userEdit) this.store.runWriteHook(info.def.name, undefined, this);
       const values = this.prepare(info, body, 'create', opts.mode ?? 'json');
       const now = Date.now();
       const rec = this.store.blank(info, now);
@@ -335,14 +397,14 @@ export class UnitOfWork {
       for (const [k, v] of Object.entries(rec)) if (v !== null && k !== 'IsDeleted') fields[k] = v;
       this.changes.push({ entityName: info.def.name, recordIds: [id], changeType: 'CREATE', fields, changedFields: [], nulledFields: [], diffFields: [] });
       return id;
-    });
+    }));
   }
 
   update(objectName: string, id: string, body: SfRecord, opts: WriteOptions = {}): void {
-    this.atomic(() => {
+    this.counted(objectName, () => this.atomic(() => {
       const info = this.object(objectName);
       const before = this.live(info, id);
-      if (!this.userEdit) this.store.runWriteHook(info.def.name, before.Id as string);
+      if (!this.userEdit) this.store.runWriteHook(info.def.name, before.Id as string, this);
       const values = this.prepare(info, body, 'update', opts.mode ?? 'json');
       const rec: SfRecord = { ...before };
       for (const [k, v] of values) rec[k] = v;
@@ -359,7 +421,8 @@ export class UnitOfWork {
       const nulledFields: string[] = [];
       for (const f of info.def.fields) {
         if (f.name === 'SystemModstamp' || f.name === 'LastModifiedById') continue;
-        if (!sameValue(before[f.name], rec[f.name])) {
+        // an update event always lists LastModifiedDate, even when it stays in the same second
+        if (f.name === 'LastModifiedDate' || !sameValue(before[f.name], rec[f.name])) {
           changedFields.push(f.name);
           fields[f.name] = rec[f.name];
           if (rec[f.name] === null) nulledFields.push(f.name);
@@ -367,7 +430,7 @@ export class UnitOfWork {
       }
       this.record(info.def.name, before.Id as string, before, rec);
       this.changes.push({ entityName: info.def.name, recordIds: [before.Id as string], changeType: 'UPDATE', fields, changedFields, nulledFields, diffFields: [] });
-    });
+    }));
   }
 
   /**
@@ -375,6 +438,10 @@ export class UnitOfWork {
    * several → 300 MULTIPLE_CHOICES / DUPLICATE_EXTERNAL_ID.
    */
   upsert(objectName: string, extField: string, value: unknown, body: SfRecord, opts: WriteOptions & { updateOnly?: boolean } = {}): UpsertResult {
+    return this.counted(objectName, () => this.upsertOne(objectName, extField, value, body, opts));
+  }
+
+  private upsertOne(objectName: string, extField: string, value: unknown, body: SfRecord, opts: WriteOptions & { updateOnly?: boolean }): UpsertResult {
     const info = this.object(objectName);
     const field = info.fieldsByLower.get(extField.toLowerCase());
     if (!field || !(field.externalId || field.name === 'Id')) {
@@ -400,15 +467,15 @@ export class UnitOfWork {
   }
 
   delete(objectName: string, id: string): void {
-    this.atomic(() => {
+    this.counted(objectName, () => this.atomic(() => {
       const info = this.object(objectName);
       const before = this.live(info, id);
-      if (!this.userEdit) this.store.runWriteHook(info.def.name, before.Id as string);
+      if (!this.userEdit) this.store.runWriteHook(info.def.name, before.Id as string, this);
       const ts = formatDateTime(Date.now());
       const rec = { ...before, IsDeleted: true, SystemModstamp: ts, LastModifiedDate: ts, LastModifiedById: this.userId };
       this.record(info.def.name, before.Id as string, before, rec);
       this.changes.push({ entityName: info.def.name, recordIds: [before.Id as string], changeType: 'DELETE', fields: {}, changedFields: [], nulledFields: [], diffFields: [] });
-    });
+    }));
   }
 
   /** The live record, or NOT_FOUND / ENTITY_IS_DELETED / MALFORMED_ID as Salesforce answers. */
