@@ -187,7 +187,9 @@ function decideDelta(s: KeyState, change: Change, policy: Policy): DecideResult 
   const acknowledged = change.ours === false ? [] : acknowledge(s, change, policy);
   if (change.ours || acknowledged.length > 0) {
     s.sideValues[S] = reported;
-    return finish(s, change, policy, { decision: 'echo', acknowledged, message: `our ${field}=${reported} came back from ${S}` });
+    // an older write of ours landing after a newer one (a replay after a crash) leaves S behind: write again
+    const writes = s.base !== null && reported !== s.base[field] ? windowed(s, change, policy) : [];
+    return finish(s, change, policy, { decision: 'echo', writes, acknowledged, message: `our ${field}=${reported} came back from ${S}` });
   }
   if (s.base === null) {
     s.base = { ...rec };

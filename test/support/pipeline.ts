@@ -26,6 +26,8 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
   config.kafka.groupIdPrefix = run;
   config.kafka.topicNamespace = run;
   config.observability.metricsPort = 0;
+  // the example runs the stock flow; a test turns it on when it is about stock (test/flows/stock.test.ts)
+  config.entities.stock.enabled = false;
   overrides(config);
   return config;
 }
