@@ -9,3 +9,4 @@ export { withRetry, parseRetryPolicy, retryPolicySchema, backoffDelay, RetriesEx
 export { coPartitionedAssigner, fixedAssigner } from './assigner.ts';
 export { installShutdownHandlers, type Stoppable } from './shutdown.ts';
 export { runProcessors, type RunOptions, type RunningProcessors } from './runtime.ts';
+export { createBatchSink, type BatchSinkOptions, type ItemResult } from './sink/batch-sink.ts';

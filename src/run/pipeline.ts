@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
-import { createBatchSink } from '../processors/batch-sink.ts';
+import { createBatchSink } from '../kafka/sink/batch-sink.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter } from '../processors/router.ts';

@@ -2,7 +2,7 @@ import type { Connection } from 'jsforce';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { flowSpecs } from '../flows/flow-spec.ts';
 import { TransientError } from '../kafka/errors.ts';
-import { createBatchSink, type ItemResult } from '../processors/batch-sink.ts';
+import { createBatchSink, type ItemResult } from '../kafka/sink/batch-sink.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { createSalesforceSource } from '../salesforce/source/index.ts';

@@ -1,9 +1,9 @@
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { buildDlqMessage } from '../kafka/dlq.ts';
-import { classifyError } from '../kafka/errors.ts';
-import { parseRetryPolicy, withRetry, type RetryPolicyInput } from '../kafka/retry.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { RuntimeMetrics } from '../observability/metrics.ts';
+import { buildDlqMessage } from '../dlq.ts';
+import { classifyError } from '../errors.ts';
+import { parseRetryPolicy, withRetry, type RetryPolicyInput } from '../retry.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { RuntimeMetrics } from '../../observability/metrics.ts';
 
 /**
  * What happened to one item of a batch: done, refused for good (it goes to the DLQ), or not
