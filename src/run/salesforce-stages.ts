@@ -72,6 +72,8 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   const writer = createBatchSink<SalesforceWrite>({
     name: 'sf-sink', kafka, groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands, dlqTopic: names.dlq,
     metrics, log: log.child({ processor: 'sf-sink' }), chunkSize: 2_000,
+    // a parked child settles within parentTimeoutMs (plus its retries); one that never does is delivered again
+    pendingTimeoutMs: 2 * config.sink.parentTimeoutMs + 5 * 60_000,
     decode: (m) => registry.decode<SalesforceWrite>(m.value!),
     write: async (commands) => {
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });

@@ -98,3 +98,29 @@ export async function groupCaughtUp(kafka: Kafka, groupId: string, topic: string
     await admin.disconnect();
   }
 }
+
+/** The group's committed offset of one partition (-1 when none). */
+export async function committedOffset(kafka: Kafka, groupId: string, topic: string, partition: number): Promise<bigint> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return BigInt(committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records every value the group's committed offset of `topic`[partition] takes, polling until stop(). */
+export function watchCommitted(kafka: Kafka, groupId: string, topic: string, partition = 0): { values: bigint[]; stop(): Promise<void> } {
+  const values: bigint[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const v = await committedOffset(kafka, groupId, topic, partition).catch(() => undefined);
+      if (v !== undefined && v >= 0n && values[values.length - 1] !== v) values.push(v);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return { values, async stop() { stopped = true; await loop; } };
+}
