@@ -22,6 +22,8 @@ export class NoState implements StateView<never> {
   set(): void { this.fail(); }
   delete(): void { this.fail(); }
   get size(): number { return this.fail(); }
+  keys(): IterableIterator<string> { return this.fail(); }
+  entries(): IterableIterator<[string, never]> { return this.fail(); }
 }
 
 /** The handler's view of a task's state (NoState when the processor has none). */
