@@ -3,6 +3,7 @@ import { coPartitionedAssigner } from './assigner.ts';
 import { errorMessage } from './errors.ts';
 import { batchLoop } from './processor/batch-loop.ts';
 import type { CommitDeps } from './processor/commit.ts';
+import { Punctuator } from './processor/punctuate.ts';
 import { resolveSettings } from './processor/settings.ts';
 import { Tasks } from './processor/task.ts';
 import { ensureTopics, partitionCounts, type TopicSpec } from './topics.ts';
@@ -20,8 +21,9 @@ import type { Processor, ProcessorOptions } from './types.ts';
  *
  * The parts, in src/kafka/processor/: settings.ts (options and defaults), fencing.ts (the
  * transactional producer per partition), task.ts (take over / release a partition), record.ts
- * and dead-letter.ts (one record), commit.ts (one chunk), batch-loop.ts (eachBatch). This file
- * is the lifecycle: start, stop, ready, group membership.
+ * and dead-letter.ts (one record), commit.ts (one chunk, one punctuation), batch-loop.ts
+ * (eachBatch), punctuate.ts (punctuations). This file is the lifecycle: start, stop, ready,
+ * group membership, the punctuation ticker.
  */
 export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorOptions<T, S>): Processor {
   const s = resolveSettings(opts);
@@ -37,6 +39,8 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
   const tasks = new Tasks<S>(s, () => admin!);
   const commit: CommitDeps<S> = { s, producer: () => producer, release: (p) => tasks.release(p) };
   const eachBatch = batchLoop({ s, tasks, commit, consumer: () => consumer!, running: () => running, signal: () => abort.signal });
+  const punctuator = opts.punctuate ? new Punctuator<S>({ s, punctuation: opts.punctuate, tasks, commit, running: () => running }) : undefined;
+  let ticker: NodeJS.Timeout | undefined;
 
   async function start(): Promise<void> {
     if (running) return;
@@ -44,6 +48,7 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
       await startNow();
     } catch (err) {
       running = false;
+      clearInterval(ticker);
       await consumer?.disconnect().catch(() => undefined);
       await producer?.disconnect().catch(() => undefined);
       await admin?.disconnect().catch(() => undefined);
@@ -116,6 +121,7 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1,
       eachBatch,
     });
+    if (punctuator) ticker = setInterval(() => { if (running && joined) punctuator.tick(owned); }, opts.punctuate!.intervalMs);
     log.info({ topics: opts.topics, groupId: opts.groupId, transactional: opts.transactional }, 'processor started');
   }
 
@@ -123,6 +129,17 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
     if (!running) return;
     running = false;
     abort.abort(new Error(`processor ${opts.name} is stopping`));
+    clearInterval(ticker);
+    if (punctuator && consumer) {
+      // no new batches; the batch in hand commits what it did, then each partition's final
+      // punctuation runs in its turn, before the group is left
+      try {
+        consumer.pause(opts.topics.map((topic) => ({ topic })));
+      } catch (err) {
+        log.debug({ err: errorMessage(err) }, 'pausing before the final punctuation failed');
+      }
+      await punctuator.final(owned);
+    }
     // disconnect() stops fetching, waits for the batch in hand (which commits what it did) and leaves the group
     await consumer?.disconnect();
     await Promise.all(tasks.partitions().map((p) => tasks.release(p)));

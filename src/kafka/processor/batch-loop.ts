@@ -19,20 +19,25 @@ export interface BatchLoopDeps<T, S> {
 
 /**
  * kafkajs' eachBatch: waits for the partition's task (taken over if needed), then handles the
- * batch in the task's turn, in chunks of at most maxRecordsPerCommit records, each committed
- * (commitChunk) before the next starts.
+ * batch in the task's turn (after a punctuation in hand), in chunks of at most
+ * maxRecordsPerCommit records, each committed (commitChunk) before the next starts.
  */
 export function batchLoop<T, S>(deps: BatchLoopDeps<T, S>): (payload: EachBatchPayload) => Promise<void> {
   return async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const task = await deps.tasks.get(payload.batch.partition);
-    const run = task.busy.then(() => processBatch(deps, task, payload));
-    task.busy = run.catch(() => undefined);
-    await run;
+    // keep the membership alive while handlers run, and while a punctuation of the partition
+    // finishes (kafkajs heartbeats only between batches); a heartbeat error (rebalance, lost
+    // membership) ends the batch after committing what is done
+    await withKeepalive(payload.heartbeat, deps.s.heartbeatInterval, (groupTrouble) => {
+      const run = task.busy.then(() => processBatch(deps, task, payload, groupTrouble));
+      task.busy = run.catch(() => undefined);
+      return run;
+    });
   };
 }
 
-async function processBatch<T, S>(deps: BatchLoopDeps<T, S>, task: Task<S>, payload: EachBatchPayload): Promise<void> {
-  const { batch, resolveOffset, heartbeat } = payload;
+async function processBatch<T, S>(deps: BatchLoopDeps<T, S>, task: Task<S>, payload: EachBatchPayload, groupTrouble: () => boolean): Promise<void> {
+  const { batch, resolveOffset } = payload;
   const { topic, partition } = batch;
   let messages = batch.messages;
   const floor = task.floors.get(topic);
@@ -47,9 +52,7 @@ async function processBatch<T, S>(deps: BatchLoopDeps<T, S>, task: Task<S>, payl
     if (messages.length < batch.messages.length) resolveOffset((floor - 1n).toString());
   }
 
-  // keep the membership alive while handlers run (kafkajs heartbeats only between batches);
-  // a heartbeat error (rebalance, lost membership) ends the batch after committing what is done
-  await withKeepalive(heartbeat, deps.s.heartbeatInterval, (groupTrouble) => processRecords(deps, task, payload, messages, groupTrouble));
+  await processRecords(deps, task, payload, messages, groupTrouble);
 }
 
 async function processRecords<T, S>(deps: BatchLoopDeps<T, S>, task: Task<S>, payload: EachBatchPayload, messages: KafkaMessage[], groupTrouble: () => boolean): Promise<void> {

@@ -1,4 +1,4 @@
-import type { EachBatchPayload, Message, Producer, TopicMessages } from 'kafkajs';
+import type { EachBatchPayload, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
 import { errorMessage } from '../errors.ts';
 import { isFenced } from './fencing.ts';
 import type { ProcessorSettings } from './settings.ts';
@@ -47,6 +47,51 @@ function withChangelog<S>(deps: CommitDeps<S>, task: Task<S>, out: Map<string, M
 }
 
 /**
+ * Produces `topicMessages` in one transaction on the task's producer; `beforeCommit` adds to it
+ * (offsets, test hooks). On failure: aborted, the pending state writes dropped, the partition
+ * released (its producer's state is unknown: it is taken over again), and an error naming `what`
+ * thrown.
+ */
+async function inTransaction<S>(deps: CommitDeps<S>, task: Task<S>, topicMessages: TopicMessages[], beforeCommit: (tx: Transaction) => Promise<void>, what: string, logContext: Record<string, unknown>): Promise<void> {
+  const { s } = deps;
+  const tx = await task.producer!.transaction();
+  try {
+    if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+    await beforeCommit(tx);
+    await tx.commit();
+  } catch (err) {
+    await tx.abort().catch(() => undefined);
+    task.store.abortBatch();
+    const fenced = isFenced(err);
+    s.metrics.transactions.inc({ ...s.label, result: fenced ? 'fenced' : 'aborted' });
+    s.log.warn({ ...logContext, fenced, err: errorMessage(err), type: (err as { type?: string }).type },
+      fenced ? 'fenced by a newer owner of this partition: transaction aborted, taking the partition over again' : 'transaction aborted');
+    // the producer's state is unknown now: take the partition over again before its next work
+    await deps.release(task.partition);
+    throw new Error(`processor ${s.name}: transaction for ${what} failed: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Produces `topicMessages` (acks=all, idempotent), then runs `after` (the offset commit). On
+ * failure the pending state writes are dropped and the partition released (part of the
+ * changelog may be written: the state is restored from it before going on).
+ */
+async function produceThen<S>(deps: CommitDeps<S>, task: Task<S>, topicMessages: TopicMessages[], after: () => Promise<void>, what: string, logContext: Record<string, unknown>, logMessage: string): Promise<void> {
+  const { s } = deps;
+  try {
+    if (topicMessages.length > 0) await deps.producer()!.sendBatch({ topicMessages, acks: -1 });
+    await after();
+  } catch (err) {
+    task.store.abortBatch();
+    s.metrics.transactions.inc({ ...s.label, result: 'failed' });
+    s.log.warn({ ...logContext, err: errorMessage(err) }, logMessage);
+    await deps.release(task.partition);
+    throw new Error(`processor ${s.name}: committing ${what} failed: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/**
  * Makes a chunk durable. Transactional: its outputs, DLQ records, changelog writes and the
  * consumed offset in one Kafka transaction on the partition's producer. Otherwise: outputs and
  * changelog produced (acks=all), then the offset committed. On failure the pending state writes
@@ -56,38 +101,43 @@ export async function commitChunk<S>(deps: CommitDeps<S>, task: Task<S>, chunk: 
   const { s } = deps;
   const { topic, partition, lastOffset, records, out } = chunk;
   const started = Date.now();
-  const next = (BigInt(lastOffset) + 1n).toString();
+  const offsets = { topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }] };
   const topicMessages = withChangelog(deps, task, out);
+  const what = `${topic}[${partition}] up to offset ${lastOffset}`;
   if (s.transactional) {
-    const tx = await task.producer!.transaction();
-    try {
-      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
-      await tx.sendOffsets({ consumerGroupId: s.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+    await inTransaction(deps, task, topicMessages, async (tx) => {
+      await tx.sendOffsets({ consumerGroupId: s.groupId, ...offsets });
       await s.hooks?.beforeCommit?.({ topic, partition, records, lastOffset });
-      await tx.commit();
-    } catch (err) {
-      await tx.abort().catch(() => undefined);
-      task.store.abortBatch();
-      const fenced = isFenced(err);
-      s.metrics.transactions.inc({ ...s.label, result: fenced ? 'fenced' : 'aborted' });
-      s.log.warn({ topic, partition, lastOffset, fenced, err: errorMessage(err), type: (err as { type?: string }).type },
-        fenced ? 'fenced by a newer owner of this partition: transaction aborted, taking the partition over again' : 'transaction aborted');
-      // the producer's state is unknown now: take the partition over again on the next batch
-      await deps.release(partition);
-      throw new Error(`processor ${s.name}: transaction for ${topic}[${partition}] up to offset ${lastOffset} failed: ${errorMessage(err)}`, { cause: err });
-    }
+    }, what, { topic, partition, lastOffset });
   } else {
-    try {
-      if (topicMessages.length > 0) await deps.producer()!.sendBatch({ topicMessages, acks: -1 });
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
-    } catch (err) {
-      task.store.abortBatch();
-      s.metrics.transactions.inc({ ...s.label, result: 'failed' });
-      s.log.warn({ topic, partition, lastOffset, err: errorMessage(err) }, 'producing or committing offsets failed: the chunk will be handled again');
-      // part of the changelog may be written: restore the state from it before going on
-      await deps.release(partition);
-      throw new Error(`processor ${s.name}: committing ${topic}[${partition}] up to offset ${lastOffset} failed: ${errorMessage(err)}`, { cause: err });
-    }
+    await produceThen(deps, task, topicMessages, () => payload.commitOffsetsIfNecessary(offsets), what, { topic, partition, lastOffset },
+      'producing or committing offsets failed: the chunk will be handled again');
+  }
+  committed(deps, task, out, started);
+}
+
+/**
+ * Makes a punctuation durable: its outputs and the task's pending state writes, in one Kafka
+ * transaction without input offsets (transactional mode), or produced (otherwise). Nothing to
+ * write: nothing done. Failures as commitChunk.
+ */
+export async function commitPunctuation<S>(deps: CommitDeps<S>, task: Task<S>, messages: TopicMessages[], final: boolean): Promise<void> {
+  const { s } = deps;
+  const started = Date.now();
+  const out = new Map<string, Message[]>();
+  merge(out, messages);
+  const topicMessages = withChangelog(deps, task, out);
+  if (topicMessages.length === 0) return;
+  const partition = task.partition;
+  const what = `the punctuation of partition ${partition}`;
+  const outputs = messages.reduce((n, tm) => n + tm.messages.length, 0);
+  if (s.transactional) {
+    await inTransaction(deps, task, topicMessages, async () => {
+      await s.hooks?.beforePunctuationCommit?.({ partition, final, outputs });
+    }, what, { partition, punctuation: true, final });
+  } else {
+    await produceThen(deps, task, topicMessages, async () => undefined, what, { partition, punctuation: true, final },
+      'producing a punctuation\'s outputs failed: it runs again on the next tick');
   }
   committed(deps, task, out, started);
 }

@@ -26,7 +26,8 @@ type TaskSettings<S> = Pick<ProcessorSettings<unknown, S>, 'kafka' | 'groupId' |
  */
 export class Tasks<S> {
   private readonly tasks = new Map<number, Promise<Task<S>>>();
-  private readonly restored = new Set<number>();
+  /** The tasks taken over and restored. */
+  private readonly restored = new Map<number, Task<S>>();
 
   /** `admin` is the processor's admin client (connected while the processor runs). */
   constructor(private readonly s: TaskSettings<S>, private readonly admin: () => Admin) {}
@@ -37,7 +38,7 @@ export class Tasks<S> {
     for (const p of partitions) {
       const one = all.then((m) => m.get(p)!);
       this.tasks.set(p, one);
-      one.then(() => { if (this.tasks.get(p) === one) this.restored.add(p); }, (err: unknown) => {
+      one.then((task) => { if (this.tasks.get(p) === one) this.restored.set(p, task); }, (err: unknown) => {
         if (this.tasks.get(p) === one) this.tasks.delete(p);
         this.s.log.warn({ partition: p, err: errorMessage(err) }, 'taking a partition over failed; the next batch retries');
       });
@@ -61,6 +62,11 @@ export class Tasks<S> {
 
   isRestored(partition: number): boolean {
     return this.restored.has(partition);
+  }
+
+  /** The partition's task once taken over and restored, until released. */
+  current(partition: number): Task<S> | undefined {
+    return this.restored.get(partition);
   }
 
   /** Drops the partition's state and disconnects its producer. */
