@@ -1,5 +1,5 @@
 export { createProcessor } from './processor.ts';
-export type { Handler, Output, Processor, ProcessorHooks, ProcessorOptions, RecordContext } from './types.ts';
+export type { Handler, Output, Processor, ProcessorHooks, ProcessorOptions, PunctuateContext, Punctuation, RecordContext } from './types.ts';
 export { SOURCE_TIME_HEADER } from './types.ts';
 export { ensureTopics, changelogTopicFor, partitionCounts, topicConfigs, DLQ_TOPIC, type TopicSpec, type EnsureResult } from './topics.ts';
 export { PartitionStore, restorePartitions, jsonCodec, type StateCodec, type StateView, type ChangelogWrite } from './state-store.ts';
@@ -9,3 +9,4 @@ export { withRetry, parseRetryPolicy, retryPolicySchema, backoffDelay, RetriesEx
 export { coPartitionedAssigner, fixedAssigner } from './assigner.ts';
 export { installShutdownHandlers, type Stoppable } from './shutdown.ts';
 export { runProcessors, type RunOptions, type RunningProcessors } from './runtime.ts';
+export { createBatchSink, type BatchSinkOptions, type ItemResult } from './sink/batch-sink.ts';

@@ -23,6 +23,10 @@ export interface StateView<V = unknown> {
   delete(key: string): void;
   /** Number of keys (committed plus pending writes). */
   readonly size: number;
+  /** The keys (committed plus pending writes, deleted ones left out); writes while iterating are safe. */
+  keys(): IterableIterator<string>;
+  /** The entries (committed plus pending writes, deleted ones left out); writes while iterating are safe. */
+  entries(): IterableIterator<[string, V]>;
 }
 
 /** A pending write: the value, or `undefined` for a delete (a tombstone on the changelog). */
@@ -64,10 +68,25 @@ export class PartitionStore<V = unknown> implements StateView<V> {
   }
 
   get size(): number {
-    const keys = new Set([...this.committed.keys(), ...this.batch.keys(), ...this.record.keys()]);
     let n = 0;
-    for (const k of keys) if (this.get(k) !== undefined) n++;
+    for (const k of this.allKeys()) if (this.get(k) !== undefined) n++;
     return n;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *entries(): IterableIterator<[string, V]> {
+    for (const k of this.allKeys()) {
+      const v = this.get(k);
+      if (v !== undefined) yield [k, v];
+    }
+  }
+
+  /** Every key with a value or a pending write, as a snapshot (iteration may write). */
+  private allKeys(): Set<string> {
+    return new Set([...this.committed.keys(), ...this.batch.keys(), ...this.record.keys()]);
   }
 
   /** Committed entries (as restored or last made durable). */

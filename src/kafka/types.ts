@@ -49,9 +49,34 @@ export interface RecordContext<T = Buffer | null, S = unknown> {
 
 export type Handler<T, S> = (ctx: RecordContext<T, S>) => Promise<Output[] | void>;
 
-/** A fault-injection point for tests: runs inside the transaction, after produce, before commit. */
+/** What a punctuation gets, for one partition. */
+export interface PunctuateContext<S = unknown> {
+  partition: number;
+  /** The partition's state (committed plus pending writes): iterate it with keys()/entries(). */
+  state: StateView<S>;
+  /** When this punctuation started (ms since epoch). */
+  now: number;
+  /** True for the last punctuation, on a graceful stop(): flush what is open (e.g. a window). */
+  final: boolean;
+  log: Logger;
+}
+
+/**
+ * A periodic call per owned partition, in turn with its records (never at the same time as one
+ * of its batches). Its outputs and state writes commit together (one Kafka transaction in
+ * transactional mode, without input offsets); if it throws, its state writes are discarded and
+ * it runs again on the next tick.
+ */
+export interface Punctuation<S = unknown> {
+  intervalMs: number;
+  handle(ctx: PunctuateContext<S>): Promise<Output[]>;
+}
+
+/** Fault-injection points for tests: they run inside the transaction, after produce, before commit. */
 export interface ProcessorHooks {
   beforeCommit?(info: { topic: string; partition: number; records: number; lastOffset: string }): Promise<void> | void;
+  /** A punctuation with something to write (transactional mode). */
+  beforePunctuationCommit?(info: { partition: number; final: boolean; outputs: number }): Promise<void> | void;
 }
 
 export interface ProcessorOptions<T = Buffer | null, S = unknown> {
@@ -101,6 +126,8 @@ export interface ProcessorOptions<T = Buffer | null, S = unknown> {
   sessionTimeout?: number;
   /** Consumer heartbeat interval (default 3000 ms). */
   heartbeatInterval?: number;
+  /** Calls `punctuate.handle` every intervalMs for each owned, restored partition, and once more with final=true on stop(). */
+  punctuate?: Punctuation<S>;
   hooks?: ProcessorHooks;
   /** The consumer crashed and kafkajs will not restart it (e.g. the process should exit). */
   onFatalError?: (err: Error) => void;

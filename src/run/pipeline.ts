@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
-import { createBatchSink } from '../processors/batch-sink.ts';
+import { createBatchSink } from '../kafka/sink/batch-sink.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter } from '../processors/router.ts';
@@ -94,6 +94,8 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
       state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'reconciler' }),
       // its state values are KBs (images + reconcile state): smaller transactions, smaller batches
       maxRecordsPerCommit: 100,
+      // stock windows end on the clock, not on a record: due windows are written by punctuation
+      punctuate: reconciler.punctuateIntervalMs === null ? undefined : { intervalMs: reconciler.punctuateIntervalMs, handle: (ctx) => reconciler.punctuate(ctx) },
     }),
     createBatchSink<ShopWrite>({
       name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: names.shopCommands, dlqTopic: names.dlq, metrics, log: log.child({ processor: 'shop-sink' }),

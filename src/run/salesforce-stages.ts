@@ -2,7 +2,7 @@ import type { Connection } from 'jsforce';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { TransientError } from '../kafka/errors.ts';
-import { createBatchSink, type ItemResult } from '../processors/batch-sink.ts';
+import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/batch-sink.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { createSalesforceSource } from '../salesforce/source/index.ts';
@@ -57,21 +57,24 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
 
   let sink: SalesforceSink | undefined;
   // a parked child (its parent has not landed): its offset stays uncommitted until its final outcome
-  const waiting = new Map<string, (r: Final) => void>();
+  const waiting = new Map<string, (r: Settled) => void>();
   const lateOutcome = (outcome: WriteOutcome) => {
     const settle = waiting.get(outcome.command.commandId);
     if (!settle || outcome.status === 'parked') return;
     waiting.delete(outcome.command.commandId);
-    if (outcome.status === 'retryable') return; // closing: left uncommitted, re-delivered next run
-    settle(finalResult(outcome));
+    // a parked child that later fails with a retryable error is handed back: the sink re-delivers it
+    if (outcome.status === 'retryable') settle({ ok: 'retry', reason: `${outcome.error.errorCode}: ${outcome.error.message}` });
+    else settle(finalResult(outcome));
   };
   const itemResult = (outcome: WriteOutcome): ItemResult => {
     if (outcome.status !== 'parked') return finalResult(outcome);
-    return { ok: 'pending', settled: new Promise<Final>((resolve) => waiting.set(outcome.command.commandId, resolve)) };
+    return { ok: 'pending', settled: new Promise<Settled>((resolve) => waiting.set(outcome.command.commandId, resolve)) };
   };
   const writer = createBatchSink<SalesforceWrite>({
     name: 'sf-sink', kafka, groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands, dlqTopic: names.dlq,
     metrics, log: log.child({ processor: 'sf-sink' }), chunkSize: 2_000,
+    // a parked child settles within parentTimeoutMs (plus its retries); one that never does is delivered again
+    pendingTimeoutMs: 2 * config.sink.parentTimeoutMs + 5 * 60_000,
     decode: (m) => registry.decode<SalesforceWrite>(m.value!),
     write: async (commands) => {
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });

@@ -48,6 +48,23 @@ test('restoring applies the changelog in order, tombstones included', () => {
   assert.deepEqual([...store.committedEntries()], [['b', 'two']]);
 });
 
+test('keys() and entries() cover committed state and pending writes, without deleted keys, and allow writes while iterating', () => {
+  const store = new PartitionStore<unknown>(0, jsonCodec);
+  store.set('a', 1);
+  store.set('b', 2);
+  store.commitBatch();
+  store.set('c', 3);
+  store.acceptRecord();
+  store.delete('a');
+  store.set('b', 20);
+  assert.deepEqual([...store.entries()].sort(), [['b', 20], ['c', 3]], 'the record\'s own writes, the batch\'s, the committed rest');
+  assert.deepEqual([...store.keys()].sort(), ['b', 'c']);
+  for (const [k] of store.entries()) store.delete(k);
+  assert.equal(store.size, 0);
+  store.discardRecord();
+  assert.deepEqual([...store.entries()].sort(), [['a', 1], ['b', 2], ['c', 3]], 'a discarded record\'s deletes are gone');
+});
+
 test('undefined is not a storable value', () => {
   const store = new PartitionStore<unknown>(0, jsonCodec);
   assert.throws(() => store.set('k', undefined), /use delete/);

@@ -74,11 +74,24 @@ function toCollected(topic: string, partition: number, m: KafkaMessage): Collect
   };
 }
 
-/** Polls until `check` is true or the timeout passes. */
+/**
+ * Polls until `check` is true or the timeout passes. A check that throws counts as not yet (a busy
+ * broker may answer a topic created a moment ago with UNKNOWN_TOPIC_OR_PARTITION); the last
+ * error is named if time runs out.
+ */
 export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const last = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${last}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -97,4 +110,35 @@ export async function groupCaughtUp(kafka: Kafka, groupId: string, topic: string
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The group's committed offset of one partition (-1 when none). */
+export async function committedOffset(kafka: Kafka, groupId: string, topic: string, partition: number): Promise<bigint> {
+  let offset = -1n;
+  await eventually(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      offset = BigInt(committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1');
+      return true;
+    } finally {
+      await admin.disconnect();
+    }
+  }, `the committed offset of ${groupId} on ${topic}[${partition}]`, 10_000);
+  return offset;
+}
+
+/** Records every value the group's committed offset of `topic`[partition] takes, polling until stop(). */
+export function watchCommitted(kafka: Kafka, groupId: string, topic: string, partition = 0): { values: bigint[]; stop(): Promise<void> } {
+  const values: bigint[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const v = await committedOffset(kafka, groupId, topic, partition).catch(() => undefined);
+      if (v !== undefined && v >= 0n && values[values.length - 1] !== v) values.push(v);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return { values, async stop() { stopped = true; await loop; } };
 }

@@ -1,0 +1,100 @@
+/** How a pending item ended: done, refused for good (DLQ), or to be delivered again. */
+export type Settled = { ok: true } | { ok: false; reason: string } | { ok: 'retry'; reason: string };
+
+/** Marks one pending registration: a settle for an older registration of the same offset is stale. */
+export type PendingToken = symbol;
+
+/**
+ * The offsets of one partition while this member owns it (from one group join to the next):
+ * how far handling got, which items are still pending, what was committed. The offset to commit
+ * is the lowest pending item, else the position, and never below what was committed already.
+ */
+export class PartitionProgress {
+  /** False once the partition was revoked or the group rejoined: late settles are ignored. */
+  live = true;
+  /** Serializes the work on this partition: its batches, settles and re-deliveries. */
+  busy: Promise<void> = Promise.resolve();
+  /** A commit outside a batch is queued in `busy`. */
+  lateCommitQueued = false;
+  /** Next offset after the last handled chunk. */
+  private position: bigint | undefined;
+  private committed: bigint | undefined;
+  private readonly pending = new Map<bigint, { token: PendingToken; timer: NodeJS.Timeout }>();
+
+  constructor(readonly topic: string, readonly partition: number) {}
+
+  /** A chunk up to `lastOffset` was handled (its items done, refused or pending). */
+  handled(lastOffset: string): void {
+    this.position = BigInt(lastOffset) + 1n;
+  }
+
+  /**
+   * Holds the commit point at `offset` until the item settles. `settled` is raced against
+   * `timeoutMs`: an item not settled by then is settled as 'retry'; a rejected `settled` too.
+   */
+  park(offset: bigint, settled: Promise<Settled>, timeoutMs: number, onSettled: (token: PendingToken, result: Settled) => void): void {
+    const token: PendingToken = Symbol(`pending ${this.topic}[${this.partition}]@${offset}`);
+    let done = false;
+    const finish = (result: Settled) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      onSettled(token, result);
+    };
+    const timer = setTimeout(() => finish({ ok: 'retry', reason: `not settled within ${timeoutMs} ms` }), timeoutMs);
+    timer.unref();
+    const before = this.pending.get(offset);
+    if (before) clearTimeout(before.timer);
+    this.pending.set(offset, { token, timer });
+    settled.then(finish, (err: unknown) => finish({ ok: 'retry', reason: `settling failed: ${err instanceof Error ? err.message : String(err)}` }));
+  }
+
+  /** True while `token` is the live registration of `offset`. */
+  isPending(offset: bigint, token: PendingToken): boolean {
+    return this.live && this.pending.get(offset)?.token === token;
+  }
+
+  /** The item settled for good: the commit point may move past it. */
+  settle(offset: bigint): void {
+    const p = this.pending.get(offset);
+    if (p) clearTimeout(p.timer);
+    this.pending.delete(offset);
+  }
+
+  /**
+   * Everything from `offset` on is delivered again (the consumer seeks back there): pending items
+   * from there on are forgotten, the position goes back to it.
+   */
+  rewind(offset: bigint): void {
+    for (const [o, p] of this.pending) {
+      if (o >= offset) {
+        clearTimeout(p.timer);
+        this.pending.delete(o);
+      }
+    }
+    if (this.position === undefined || this.position > offset) this.position = offset;
+  }
+
+  /** The offset to commit now, or undefined when it would not move the committed offset forward. */
+  toCommit(): bigint | undefined {
+    if (this.position === undefined) return undefined;
+    let target = this.position;
+    for (const o of this.pending.keys()) if (o < target) target = o;
+    return this.committed === undefined || target > this.committed ? target : undefined;
+  }
+
+  committedTo(offset: bigint): void {
+    if (this.committed === undefined || offset > this.committed) this.committed = offset;
+  }
+
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** The partition is no longer this member's (or the group is rejoined): stop tracking it. */
+  close(): void {
+    this.live = false;
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+}

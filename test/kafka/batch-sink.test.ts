@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { parseDlqMessage } from '../../src/kafka/dlq.ts';
+import { createBatchSink, type BatchSink, type ItemResult, type Settled } from '../../src/kafka/sink/batch-sink.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { runtimeMetrics } from '../../src/observability/metrics.ts';
+import { getTestStack } from '../support/stack.ts';
+import { committedOffset, createTestTopics, deleteTestTopics, eventually, groupCaughtUp, startCollector, testKafka, watchCommitted } from '../support/runtime-kafka.ts';
+
+let kafka: Kafka;
+const cleanup: string[] = [];
+
+before(async () => {
+  kafka = testKafka((await getTestStack()).kafka.brokers);
+});
+
+after(async () => {
+  await deleteTestTopics(kafka, cleanup);
+});
+
+async function setup(prefix: string, count: number): Promise<{ topic: string; dlq: string; groupId: string }> {
+  const [topic, dlq] = await createTestTopics(kafka, [{ prefix: `${prefix}-in`, partitions: 1 }, { prefix: `${prefix}-dlq`, partitions: 1 }]);
+  cleanup.push(topic, dlq);
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `item-${i}` })) });
+  await producer.disconnect();
+  return { topic, dlq, groupId: `${prefix}-group-${randomUUID()}` };
+}
+
+/** A sink whose write() is `write`, decoding values as strings. */
+function sink(t: { topic: string; dlq: string; groupId: string }, write: (items: string[]) => Promise<ItemResult[]>, extra: { chunkSize?: number; pendingTimeoutMs?: number; sessionTimeout?: number; heartbeatInterval?: number } = {}): BatchSink {
+  return createBatchSink<string>({
+    name: 'sink-test', kafka, groupId: t.groupId, topic: t.topic, dlqTopic: t.dlq,
+    metrics: runtimeMetrics(new Registry()), log: createLogger('test.batch-sink', 'error'),
+    decode: async (m) => m.value!.toString(),
+    write,
+    ...extra,
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const counts = (written: string[]) => written.reduce((m, w) => m.set(w, (m.get(w) ?? 0) + 1), new Map<string, number>());
+
+test('a write longer than the session timeout keeps the membership: heartbeats go on during write(), nothing is written twice', async () => {
+  const t = await setup('sink-hb', 30);
+  const written: string[] = [];
+  const admin = kafka.admin();
+  await admin.connect();
+  const s = sink(t, async (items) => {
+    if (written.length === 0) await sleep(12_000); // the first write outlives the 6 s session (the broker's minimum)
+    written.push(...items);
+    return items.map(() => ({ ok: true as const }));
+  }, { chunkSize: 10, sessionTimeout: 6_000, heartbeatInterval: 500 });
+  try {
+    await s.start();
+    await eventually(async () => (await admin.describeGroups([t.groupId])).groups[0]?.members.length === 1, 'the sink joined');
+    const member = (await admin.describeGroups([t.groupId])).groups[0]!.members[0]!.memberId;
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'every item committed', 60_000);
+    assert.equal((await admin.describeGroups([t.groupId])).groups[0]!.members[0]?.memberId, member, 'still the same member: the session never expired');
+    assert.deepEqual([...counts(written).values()].filter((n) => n !== 1), [], 'no item written twice');
+    assert.equal(written.length, 30);
+  } finally {
+    await s.stop();
+    await admin.disconnect();
+  }
+});
+
+test('a pending item holds the commit point until it settles, even on an idle partition; the committed offset never moves backwards', async () => {
+  const t = await setup('sink-pend', 20);
+  let release!: (r: Settled) => void;
+  const settled = new Promise<Settled>((r) => { release = r; });
+  const written: string[] = [];
+  const s = sink(t, async (items) => {
+    written.push(...items);
+    return items.map((item) => (item === 'item-5' && written.filter((w) => w === 'item-5').length === 1 ? { ok: 'pending' as const, settled } : { ok: true as const }));
+  }, { chunkSize: 4 });
+  const watch = watchCommitted(kafka, t.groupId, t.topic);
+  try {
+    await s.start();
+    await eventually(() => written.length >= 20, 'every item written once');
+    await sleep(1_500);
+    assert.equal(await committedOffset(kafka, t.groupId, t.topic, 0), 5n, 'committed up to the pending item, not past it');
+    release({ ok: true });
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'the settle committed the rest without a new batch', 30_000);
+    assert.equal(written.length, 20, 'nothing delivered again');
+  } finally {
+    await s.stop();
+    await watch.stop();
+  }
+  assert.deepEqual(watch.values, [...watch.values].sort((a, b) => (a < b ? -1 : 1)), `committed offsets only grow: ${watch.values.join(', ')}`);
+  assert.equal(watch.values[watch.values.length - 1], 20n);
+});
+
+test('a pending item that settles as retry is delivered again from its offset, in order; one that never settles is after pendingTimeoutMs', async () => {
+  const t = await setup('sink-retry', 12);
+  const written: string[] = [];
+  const s = sink(t, async (items) => {
+    written.push(...items);
+    return items.map((item) => {
+      const tries = written.filter((w) => w === item).length;
+      if (item === 'item-3' && tries === 1) return { ok: 'pending' as const, settled: sleep(300).then((): Settled => ({ ok: 'retry', reason: 'parent write failed, try again' })) };
+      if (item === 'item-9' && tries === 1) return { ok: 'pending' as const, settled: new Promise<Settled>(() => undefined) }; // never settles
+      return { ok: true as const };
+    });
+  }, { chunkSize: 2, pendingTimeoutMs: 2_000 });
+  const watch = watchCommitted(kafka, t.groupId, t.topic);
+  try {
+    await s.start();
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'every item committed in the end', 60_000);
+    const c = counts(written);
+    assert.equal(c.get('item-3'), 2, 'the retried item was written again');
+    assert.equal(c.get('item-9'), 2, 'the never-settled item was written again after the timeout');
+    for (let i = 0; i < 3; i++) assert.equal(c.get(`item-${i}`), 1, `item-${i} (before the retried one) written once`);
+    const second = written.indexOf('item-3', written.indexOf('item-3') + 1);
+    assert.deepEqual(written.slice(second, second + 2), ['item-3', 'item-4'], 're-delivered from the retried item on, in order');
+  } finally {
+    await s.stop();
+    await watch.stop();
+  }
+  assert.deepEqual(watch.values, [...watch.values].sort((a, b) => (a < b ? -1 : 1)), `committed offsets only grow: ${watch.values.join(', ')}`);
+});
+
+test('a pending item that settles as refused goes to the DLQ once, with its reason', async () => {
+  const t = await setup('sink-fail', 6);
+  const written: string[] = [];
+  const s = sink(t, async (items) => {
+    written.push(...items);
+    return items.map((item) => (item === 'item-2' ? { ok: 'pending' as const, settled: sleep(300).then((): Settled => ({ ok: false, reason: 'parent never arrived' })) } : { ok: true as const }));
+  });
+  const dlq = await startCollector(kafka, [t.dlq]);
+  try {
+    await s.start();
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'every item committed', 30_000);
+    await dlq.waitFor(1, 30_000);
+    await sleep(500);
+    assert.equal(dlq.messages.length, 1);
+    const entry = parseDlqMessage({ key: Buffer.from(dlq.messages[0]!.key!), value: dlq.messages[0]!.value, headers: Object.fromEntries(Object.entries(dlq.messages[0]!.headers).map(([k, v]) => [k, Buffer.from(v)])) });
+    assert.equal(entry.reason, 'parent never arrived');
+    assert.equal(entry.source.offset, '2');
+    assert.equal(written.length, 6, 'nothing written twice');
+  } finally {
+    await s.stop();
+    await dlq.stop();
+  }
+});
