@@ -79,9 +79,9 @@ describe('stock, both ways, merged by delta', () => {
     await orgRestock(k, 20);
     const expected = START - 3 + 20;
     await eventually(async () => [(await shopLevels())[k.stockKey], (await orgLevels())[k.stockKey]], ([s, o]) => s === expected && o === expected, 60_000);
-    // the org got one write for the window (the restock itself is a person's edit, not counted as ours)
+    // the org's API received one write for the window (the person's restock is a UI edit, not an API write)
     const writes = (t.sb.admin.counters().recordsByObject.Stock_Level__c ?? 0) - countersBefore;
-    assert.equal(writes, 2, 'the person\'s restock + one merged write from the pipeline');
+    assert.equal(writes, 1, 'one merged write from the pipeline');
     const shopWrites = await waitForCommands<ShopWrite>(stack, `${config.kafka.topicNamespace}.sync.out.shop`,
       () => true, (c) => c.some((w) => w.row.quantity === expected), 30_000);
     assert.equal(shopWrites.filter((w) => w.key === `${shopId}|${k.sku}|${k.wh}`).length, 1, 'one write to the shop for the window');
@@ -95,6 +95,7 @@ describe('stock, both ways, merged by delta', () => {
     const windowsBefore = t.sb.admin.counters().recordsByObject.Stock_Level__c ?? 0;
     let orgEdits = 0;
     let killedAt = -1;
+    const started = Date.now();
     for (let i = 0; i < 1_000; i++) {
       if (i === 500) { await pipeline.kill('SIGKILL'); killedAt = i; }
       if (i === 600) await pipeline.restart();
@@ -110,8 +111,11 @@ describe('stock, both ways, merged by delta', () => {
       ([s, o]) => keys.every((k) => s[k.stockKey] === expected[k.stockKey] && o[k.stockKey] === expected[k.stockKey]), 180_000);
     assert.deepEqual(shop, expected);
     assert.deepEqual(org, expected);
-    const ours = (t.sb.admin.counters().recordsByObject.Stock_Level__c ?? 0) - windowsBefore - orgEdits;
-    ctx.diagnostic(`1,000 changes (${orgEdits} in the org, ${1_000 - orgEdits} in the shop) on ${keys.length} keys, window ${WINDOW_MS} ms: ${ours} stock writes to the org by the pipeline`);
+    const windows = Math.ceil((Date.now() - started) / WINDOW_MS);
+    const ours = (t.sb.admin.counters().recordsByObject.Stock_Level__c ?? 0) - windowsBefore;
+    ctx.diagnostic(`1,000 changes (${orgEdits} in the org, ${1_000 - orgEdits} in the shop) on ${keys.length} keys over ${windows} windows of ${WINDOW_MS} ms: ${ours} stock writes to the org by the pipeline`);
+    // at most one write per key per window (a window replayed after the SIGKILL may be written once more)
+    assert.ok(ours <= keys.length * (windows + 1), `the org got ${ours} writes for ${keys.length} keys in ${windows} windows`);
     assert.ok(ours < (1_000 - orgEdits) / 2, `the org got ${ours} writes for ${1_000 - orgEdits} shop changes: merged per window, not one per change`);
   });
 });

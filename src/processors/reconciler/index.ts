@@ -76,10 +76,12 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       // our own writes come back one record at a time: a list made of several records (the line
       // items of an order) is incomplete until the last one arrives, so it is not compared
       const partial = Object.values(sideSpec).filter((p) => p.many && p.field).map((p) => p.field!);
-      knownFields = knownFields.filter((f) => !partial.includes(f));
-      if (knownFields.length === 0) {
-        ctx.state.set(msg.key, next);
-        return [];
+      if (partial.length > 0 && record) {
+        knownFields = (knownFields.length ? knownFields : Object.keys(record)).filter((f) => !partial.includes(f));
+        if (knownFields.length === 0) {
+          ctx.state.set(msg.key, next);
+          return [];
+        }
       }
     }
     const change: CanonicalChange = { ...envelope, record, knownFields };
