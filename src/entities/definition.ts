@@ -10,6 +10,7 @@ import type { AnyEntityMapping } from './entity.ts';
 import type { FieldKinds } from './fields.ts';
 import type { FieldMapping } from './mapping.ts';
 import type { FlowSpec } from './parts.ts';
+import type { FieldPrecision } from './precision.ts';
 
 /** What the reconciler needs to know of an entity beyond masters and policies. */
 export interface PolicyHooks {
@@ -21,6 +22,11 @@ export interface PolicyHooks {
   windowMs?: number;
   /** Delta merge: a merged value below zero is clamped to zero, or kept (both raise an alert). */
   belowZero?: 'clamp' | 'keep';
+  /**
+   * The precision Salesforce stores a field at, where the field kinds do not tell it (they give dateTime
+   * to the second and currency at scale 2 for every field mapped to Salesforce).
+   */
+  salesforcePrecision?: FieldPrecision;
 }
 
 export interface EntityDefinition<N extends string = string, S extends z.ZodType<BaseEntityConfig> = z.ZodType<BaseEntityConfig>> {

@@ -22,7 +22,7 @@ export function policyFor(entity: EnabledEntity, reconcile: ReconcileSettings): 
     deltaField: cfg.master === 'both' ? entity.hooks.deltaField ?? null : null,
     belowZero: entity.hooks.belowZero ?? 'keep',
     windowMs: entity.hooks.windowMs ?? 0,
-    precision: { SALESFORCE: salesforcePrecision(entity.kinds, entity.fieldMappings) },
+    precision: { SALESFORCE: { ...salesforcePrecision(entity.kinds, entity.fieldMappings), ...entity.hooks.salesforcePrecision } },
     seenPositions: reconcile.seenPositions,
     maxInFlight: reconcile.maxInFlight,
     inFlightTtlMs: reconcile.inFlightTtlMs,

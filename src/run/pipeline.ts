@@ -17,14 +17,22 @@ import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter } from '../processors/router.ts';
 import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
+import { drain, type DrainTarget } from './drain.ts';
 import { pipelineTopics } from './topics.ts';
 
-/** A part of the running pipeline: started in order, stopped in reverse, reported by /readyz. */
+/**
+ * A part of the running pipeline, reported by /readyz. Started in order; stopped upstream first:
+ * sources, then processors (their last punctuation writes what windows hold), then each sink once
+ * it has written the commands already on its topic.
+ */
 export interface Stage {
   name: string;
+  role: 'source' | 'processor' | 'sink';
   start(): Promise<void>;
   stop(): Promise<void>;
   ready(): boolean;
+  /** A sink: the group and topic to finish before it stops. */
+  drain?: DrainTarget;
 }
 
 export interface Pipeline {
@@ -103,7 +111,10 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
       chunkSize: config.sink.shopBatchSize,
       write: async (commands) => (await shopSink.write(commands)).map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const })),
     }),
-  ].map((p) => ({ name: p.name, start: () => p.start(), stop: () => p.stop(), ready: () => p.ready() }));
+  ].map((p): Stage => ({
+    name: p.name, role: p.name === 'shop-sink' ? 'sink' : 'processor', start: () => p.start(), stop: () => p.stop(), ready: () => p.ready(),
+    drain: p.name === 'shop-sink' ? { groupId: group('shop-sink'), topic: names.shopCommands } : undefined,
+  }));
   if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names })));
 
   const health = await startHealthServer({ registry: registryMetrics, checks: stages, port: extras.metricsPort ?? config.observability.metricsPort });
@@ -114,7 +125,15 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   return {
     stages, health, kafka,
     async stop() {
-      for (const stage of [...stages].reverse()) await stage.stop().catch((err) => log.error({ err, stage: stage.name }, 'stop failed'));
+      const stopOne = (stage: Stage) => stage.stop().catch((err) => log.error({ err, stage: stage.name }, 'stop failed'));
+      for (const role of ['source', 'processor'] as const) for (const stage of stages.filter((s) => s.role === role)) await stopOne(stage);
+      const drainAdmin = kafka.admin();
+      await drainAdmin.connect().catch(() => undefined);
+      await Promise.all(stages.filter((s) => s.role === 'sink').map(async (stage) => {
+        if (stage.drain) await drain(drainAdmin, stage.drain, log).catch((err) => log.warn({ err, stage: stage.name }, 'could not wait for the sink to finish its topic'));
+        await stopOne(stage);
+      }));
+      await drainAdmin.disconnect().catch(() => undefined);
       await health.close();
       await pool.end();
     },

@@ -83,9 +83,11 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   });
 
   return [
-    { name: 'sf-source', start: () => source.start(), stop: () => source.stop(), ready: () => source.status().running },
+    { name: 'sf-source', role: 'source', start: () => source.start(), stop: () => source.stop(), ready: () => source.status().running },
     {
       name: 'sf-sink',
+      role: 'sink',
+      drain: { groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands },
       start: () => writer.start(),
       async stop() {
         await writer.stop();

@@ -1,0 +1,57 @@
+/** The reconciler's handling of one routed change, with a real partition store and a JSON encoder in place of the registry. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { configSchema } from '../../src/config/schema.ts';
+import type { RoutedChange } from '../../src/flows/routed-change.ts';
+import { jsonCodec, PartitionStore } from '../../src/kafka/state-store.ts';
+import type { Output, RecordContext } from '../../src/kafka/types.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createReconciler, type EntityState } from '../../src/processors/reconciler/index.ts';
+
+const config = configSchema.parse({
+  kafka: { brokers: ['127.0.0.1:59092'] }, registry: { url: 'http://127.0.0.1:58081' }, shop: { databaseUrl: 'postgres://x/y' },
+  salesforce: { loginUrl: 'https://127.0.0.1:58443', authType: 'client_credentials', clientId: 'c', clientSecret: 's' },
+  entities: { product: { enabled: true } },
+});
+const encode = async (subject: string, value: unknown) => Buffer.from(JSON.stringify({ subject, value }));
+const decoded = (o: Output) => JSON.parse(String(o.value)) as { subject: string; value: any };
+
+function contextFor(store: PartitionStore<EntityState>, value: RoutedChange): RecordContext<unknown, EntityState> {
+  return {
+    topic: 'sync.in.product', partition: 0, offset: '0', timestamp: '0', key: null, value, headers: {}, message: {} as any,
+    state: store, attempt: 1, signal: new AbortController().signal, log: createLogger('test'), setSourceTime: () => {},
+  };
+}
+
+function productEvent(position: number, price: number, part: 'Product2' | 'PricebookEntry'): RoutedChange {
+  const image = part === 'Product2'
+    ? { Id: '01t000000000001AAA', Sku__c: 'SKU-1', Name: 'Mug', IsActive: true }
+    : { Id: '01u000000000001AAA', Product2Id: '01t000000000001AAA', UnitPrice: price, IsActive: true };
+  return {
+    entity: 'product', key: 'shop-1|SKU-1', origin: 'SALESFORCE', part, op: 'UPSERT', image, recordId: image.Id,
+    sourcePosition: `sf:${position}`, transactionId: `t${position}`, eventTime: 1_764_000_000_000 + position, sourceVersion: position,
+    changeOrigin: '', ours: false,
+  };
+}
+
+test('a late duplicate of an older Salesforce event changes nothing: the kept image stays the newer one', async () => {
+  const reconciler = createReconciler(config, encode);
+  const store = new PartitionStore<EntityState>(0, jsonCodec as any);
+  const handle = async (e: RoutedChange) => {
+    const out = await reconciler.handle(contextFor(store, e));
+    store.acceptRecord();
+    return out;
+  };
+  await handle(productEvent(1, 10, 'Product2'));
+  const first = await handle(productEvent(2, 10, 'PricebookEntry'));
+  assert.ok(first.some((o) => decoded(o).subject === 'sync.out.shop-value'), 'the priced product goes to the shop');
+  await handle(productEvent(3, 12, 'PricebookEntry'));
+  const before = structuredClone(store.get('shop-1|SKU-1'));
+  // the event at position 2 (price 10) comes again, after the one at position 3 (price 12)
+  const dup = await handle(productEvent(2, 10, 'PricebookEntry'));
+  assert.deepEqual(store.get('shop-1|SKU-1'), before, 'state unchanged');
+  assert.deepEqual(dup.map((o) => [decoded(o).subject, decoded(o).value.decision]), [['sync.audit-value', 'DUPLICATE']], 'only the audit of a duplicate');
+  // the next real change is compared with price 12, not 10
+  const next = await handle(productEvent(4, 12, 'PricebookEntry'));
+  assert.deepEqual(next.map((o) => decoded(o).value.decision).filter(Boolean), ['NOOP']);
+});
