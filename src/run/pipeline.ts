@@ -7,7 +7,7 @@ import { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopWrite } from '../entities/types.ts';
 import { createProcessor } from '../kafka/processor.ts';
 import { ensureTopics } from '../kafka/topics.ts';
-import { createLogger, type Logger } from '../observability/logger.ts';
+import { applyConfiguredLogLevel, createLogger, type Logger } from '../observability/logger.ts';
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
@@ -57,6 +57,8 @@ export interface SharedPieces {
  * shop sink (sync.out.shop -> PostgreSQL), and the Salesforce stages given by the caller.
  */
 export async function startPipeline(config: ShopforceConfig, extras: PipelineExtras = {}): Promise<Pipeline> {
+  // observability.logLevel, unless the person chose one (--log-level, LOG_LEVEL)
+  applyConfiguredLogLevel(config.observability.logLevel);
   const log = createLogger('pipeline');
   const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(log) });
   const registry = new SchemaCatalogClient(config.registry.url);
