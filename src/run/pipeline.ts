@@ -39,6 +39,8 @@ export interface PipelineExtras {
   /** Parent-key lookups of the router (PricebookEntry -> Product2.Sku__c): by REST with Salesforce. */
   lookupParent?: (object: string, id: string, field: string) => Promise<string | undefined>;
   metricsPort?: number;
+  /** Listen address of /metrics, /healthz, /readyz (overrides observability.metricsHost). */
+  metricsHost?: string;
 }
 
 export interface SharedPieces {
@@ -104,7 +106,10 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   ].map((p) => ({ name: p.name, start: () => p.start(), stop: () => p.stop(), ready: () => p.ready() }));
   if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names })));
 
-  const health = await startHealthServer({ registry: registryMetrics, checks: stages, port: extras.metricsPort ?? config.observability.metricsPort });
+  const health = await startHealthServer({
+    registry: registryMetrics, checks: stages, accessToken: config.observability.accessToken,
+    host: extras.metricsHost ?? config.observability.metricsHost, port: extras.metricsPort ?? config.observability.metricsPort,
+  });
   for (const stage of stages) {
     await stage.start();
     log.info({ stage: stage.name }, 'stage started');

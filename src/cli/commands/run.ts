@@ -15,7 +15,7 @@ import { stackUp } from '../../stack/stack.ts';
 
 export const SANDBOX_CONFIG = 'examples/shopforce.sandbox.yaml';
 
-interface RunOptions { config?: string; sandbox?: boolean; metricsPort?: string }
+interface RunOptions { config?: string; sandbox?: boolean; metricsPort?: string; metricsHost?: string }
 
 export function register(program: Command): void {
   program
@@ -24,6 +24,7 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'configuration file (YAML or JSON); secrets come from the environment', process.env.SHOPFORCE_CONFIG)
     .option('--sandbox', `start the local stack and the Salesforce sandbox org if needed, and run with ${SANDBOX_CONFIG}`)
     .option('--metrics-port <port>', 'port of /metrics, /healthz, /readyz (overrides observability.metricsPort; 0 = any free port)')
+    .option('--metrics-host <address>', 'listen address of /metrics, /healthz, /readyz (overrides observability.metricsHost; 0.0.0.0 = every interface)')
     .action(async (opts: RunOptions) => {
       const log = createLogger('run');
       const env: NodeJS.ProcessEnv = { ...process.env };
@@ -49,6 +50,7 @@ export function register(program: Command): void {
       const conn = lazyConnection(config);
       const pipeline = await startPipeline(config, {
         metricsPort: opts.metricsPort === undefined ? undefined : Number(opts.metricsPort),
+        metricsHost: opts.metricsHost,
         lookupParent: restParentLookup(conn),
         stages: (shared) => salesforceStages(shared, conn),
       });
