@@ -11,6 +11,7 @@ import { applyConfiguredLogLevel, createLogger, type Logger } from '../observabi
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
+import { createAlertDispatcher } from '../observability/alerts/dispatcher.ts';
 import { createBatchSink } from '../processors/batch-sink.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
@@ -41,6 +42,13 @@ export interface PipelineExtras {
   metricsPort?: number;
   /** Listen address of /metrics, /healthz, /readyz (overrides observability.metricsHost). */
   metricsHost?: string;
+}
+
+/** What an alert carries besides its entity and kind, when the reconciler passes it. */
+export interface AlertDetail {
+  key?: string;
+  message?: string;
+  fields?: string[];
 }
 
 export interface SharedPieces {
@@ -82,7 +90,13 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   // a null value is a tombstone (Debezium writes one after each delete): nothing to route
   const json = (m: { value: Buffer | null }) => (m.value ? JSON.parse(m.value.toString('utf8')) : null);
   const router = createRouter(config, extras.lookupParent ?? (async () => undefined));
-  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), (entity, kind) => alerts.inc({ entity, kind }));
+  // a reconcile alert: logged by the reconciler, counted here, and delivered to the configured webhooks
+  const dispatcher = createAlertDispatcher(config.observability.alerts, { shopId: config.shopId, log: log.child({ component: 'alerts' }), registry: registryMetrics });
+  const onAlert = (entity: string, kind: string, detail: AlertDetail = {}) => {
+    alerts.inc({ entity, kind });
+    dispatcher.notify({ entity, kind, ...detail });
+  };
+  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
   const shopSink = new ShopSink(pool, config.shop.schema);
 
@@ -118,6 +132,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     stages, health, kafka,
     async stop() {
       for (const stage of [...stages].reverse()) await stage.stop().catch((err) => log.error({ err, stage: stage.name }, 'stop failed'));
+      await dispatcher.close();
       await health.close();
       await pool.end();
     },
