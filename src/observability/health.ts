@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 
 /** Something whose readiness /readyz reports (a processor, a source...). */
 export interface ReadinessCheck {
@@ -34,6 +34,15 @@ export interface HealthServer {
  */
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
   const checks = [...opts.checks];
+  // what /readyz says, as a metric: an alert rule can tell a stage that never became ready
+  if (!opts.registry.getSingleMetric('shopforce_ready')) {
+    new Gauge({
+      name: 'shopforce_ready', help: 'Whether a stage is ready (1) or not (0), as /readyz reports it.', labelNames: ['stage'], registers: [opts.registry],
+      collect() {
+        for (const c of checks) this.set({ stage: c.name }, safeReady(c) ? 1 : 0);
+      },
+    });
+  }
   const app: FastifyInstance = Fastify({ logger: false });
   if (opts.accessToken) {
     const expected = digest(opts.accessToken);
