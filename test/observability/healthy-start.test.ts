@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Connection } from 'jsforce';
-import pg from 'pg';
-import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
 import { createPricedProducts } from '../support/catalogue.ts';
 import { eventually } from '../support/eventually.ts';
 import { testPipelineConfig } from '../support/pipeline.ts';
 import { PipelineProcess, sandboxEnv } from '../support/pipeline-process.ts';
-import { getTestStack } from '../support/stack.ts';
+import { startSyncFixture, type SyncFixture } from '../support/sync-fixture.ts';
 
 // Issue 9: "a healthy start prints no warning and no error". `shopforce run` as an operator starts
 // it — a child process on the real stack, its own fresh topics and groups (so the broker creates
@@ -17,9 +14,7 @@ import { getTestStack } from '../support/stack.ts';
 // Salesforce come to the shop; a customer and an order with three lines go to Salesforce (several
 // Kafka transactions per stage, back to back). Every warning or error line fails the test.
 
-let t: TestSandbox;
-let sf: Connection;
-let db: pg.Client;
+let f: SyncFixture;
 let pipeline: PipelineProcess;
 const run = randomUUID().slice(0, 6).toUpperCase();
 const skus = ['A', 'B', 'C'].map((s) => `H${run}-${s}`);
@@ -27,20 +22,15 @@ const customer = `HC-${run}`;
 const order = `HO-${run}`;
 
 before(async () => {
-  const stack = await getTestStack();
-  t = await startTestSandbox();
-  sf = await jwtConnection(t.sb);
-  await createPricedProducts(sf, skus.map((sku, i) => ({ sku, name: `Healthy mug ${sku}`, price: 20 + i })));
-  db = new pg.Client({ connectionString: stack.postgres.url });
-  await db.connect();
-  const config = testPipelineConfig(stack, sandboxEnv(t), (c) => { c.salesforce.apiVersion = '60.0'; });
+  f = await startSyncFixture();
+  await createPricedProducts(f.sf, skus.map((sku, i) => ({ sku, name: `Healthy mug ${sku}`, price: 20 + i })));
+  const config = testPipelineConfig(f.stack, sandboxEnv(f.t), (c) => { c.salesforce.apiVersion = '60.0'; });
   pipeline = new PipelineProcess(config, { env: { LOG_LEVEL: 'info', LOG_FORMAT: '' } });
 });
 
 after(async () => {
   await pipeline?.cleanup();
-  await db?.end();
-  await t?.cleanup();
+  await f?.cleanup();
 });
 
 interface LogLine { level: number; msg: string; [k: string]: unknown }
@@ -51,18 +41,18 @@ test('a healthy start and a first sync log no warning and no error', async () =>
 
   // Salesforce -> shop: the catalogue
   for (const sku of skus) {
-    await eventually(async () => (await db.query('SELECT 1 FROM products WHERE sku = $1', [sku])).rowCount, (n) => n === 1, 90_000);
+    await eventually(async () => (await f.db.query('SELECT 1 FROM products WHERE sku = $1', [sku])).rowCount, (n) => n === 1, 90_000);
   }
   // shop -> Salesforce: a customer and an order with three lines, one transaction
-  await db.query('begin');
-  await db.query(`insert into customers (customer_number, email, first_name, last_name) values ($1, $2, 'Grace', 'Hopper')`, [customer, `grace.${run.toLowerCase()}@example.com`]);
-  await db.query(`insert into orders (order_number, customer_number, status, currency, total_amount) values ($1, $2, 'pending', 'EUR', 63.00)`, [order, customer]);
+  await f.db.query('begin');
+  await f.db.query(`insert into customers (customer_number, email, first_name, last_name) values ($1, $2, 'Grace', 'Hopper')`, [customer, `grace.${run.toLowerCase()}@example.com`]);
+  await f.db.query(`insert into orders (order_number, customer_number, status, currency, total_amount) values ($1, $2, 'pending', 'EUR', 63.00)`, [order, customer]);
   for (const [i, sku] of skus.entries()) {
-    await db.query(`insert into order_lines (order_number, line_number, sku, product_name, quantity, unit_price, line_total) values ($1, $2, $3, 'Mug', 1, $4, $4)`, [order, i + 1, sku, 20 + i]);
+    await f.db.query(`insert into order_lines (order_number, line_number, sku, product_name, quantity, unit_price, line_total) values ($1, $2, $3, 'Mug', 1, $4, $4)`, [order, i + 1, sku, 20 + i]);
   }
-  await db.query('commit');
+  await f.db.query('commit');
   await eventually(
-    async () => (await sf.query<{ Id: string }>(`SELECT Id FROM OpportunityLineItem WHERE Opportunity.Shop_Order_Id__c = '${order}'`)).records.length,
+    async () => (await f.sf.query<{ Id: string }>(`SELECT Id FROM OpportunityLineItem WHERE Opportunity.Shop_Order_Id__c = '${order}'`)).records.length,
     (n) => n === 3, 90_000);
   // the echoes of those writes come back through the Salesforce source; give them time to be decided
   await new Promise((r) => setTimeout(r, 10_000));
