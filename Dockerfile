@@ -11,5 +11,7 @@ COPY connectors ./connectors
 COPY examples ./examples
 COPY tsconfig.json ./
 ENV NODE_ENV=production
+# in a container /metrics, /healthz and /readyz listen on every interface (observability.metricsHost)
+ENV SHOPFORCE_METRICS_HOST=0.0.0.0
 ENTRYPOINT ["node", "bin/shopforce.js"]
 CMD ["--help"]

@@ -40,9 +40,10 @@ export function parseConfigText(text: string, env: Record<string, string | undef
 export function parseConfig(raw: unknown, env: Record<string, string | undefined>, source = 'config'): ShopforceConfig {
   const issues: ConfigIssue[] = [];
   for (const secret of SECRET_PATHS) {
-    const v = getPath(raw, secret.split('.'));
-    if (v !== undefined && !hasEnvReference(v)) {
-      issues.push({ path: secret, message: 'is a secret: give it as a ${VAR} reference to the environment, not in the file' });
+    for (const [path, v] of valuesAt(raw, secret.split('.'))) {
+      if (v !== undefined && !hasEnvReference(v)) {
+        issues.push({ path, message: 'is a secret: give it as a ${VAR} reference to the environment, not in the file' });
+      }
     }
   }
   const envIssues: EnvIssue[] = [];
@@ -69,13 +70,13 @@ function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
   return [{ path: path.join('.'), message: issue.message.replace(/^Invalid input: /, '') }];
 }
 
-function getPath(value: unknown, path: string[]): unknown {
-  let v = value;
-  for (const p of path) {
-    if (!v || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[p];
-  }
-  return v;
+/** The values at a dotted path whose `*` segments stand for every key or index there, with their paths. */
+function valuesAt(value: unknown, path: string[], at: string[] = []): Array<[string, unknown]> {
+  if (path.length === 0) return [[at.join('.'), value]];
+  if (!value || typeof value !== 'object') return [];
+  const [head, ...rest] = path;
+  const keys = head === '*' ? Object.keys(value) : [head!];
+  return keys.flatMap((k) => valuesAt((value as Record<string, unknown>)[k], rest, [...at, k]));
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

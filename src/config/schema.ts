@@ -2,9 +2,11 @@
  * The processor configuration: one YAML/JSON file, secrets from the environment through ${VAR}
  * references. Every field carries a description; docs/configuration.md is rendered from this schema.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { entitiesSchema } from '../entities/index.ts';
 import { identifier } from '../entities/config-section.ts';
+import { alertsSchema } from '../observability/alerts/config.ts';
 
 const urlString = z.url({ error: 'must be a URL' });
 
@@ -68,8 +70,13 @@ export const configSchema = z.strictObject({
   }).prefault({}).describe('Reconciler state.'),
   observability: z.strictObject({
     metricsPort: z.number().int().min(0).max(65535).default(9464).describe('Port of /metrics, /healthz, /readyz (0: ephemeral).'),
-    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Log level.'),
-  }).prefault({}).describe('Metrics, health and logs.'),
+    metricsHost: z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(h), { error: 'must be an IP address or a host name' }).default('127.0.0.1')
+      .describe('Address /metrics, /healthz, /readyz listen on: 127.0.0.1 (this machine only), 0.0.0.0 (every interface, e.g. in a container).'),
+    accessToken: z.string().min(16, { error: 'must be at least 16 characters' }).optional()
+      .describe('When set, /metrics, /healthz and /readyz need "Authorization: Bearer <token>" (secret: give it as ${VAR}).'),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Log level, unless --log-level or LOG_LEVEL sets one.'),
+    alerts: alertsSchema.prefault({}).describe('Delivery of reconcile alerts to webhooks (src/observability/alerts/config.ts).'),
+  }).prefault({}).describe('Metrics, health, logs and alerts.'),
   entities: entitiesSchema.prefault({}).describe('Flows: mapping and policy of each entity.'),
 });
 
@@ -77,4 +84,4 @@ export type ShopforceConfig = z.infer<typeof configSchema>;
 export type { EntitiesConfig } from '../entities/index.ts';
 
 /** Dotted paths of fields that are secrets: they must come from the environment, never the file. */
-export const SECRET_PATHS = ['shop.databaseUrl', 'salesforce.clientSecret', 'salesforce.password'] as const;
+export const SECRET_PATHS = ['shop.databaseUrl', 'salesforce.clientSecret', 'salesforce.password', 'observability.accessToken', 'observability.alerts.webhooks.*.url', 'observability.alerts.webhooks.*.headers.*'] as const;

@@ -1,5 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 
 /** Something whose readiness /readyz reports (a processor, a source...). */
 export interface ReadinessCheck {
@@ -10,9 +11,12 @@ export interface ReadinessCheck {
 export interface HealthServerOptions {
   registry: Registry;
   checks: ReadinessCheck[];
+  /** Listen address: 127.0.0.1 by default; 0.0.0.0 (every interface) in a container. */
   host?: string;
   /** 0 = ephemeral (tests). */
   port?: number;
+  /** When set, every request needs `Authorization: Bearer <token>` (else 401). */
+  accessToken?: string;
 }
 
 export interface HealthServer {
@@ -30,7 +34,25 @@ export interface HealthServer {
  */
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
   const checks = [...opts.checks];
+  // what /readyz says, as a metric: an alert rule can tell a stage that never became ready
+  if (!opts.registry.getSingleMetric('shopforce_ready')) {
+    new Gauge({
+      name: 'shopforce_ready', help: 'Whether a stage is ready (1) or not (0), as /readyz reports it.', labelNames: ['stage'], registers: [opts.registry],
+      collect() {
+        for (const c of checks) this.set({ stage: c.name }, safeReady(c) ? 1 : 0);
+      },
+    });
+  }
   const app: FastifyInstance = Fastify({ logger: false });
+  if (opts.accessToken) {
+    const expected = digest(opts.accessToken);
+    app.addHook('onRequest', async (req, reply) => {
+      const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (!given || !timingSafeEqual(digest(given), expected)) {
+        return reply.code(401).header('www-authenticate', 'Bearer realm="shopforce"').send({ error: 'a bearer token is needed (observability.accessToken)' });
+      }
+    });
+  }
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const states = Object.fromEntries(checks.map((c) => [c.name, safeReady(c)]));
@@ -45,12 +67,18 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   await app.listen({ host, port: opts.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port ?? 0;
+  // 0.0.0.0 / :: listen everywhere; a client on this machine reaches them on the loopback address
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${reachable}:${port}`,
     port,
     addCheck: (c) => { checks.push(c); },
     close: () => app.close(),
   };
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
 }
 
 function safeReady(check: ReadinessCheck): boolean {

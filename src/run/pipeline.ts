@@ -7,10 +7,12 @@ import { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopWrite } from '../entities/types.ts';
 import { createProcessor } from '../kafka/processor.ts';
 import { ensureTopics } from '../kafka/topics.ts';
-import { createLogger, type Logger } from '../observability/logger.ts';
+import { applyConfiguredLogLevel, createLogger, type Logger } from '../observability/logger.ts';
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
+import { createAlertDispatcher } from '../observability/alerts/dispatcher.ts';
+import type { Alert } from '../reconcile/types.ts';
 import { createBatchSink } from '../kafka/sink/batch-sink.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
@@ -48,7 +50,10 @@ export interface PipelineExtras {
   /** Parent-key lookups of the router (PricebookEntry -> Product2.Sku__c): by REST with Salesforce. */
   lookupParent?: (object: string, id: string, field: string) => Promise<string | undefined>;
   metricsPort?: number;
+  /** Listen address of /metrics, /healthz, /readyz (overrides observability.metricsHost). */
+  metricsHost?: string;
 }
+
 
 export interface SharedPieces {
   config: ShopforceConfig;
@@ -66,6 +71,8 @@ export interface SharedPieces {
  * shop sink (sync.out.shop -> PostgreSQL), and the Salesforce stages given by the caller.
  */
 export async function startPipeline(config: ShopforceConfig, extras: PipelineExtras = {}): Promise<Pipeline> {
+  // observability.logLevel, unless the person chose one (--log-level, LOG_LEVEL)
+  applyConfiguredLogLevel(config.observability.logLevel);
   const log = createLogger('pipeline');
   const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(log) });
   const registry = new SchemaCatalogClient(config.registry.url);
@@ -86,10 +93,16 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const group = (name: string) => `${config.kafka.groupIdPrefix}.${name}`;
   // a null value is a tombstone (Debezium writes one after each delete): nothing to route
   const json = (m: { value: Buffer | null }) => (m.value ? JSON.parse(m.value.toString('utf8')) : null);
+  // a reconcile alert: logged by the reconciler, counted here, and delivered to the configured webhooks
+  const dispatcher = createAlertDispatcher(config.observability.alerts, { shopId: config.shopId, log: log.child({ component: 'alerts' }), registry: registryMetrics });
+  const onAlert = (entity: string, alert: Alert) => {
+    alerts.inc({ entity, kind: alert.kind });
+    dispatcher.notify({ entity, kind: alert.kind, key: alert.key, message: alert.message, fields: alert.fields });
+  };
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
   const ownTransactions = new OwnTransactions(pool);
   const router = createRouter(config, { lookupParent: extras.lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
-  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), (entity, alert) => alerts.inc({ entity, kind: alert.kind }));
+  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
   const shopSink = new ShopSink(pool, config.shop.schema);
 
   const stages: Stage[] = [
@@ -117,7 +130,10 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   }));
   if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names })));
 
-  const health = await startHealthServer({ registry: registryMetrics, checks: stages, port: extras.metricsPort ?? config.observability.metricsPort });
+  const health = await startHealthServer({
+    registry: registryMetrics, checks: stages, accessToken: config.observability.accessToken,
+    host: extras.metricsHost ?? config.observability.metricsHost, port: extras.metricsPort ?? config.observability.metricsPort,
+  });
   for (const stage of stages) {
     await stage.start();
     log.info({ stage: stage.name }, 'stage started');
@@ -134,6 +150,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
         await stopOne(stage);
       }));
       await drainAdmin.disconnect().catch(() => undefined);
+      await dispatcher.close();
       await health.close();
       await pool.end();
     },

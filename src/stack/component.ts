@@ -22,6 +22,8 @@ export interface StackPorts {
   registry: number;
   sandbox: number;
   sandboxPubSub: number;
+  /** Prometheus of `stack up --monitoring`. */
+  prometheus: number;
 }
 
 export interface ComponentStatus {

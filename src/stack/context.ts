@@ -14,6 +14,7 @@ export const PORT_ENV: Record<keyof StackPorts, [string, number]> = {
   registry: ['SHOPFORCE_REGISTRY_PORT', 58081],
   sandbox: ['SHOPFORCE_SANDBOX_PORT', 58080],
   sandboxPubSub: ['SHOPFORCE_SANDBOX_PUBSUB_PORT', 58444],
+  prometheus: ['SHOPFORCE_PROMETHEUS_PORT', 59090],
 };
 
 export function resolvePorts(env: NodeJS.ProcessEnv = process.env): StackPorts {

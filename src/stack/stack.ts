@@ -4,6 +4,7 @@ import { postgres, postgresAdminUrl, postgresAppUrl } from './components/postgre
 import { kafka, kafkaBootstrap } from './components/kafka.ts';
 import { connect, connectUrl } from './components/connect.ts';
 import { registry, registryUrl } from './components/registry.ts';
+import { prometheus } from './components/prometheus.ts';
 import { bootstrapShop } from '../shop/bootstrap.ts';
 import { applyConnector } from '../connect/apply.ts';
 import { connectorVarsFromEnv } from '../connect/vars.ts';
@@ -13,6 +14,12 @@ import { SchemaCatalogClient } from '../avro/registry.ts';
 
 /** Start order; stop runs in reverse. Connect and the registry need Kafka (and PostgreSQL). */
 export const STACK_COMPONENTS: StackComponent[] = [postgres, kafka, registry, connect];
+
+/** Started only when asked (`stack up --monitoring`); status, logs and down include them when they run. */
+export const OPTIONAL_COMPONENTS: StackComponent[] = [prometheus];
+
+/** Every component `stack logs` knows. */
+export const ALL_COMPONENTS: StackComponent[] = [...STACK_COMPONENTS, ...OPTIONAL_COMPONENTS];
 
 export interface StackAddresses {
   postgres: { url: string; adminUrl: string };
@@ -76,6 +83,12 @@ export async function stackUp(ctx: StackContext, components = STACK_COMPONENTS):
 export const SHOP_CONNECTOR_FILE = 'connectors/shop-postgres.json';
 
 export async function stackDown(ctx: StackContext, components = STACK_COMPONENTS): Promise<void> {
+  // an optional component that runs (Prometheus) goes first: it watches the others
+  for (const component of OPTIONAL_COMPONENTS) {
+    if ((await component.status(ctx)).pid === undefined) continue;
+    await component.stop(ctx);
+    ctx.say(`${component.name}: stopped`);
+  }
   for (const component of [...components].reverse()) {
     await component.stop(ctx);
     ctx.say(`${component.name}: stopped`);
@@ -84,5 +97,7 @@ export async function stackDown(ctx: StackContext, components = STACK_COMPONENTS
 
 export async function stackStatus(ctx: StackContext, components = STACK_COMPONENTS): Promise<StackStatus> {
   const statuses = await Promise.all(components.map((c) => c.status(ctx)));
-  return { stateDir: ctx.stateDir, healthy: statuses.every((s) => s.healthy), components: statuses, addresses: stackAddresses(ctx) };
+  // optional components are listed when they run, and do not make the stack unhealthy otherwise
+  const optional = (await Promise.all(OPTIONAL_COMPONENTS.filter((c) => !components.includes(c)).map((c) => c.status(ctx)))).filter((s) => s.pid !== undefined);
+  return { stateDir: ctx.stateDir, healthy: statuses.every((s) => s.healthy), components: [...statuses, ...optional], addresses: stackAddresses(ctx) };
 }

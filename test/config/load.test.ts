@@ -154,8 +154,11 @@ test('the production example validates with its environment', () => {
   const cfg = loadConfig(join(root, 'examples/shopforce.production.yaml'), {
     SCHEMA_REGISTRY_URL: 'https://registry.internal', SHOP_DATABASE_URL: 'postgres://shopforce:x@db/shop',
     SF_CLIENT_ID: 'id', SF_USERNAME: 'integration@acme.com', SF_PRIVATE_KEY_PATH: '/etc/shopforce/jwt.key',
+    SLACK_ALERTS_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', ALERTS_WEBHOOK_URL: 'https://incidents.acme.com/hook', ALERTS_WEBHOOK_AUTHORIZATION: 'Bearer t',
   });
   assert.equal(cfg.entities.stock.windowMs, 600_000);
+  assert.deepEqual(cfg.observability.alerts.webhooks.map((w) => [w.name, w.format]), [['ops-slack', 'slack'], ['incident-tool', 'json']]);
+  assert.equal(cfg.observability.accessToken, undefined, 'no token unless SHOPFORCE_METRICS_TOKEN is set');
   assert.equal(cfg.entities.order.deletePolicy, 'ignore');
   assert.equal(cfg.kafka.brokers.length, 3);
 });

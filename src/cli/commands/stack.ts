@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createStackContext } from '../../stack/context.ts';
-import { STACK_COMPONENTS, stackDown, stackStatus, stackUp, type StackStatus } from '../../stack/stack.ts';
+import { ALL_COMPONENTS, OPTIONAL_COMPONENTS, STACK_COMPONENTS, stackDown, stackStatus, stackUp, type StackStatus } from '../../stack/stack.ts';
 import { sandboxDown, sandboxStatus, sandboxUp, type SandboxStatus } from '../../sandbox/daemon.ts';
 
 export function printStatus(status: StackStatus, sandbox?: SandboxStatus): void {
@@ -22,10 +22,11 @@ export function register(program: Command): void {
     .description('start every component that is not already running (idempotent) and bootstrap the shop database')
     .option('--json', 'print the status as JSON when up')
     .option('--sandbox', 'also start the Salesforce sandbox org (`shopforce sandbox up`)')
-    .action(async (opts: { json?: boolean; sandbox?: boolean }) => {
+    .option('--monitoring', 'also start Prometheus (Debian\'s `prometheus` package) with the alert rules of monitoring/, scraping the processors (SHOPFORCE_METRICS_TARGETS, default 127.0.0.1:9464)')
+    .action(async (opts: { json?: boolean; sandbox?: boolean; monitoring?: boolean }) => {
       const ctx = createStackContext();
       const started = Date.now();
-      const status = await stackUp(ctx);
+      const status = await stackUp(ctx, opts.monitoring ? [...STACK_COMPONENTS, ...OPTIONAL_COMPONENTS] : STACK_COMPONENTS);
       const sandbox = opts.sandbox ? await sandboxUp(ctx.stateDir) : undefined;
       if (opts.json) process.stdout.write(JSON.stringify({ ...status, sandbox }, null, 2) + '\n');
       else {
@@ -60,13 +61,13 @@ export function register(program: Command): void {
   stack
     .command('logs')
     .description('show the log of one component')
-    .argument('<component>', STACK_COMPONENTS.map((c) => c.name).join(' | '))
+    .argument('<component>', ALL_COMPONENTS.map((c) => c.name).join(' | '))
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --lines <n>', 'how many lines from the end', '100')
     .action(async (name: string, opts: { follow?: boolean; lines: string }) => {
       const ctx = createStackContext({ quiet: true });
-      const component = STACK_COMPONENTS.find((c) => c.name === name);
-      if (!component) throw new Error(`unknown component '${name}': choose one of ${STACK_COMPONENTS.map((c) => c.name).join(', ')}`);
+      const component = ALL_COMPONENTS.find((c) => c.name === name);
+      if (!component) throw new Error(`unknown component '${name}': choose one of ${ALL_COMPONENTS.map((c) => c.name).join(', ')}`);
       const file = component.logFile(ctx);
       if (!existsSync(file)) throw new Error(`no log yet for ${name} (${file}): has \`shopforce stack up\` run?`);
       const args = ['-n', opts.lines, ...(opts.follow ? ['-F'] : []), file];

@@ -47,6 +47,17 @@ function errorCode(err: GrpcError): string {
 }
 
 /**
+ * grpc-js sends the target's host as the TLS server name (SNI), and an IP address there is not
+ * allowed by RFC 6066: Node prints a DEP0123 deprecation warning on every connection
+ * (grpc/grpc-node#1919). A loopback address (the local emulator, 127.0.0.1:58444) is dialled as
+ * localhost instead, which its certificate names; real endpoints are host names already.
+ */
+export function dialTarget(endpoint: string): string {
+  const m = /^(127(?:\.\d{1,3}){3}|\[::1\])(:\d+)$/.exec(endpoint);
+  return m ? `localhost${m[2]}` : endpoint;
+}
+
+/**
  * Subscriptions through the Pub/Sub API over gRPC (@grpc/grpc-js with the proto shipped by
  * salesforce-pubsub-api-client). Written against the wire directly rather than through that
  * client because its close() leaves the stream open without listeners (a later server error
@@ -57,7 +68,7 @@ function errorCode(err: GrpcError): string {
 export function createPubSubSubscriber(cfg: SalesforceConfig, conn: Connection, log: Logger, fieldsOf: (object: string) => ObjectFields | undefined): Subscriber {
   const roots = cfg.caCertPath ? Buffer.from([...tls.rootCertificates, readFileSync(cfg.caCertPath, 'utf8')].join('\n')) : null;
   const Ctor = pubSubClientClass();
-  const client = new Ctor(cfg.source.pubsubEndpoint, grpc.credentials.createSsl(roots));
+  const client = new Ctor(dialTarget(cfg.source.pubsubEndpoint), grpc.credentials.createSsl(roots));
   const schemas = new Map<string, Promise<EventSchemaType>>();
   let sessionSuspect = false;
 

@@ -1,0 +1,106 @@
+import type { Command } from 'commander';
+import pg from 'pg';
+import type { ShopforceConfig } from '../../config/schema.ts';
+import { sandboxStatus } from '../../sandbox/daemon.ts';
+import { redactUrl } from '../../shop/db.ts';
+import { createStackContext } from '../../stack/context.ts';
+import { stackAddresses } from '../../stack/stack.ts';
+import { pipelineStatus, type PipelineStatus } from '../../status/status.ts';
+import { resolveConfig, sandboxEnvironment } from '../config-source.ts';
+
+/** One dependency of the pipeline, as its configuration names it. */
+export interface DependencyStatus { name: string; healthy: boolean; address: string; detail?: string }
+
+async function check(name: string, address: string, probe: () => Promise<string | void>): Promise<DependencyStatus> {
+  try {
+    const detail = await probe();
+    return { name, healthy: true, address, ...(detail ? { detail } : {}) };
+  } catch (err) {
+    return { name, healthy: false, address, detail: (err as Error).message };
+  }
+}
+
+/** Kafka is checked by the stage queries (status fails, naming the brokers, when it cannot reach them); the rest here. */
+export function dependencies(config: ShopforceConfig): Promise<DependencyStatus[]> {
+  return Promise.all([
+    check('registry', config.registry.url, async () => {
+      const res = await fetch(`${config.registry.url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(3_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return `${((await res.json()) as unknown[]).length} subjects`;
+    }),
+    check('shop database', redactUrl(config.shop.databaseUrl), async () => {
+      const client = new pg.Client({ connectionString: config.shop.databaseUrl, connectionTimeoutMillis: 3_000 });
+      await client.connect();
+      try {
+        await client.query('select 1');
+      } finally {
+        await client.end();
+      }
+    }),
+    check('salesforce', config.salesforce.loginUrl, async () => {
+      // any HTTP answer means the login endpoint is there; logging in is the pipeline's business
+      const res = await fetch(config.salesforce.loginUrl, { signal: AbortSignal.timeout(3_000), redirect: 'manual' });
+      return `HTTP ${res.status}`;
+    }),
+  ]);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function renderStatus(s: PipelineStatus & { dependencies: DependencyStatus[] }): string {
+  const out: string[] = [];
+  out.push(table([
+    ['component', 'health', 'address', 'detail'],
+    ['kafka', 'healthy', s.brokers.join(','), ''],
+    ...s.dependencies.map((d) => [d.name, d.healthy ? 'healthy' : 'DOWN', d.address, d.detail ?? '']),
+    ['shopforce run', !s.process.reachable ? 'not running' : s.process.ready ? 'ready' : 'NOT READY', s.process.url,
+      s.process.checks ? Object.entries(s.process.checks).map(([k, v]) => `${k}${v ? '' : ' (not ready)'}`).join(', ') : s.process.error ?? ''],
+  ]));
+  out.push('');
+  out.push(table([
+    ['stage', 'group', 'state', 'copies', 'lag'],
+    ...s.stages.map((g) => [g.stage, g.groupId, g.state, String(g.members), String(g.lag)]),
+  ]));
+  const behind = s.stages.flatMap((g) => g.topics.filter((t) => t.lag > t.partitions).map((t) => `  ${g.stage} ${t.topic}: ${t.lag}`));
+  if (behind.length) out.push('behind, by input topic:', ...behind);
+  out.push('');
+  const d = s.deadLetters;
+  if (!d.exists || d.total === 0) out.push(`dead letters: none (${d.topic})`);
+  else {
+    out.push(`dead letters: ${d.total} in ${d.topic}, ${d.notReplayed} not replayed (\`shopforce dlq list\`); the latest:`);
+    for (const e of d.latest) out.push(`  ${e.failedAt}  ${e.processor}  ${e.source}  key=${e.key ?? '-'}`, `    ${e.failure}/${e.errorClass}: ${e.reason}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('is it healthy: the pipeline\'s dependencies, its running process, each stage\'s consumer group and lag, the dead letters and their latest reasons')
+    .option('-c, --config <file>', 'configuration of the pipeline (YAML or JSON)', process.env.SHOPFORCE_CONFIG)
+    .option('--sandbox', 'the local sandbox pipeline (`run --sandbox`): the example config with the local stack\'s addresses')
+    .option('--json', 'machine-readable')
+    .option('--dead-letters <n>', 'how many of the latest dead letters to show', '5')
+    .action(async (opts: { config?: string; sandbox?: boolean; json?: boolean; deadLetters: string }) => {
+      let sandbox: { repoDir: string; env: NodeJS.ProcessEnv } | undefined;
+      if (opts.sandbox || !opts.config) {
+        const ctx = createStackContext({ quiet: true });
+        const org = await sandboxStatus(ctx.stateDir);
+        sandbox = { repoDir: ctx.repoDir, env: sandboxEnvironment(stackAddresses(ctx), org.envFile) };
+      }
+      const { config } = resolveConfig(opts.config, sandbox);
+      const [status, deps] = await Promise.all([
+        pipelineStatus(config, { latestDeadLetters: Number(opts.deadLetters) }).catch((err: unknown) => {
+          throw new Error(`cannot read the pipeline's state from Kafka (${config.kafka.brokers.join(', ')}): ${(err as Error).message}`);
+        }),
+        dependencies(config),
+      ]);
+      const all = { ...status, dependencies: deps };
+      process.stdout.write(opts.json ? JSON.stringify(all, null, 2) + '\n' : renderStatus(all));
+      const healthy = deps.every((d) => d.healthy) && status.process.ready === true;
+      if (!healthy) process.exitCode = 3;
+    });
+}
