@@ -32,14 +32,15 @@ function issuesOf(fn: () => unknown): string[] {
   assert.fail('expected the configuration to be rejected');
 }
 
-test('the sandbox example loads with the sandbox environment: customer, order and product flows on', () => {
+test('the sandbox example loads with the sandbox environment: customer, order, product and stock flows on', () => {
   const cfg = loadConfig(join(root, 'examples/shopforce.sandbox.yaml'), sandboxEnv);
   assert.equal(cfg.salesforce.loginUrl, 'https://127.0.0.1:58443');
   assert.equal(cfg.salesforce.authType, 'jwt');
   assert.equal(cfg.salesforce.source.pubsubEndpoint, '127.0.0.1:58444');
   assert.equal(cfg.shop.databaseUrl, 'postgres://shopforce:shopforce@127.0.0.1:55432/shop');
-  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product']);
+  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product', 'stock']);
   assert.equal(cfg.entities.product.master, 'salesforce');
+  assert.equal(cfg.entities.stock.windowMs, 10_000, 'a short stock window, so the demo shows stock moving');
   assert.deepEqual(cfg.entities.customer.fieldMasters, { creditStatus: 'salesforce' });
   assert.equal(cfg.sink.batchSize, 200);
 });
