@@ -32,7 +32,7 @@ export function decide(state: KeyState | null, key: string, change: Change, poli
   const s: KeyState = structuredClone(prior);
   s.inFlight = s.inFlight.filter((w) => w.issuedAt >= change.eventTime - policy.inFlightTtlMs);
   s.seenPositions = rememberPosition(s.seenPositions, positionId, policy.seenPositions);
-  const before = (change.origin === 'SHOP' ? s.lastFromShop : s.lastFromSalesforce)?.record ?? null;
+  const before = (change.origin === 'SHOP' ? s.lastFromShop : s.lastFromSalesforce) ?? null;
   setLastFrom(s, change);
   if (policy.master === 'BOTH') return decideDelta(s, change, policy);
   if (change.op === 'DELETE') return decideDelete(s, change, policy);
@@ -55,7 +55,7 @@ function sameOn(policy: Policy, S: Side, field: string, a: unknown, b: unknown):
   return isDeepStrictEqual(atPrecision(p, a), atPrecision(p, b));
 }
 
-function decideUpsert(s: KeyState, change: Change, policy: Policy, before: Rec | null): DecideResult {
+function decideUpsert(s: KeyState, change: Change, policy: Policy, before: Snapshot | null): DecideResult {
   const S = change.origin;
   const T = otherSide(S);
   const rec = change.record as Rec;
@@ -122,12 +122,14 @@ function decideUpsert(s: KeyState, change: Change, policy: Policy, before: Rec |
  * different from what S last showed, or set on the record we created) move the base and go to T like
  * any change of S's own fields; a field S owns but never set is no change.
  */
-function decideOwnWrite(s: KeyState, change: Change, policy: Policy, fields: string[], acknowledged: InFlightWrite[], before: Rec | null): DecideResult {
+function decideOwnWrite(s: KeyState, change: Change, policy: Policy, fields: string[], acknowledged: InFlightWrite[], before: Snapshot | null): DecideResult {
   const S = change.origin;
   const T = otherSide(S);
   const rec = change.record as Rec;
   const base = s.base as Rec;
-  const changedOnS = (f: string) => !sameOn(policy, S, f, rec[f], before ? before[f] : null);
+  // what S showed before, for the fields its last change carried (the rest was filled in from the base)
+  const shown = (f: string) => (before?.record && (!before.known?.length || before.known.includes(f)) ? before.record[f] : null);
+  const changedOnS = (f: string) => !sameOn(policy, S, f, rec[f], shown(f));
   const own = fields.filter((f) => ownerOf(policy, f) === S && changedOnS(f) && !sameOn(policy, S, f, rec[f], base[f]));
   if (own.length === 0) {
     return finish(s, change, policy, { decision: 'echo', acknowledged, message: `our write to ${S} came back${acknowledged.length ? ` (${acknowledged.length} acknowledged)` : ''}` });
@@ -282,7 +284,7 @@ function mkAlert(kind: Alert['kind'], key: string, message: string, fields: stri
 
 function setLastFrom(s: KeyState, change: Change): void {
   const snap: Snapshot = {
-    record: change.record ? structuredClone(change.record as Rec) : null, op: change.op,
+    record: change.record ? structuredClone(change.record as Rec) : null, ...(change.knownFields?.length ? { known: [...change.knownFields] } : {}), op: change.op,
     sourcePosition: change.sourcePosition, transactionId: change.transactionId, eventTime: change.eventTime,
   };
   if (change.origin === 'SHOP') s.lastFromShop = snap;

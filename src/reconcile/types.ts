@@ -58,6 +58,8 @@ export interface Change {
 
 export interface Snapshot {
   record: Rec | null;
+  /** Fields the source knew (the rest of `record` was filled in from the base); absent or empty = all. */
+  known?: string[];
   op: Op;
   sourcePosition: string;
   transactionId: string;

@@ -30,7 +30,7 @@ let stack: StackAddresses;
 let t: TestSandbox;
 let sf: Connection;
 let db: pg.Client;
-let pipeline: Pipeline;
+let pipeline: Pipeline | undefined;
 const shopId = `seed-${randomUUID().slice(0, 6)}`;
 
 before(async () => {
@@ -94,5 +94,37 @@ test('a clean seed syncs with no conflict, no re-assertion, and each Account wri
   const counters = t.sb.admin.counters();
   assert.ok((counters.recordsByObject.Account ?? 0) <= accountWrites, `the org received ${counters.recordsByObject.Account} Account records for ${accountWrites} commands`);
   assert.equal(counters.recordsByObject.OpportunityLineItem, lines, 'each line item written once');
+  await pipeline.stop();
+  pipeline = undefined;
   ctx.diagnostic(`${CUSTOMERS} customers with ${addresses} default addresses, ${ORDERS} orders with ${lines} lines: ${accountWrites} Account commands, ${counters.recordsByObject.Account} Account records and ${counters.recordsByObject.Opportunity} Opportunity records received by the org, ${conflicts.length} conflicts`);
+});
+
+test('an order whose timestamps carry milliseconds is written once: Salesforce keeps seconds, and our echo is no change', async () => {
+  const config = testPipelineConfig(stack, {
+    SF_LOGIN_URL: t.sb.loginUrl, SF_CLIENT_ID: t.sb.credentials.clientId, SF_USERNAME: t.sb.credentials.username,
+    SF_PRIVATE_KEY_PATH: t.sb.credentials.jwtPrivateKeyPath, SF_PUBSUB_ENDPOINT: t.sb.pubSubEndpoint, SF_CA_CERT_PATH: t.sb.caCertPath,
+  }, (c) => {
+    c.shopId = `ms-${randomUUID().slice(0, 6)}`;
+    c.salesforce.apiVersion = '60.0';
+    c.entities.product.enabled = false;
+  });
+  const conn = lazyConnection(config);
+  await skipShopHistory(config);
+  pipeline = await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) });
+  t.sb.admin.resetCounters();
+  const order = `MS-${randomUUID().slice(0, 6)}`;
+  await db.query('begin');
+  await db.query(`insert into customers (shop_id, customer_number, email, first_name, last_name) values ($1, $2, 'ms@example.com', 'Milli', 'Second')`, [config.shopId, `C-${order}`]);
+  await db.query(`insert into orders (shop_id, order_number, customer_number, status, currency, total_amount, placed_at) values ($1, $2, $3, 'paid', 'EUR', 10.00, '2026-11-03 09:15:42.123+00')`, [config.shopId, order, `C-${order}`]);
+  await db.query('commit');
+
+  const opp = await eventually(async () => (await sf.query<any>(`SELECT Ordered_At__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records, (r) => r.length === 1, 90_000);
+  assert.match(opp[0].Ordered_At__c, /^2026-11-03T09:15:42\.000\+0000$/, 'Salesforce keeps the second');
+  // the Opportunity's change event comes back; read until the order's Salesforce decision is on the audit
+  const audit = await waitForCommands<AuditEvent>(stack, `${config.kafka.topicNamespace}.sync.audit`, (m) => m.key === `${config.shopId}|${order}`,
+    (events) => events.some((e) => e.origin === 'SALESFORCE'), 90_000);
+  assert.deepEqual(audit.filter((e) => e.origin === 'SALESFORCE').map((e) => e.decision), ['ECHO']);
+  assert.deepEqual(audit.filter((e) => e.decision === 'CONFLICT'), []);
+  const writes = Object.values(t.sb.admin.counters().writesByApi).reduce((n, byObject) => n + (byObject.Opportunity?.written ?? 0), 0);
+  assert.equal(writes, 1, 'the Opportunity is written once');
 });

@@ -174,3 +174,17 @@ test('stock: a merged quantity below zero raises an alert; kept by default, clam
     assert.equal(sale!.newState.base!.quantity, expected);
   }
 });
+
+test('our Contact coming back before our Account: the credit status the Contact event could not show is no change', () => {
+  const policy = policyOf('customer');
+  const [, contactBack, accountBack] = run(policy, 'shop-1|C-1', [
+    change('SHOP', customer({ creditStatus: 'good' })),
+    // the Contact's event knows only the Contact's fields; the rest of the record is filled in from the base
+    change('SALESFORCE', customer({ creditStatus: 'good' }), { ours: true, knownFields: ['customerId', 'email', 'firstName', 'lastName', 'phone', 'marketingOptIn'] }),
+    // the Account's event shows a credit status Salesforce never set
+    change('SALESFORCE', customer({ creditStatus: null }), { ours: true, knownFields: ['customerId', 'creditStatus', 'billingAddress', 'shippingAddress'] }),
+  ]);
+  assert.equal(contactBack!.decision, 'echo');
+  assert.equal(accountBack!.decision, 'echo');
+  assert.deepEqual(accountBack!.writes, []);
+});
