@@ -82,12 +82,13 @@ export async function waitForTopics(kafka: Kafka, topics: string[], timeoutMs: n
  * test looks at), then on to the end each partition had at that moment, so nothing written before
  * the sentinels is left unread: a test asserts what arrived, extra copies included, instead of
  * stopping at the N it expects. Returns the matching messages and the sentinels apart; fails with
- * what it saw when the sentinels do not come within the timeout.
+ * what it saw when the sentinels do not come within the timeout. With count 0 (a topic nobody writes
+ * to any more), it reads to the current end.
  */
 export async function collectThroughSentinel(
   brokers: string[],
   topics: string[],
-  opts: { match?: (m: CollectedMessage) => boolean; sentinel: (m: CollectedMessage) => boolean; count?: number; timeoutMs?: number; raw?: boolean },
+  opts: { match?: (m: CollectedMessage) => boolean; sentinel?: (m: CollectedMessage) => boolean; count?: number; timeoutMs?: number; raw?: boolean },
 ): Promise<{ messages: CollectedMessage[]; sentinels: CollectedMessage[] }> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const want = opts.count ?? 1;
@@ -134,11 +135,12 @@ export async function collectThroughSentinel(
       void consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           const m = toCollected(topic, partition, message, opts.raw);
-          if (opts.sentinel(m)) sentinels.push(m);
+          if (opts.sentinel?.(m)) sentinels.push(m);
           else if (!opts.match || opts.match(m)) messages.push(m);
           if (sentinels.length >= want) await sentinelsSeen().catch(reject);
         },
       }).catch(reject);
+      if (want === 0) sentinelsSeen().catch(reject);
     });
   } finally {
     await consumer.disconnect();
