@@ -27,7 +27,7 @@ export default tseslint.config(
   {
     // the processors never depend on the local dev stack or the org emulator
     files: ['src/**/*.ts'],
-    ignores: ['src/stack/**', 'src/sandbox/**', 'src/cli/**', 'src/connect/**'],
+    ignores: ['src/stack/**', 'src/sandbox/**', 'src/cli/**', 'src/connect/**', 'src/status/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/stack/*', '**/sandbox/*', '**/sandbox/**'], message: 'production code must not depend on the local stack or the emulator' }] }],
     },
