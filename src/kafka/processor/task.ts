@@ -1,5 +1,5 @@
 import type { Admin, Producer } from 'kafkajs';
-import { errorMessage } from '../errors.ts';
+import { classifyError, errorMessage } from '../errors.ts';
 import { PartitionStore, restorePartitions } from '../state-store.ts';
 import { fencingProducer } from './fencing.ts';
 import type { ProcessorSettings } from './settings.ts';
@@ -40,7 +40,10 @@ export class Tasks<S> {
       this.tasks.set(p, one);
       one.then((task) => { if (this.tasks.get(p) === one) this.restored.set(p, task); }, (err: unknown) => {
         if (this.tasks.get(p) === one) this.tasks.delete(p);
-        this.s.log.warn({ partition: p, err: errorMessage(err) }, 'taking a partition over failed; the next batch retries');
+        // a broker still electing its coordinators (a fresh cluster, a restart) answers with retriable
+        // errors: the next batch retries, and only other failures are worth a warning
+        const level = classifyError(err) === 'transient' || /coordinator/i.test(errorMessage(err)) ? 'info' : 'warn';
+        this.s.log[level]({ partition: p, err: errorMessage(err) }, 'taking a partition over failed; the next batch retries');
       });
     }
   }
