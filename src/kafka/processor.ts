@@ -9,6 +9,9 @@ import { Tasks } from './processor/task.ts';
 import { ensureTopics, partitionCounts, type TopicSpec } from './topics.ts';
 import type { Processor, ProcessorOptions } from './types.ts';
 
+/** How often an owned partition whose takeover failed is taken over again. */
+const RETAKE_INTERVAL_MS = 2_000;
+
 /**
  * Creates a stream processor: a kafkajs consumer-group member that hands each record to
  * `handle` and produces what it returns. See ProcessorOptions for delivery modes.
@@ -41,6 +44,7 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
   const eachBatch = batchLoop({ s, tasks, commit, consumer: () => consumer!, running: () => running, signal: () => abort.signal });
   const punctuator = opts.punctuate ? new Punctuator<S>({ s, punctuation: opts.punctuate, tasks, commit, running: () => running }) : undefined;
   let ticker: NodeJS.Timeout | undefined;
+  let retaker: NodeJS.Timeout | undefined;
 
   async function start(): Promise<void> {
     if (running) return;
@@ -49,6 +53,7 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
     } catch (err) {
       running = false;
       clearInterval(ticker);
+    clearInterval(retaker);
       await consumer?.disconnect().catch(() => undefined);
       await producer?.disconnect().catch(() => undefined);
       await admin?.disconnect().catch(() => undefined);
@@ -122,6 +127,13 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
       eachBatch,
     });
     if (punctuator) ticker = setInterval(() => { if (running && joined) punctuator.tick(owned); }, opts.punctuate!.intervalMs);
+    // an owned partition whose takeover failed (its coordinator not elected yet) is taken over again
+    // without waiting for a record: an idle partition must not leave the processor unready
+    retaker = setInterval(() => {
+      if (!running || !joined) return;
+      const missing = owned.filter((p) => !tasks.has(p));
+      if (missing.length > 0) tasks.takeOver(missing);
+    }, RETAKE_INTERVAL_MS);
     log.info({ topics: opts.topics, groupId: opts.groupId, transactional: opts.transactional }, 'processor started');
   }
 

@@ -43,7 +43,7 @@ export class Tasks<S> {
         // a broker still electing its coordinators (a fresh cluster, a restart) answers with retriable
         // errors: the next batch retries, and only other failures are worth a warning
         const level = classifyError(err) === 'transient' || /coordinator/i.test(errorMessage(err)) ? 'info' : 'warn';
-        this.s.log[level]({ partition: p, err: errorMessage(err) }, 'taking a partition over failed; the next batch retries');
+        this.s.log[level]({ partition: p, err: errorMessage(err) }, 'taking a partition over failed; retried shortly');
       });
     }
   }
