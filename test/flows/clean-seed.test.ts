@@ -22,6 +22,7 @@ import { skipShopHistory, testPipelineConfig } from '../support/pipeline.ts';
 import { waitForCommands } from '../support/commands.ts';
 import { eventually } from '../support/eventually.ts';
 import { createPricedProducts } from '../support/catalogue.ts';
+import { sandboxEnv } from '../support/pipeline-process.ts';
 
 const CUSTOMERS = 30;
 const ORDERS = 40;
@@ -48,10 +49,7 @@ after(async () => {
 });
 
 test('a clean seed syncs with no conflict, no re-assertion, and each Account written once per change of its customer', async (ctx) => {
-  const config = testPipelineConfig(stack, {
-    SF_LOGIN_URL: t.sb.loginUrl, SF_CLIENT_ID: t.sb.credentials.clientId, SF_USERNAME: t.sb.credentials.username,
-    SF_PRIVATE_KEY_PATH: t.sb.credentials.jwtPrivateKeyPath, SF_PUBSUB_ENDPOINT: t.sb.pubSubEndpoint, SF_CA_CERT_PATH: t.sb.caCertPath,
-  }, (c) => {
+  const config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
     c.shopId = shopId;
     c.salesforce.apiVersion = '60.0';
     // the catalogue is created in the org by this test (as a catalogue manager would); only the shop's flows run
@@ -100,10 +98,7 @@ test('a clean seed syncs with no conflict, no re-assertion, and each Account wri
 });
 
 test('an order whose timestamps carry milliseconds is written once: Salesforce keeps seconds, and our echo is no change', async () => {
-  const config = testPipelineConfig(stack, {
-    SF_LOGIN_URL: t.sb.loginUrl, SF_CLIENT_ID: t.sb.credentials.clientId, SF_USERNAME: t.sb.credentials.username,
-    SF_PRIVATE_KEY_PATH: t.sb.credentials.jwtPrivateKeyPath, SF_PUBSUB_ENDPOINT: t.sb.pubSubEndpoint, SF_CA_CERT_PATH: t.sb.caCertPath,
-  }, (c) => {
+  const config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
     c.shopId = `ms-${randomUUID().slice(0, 6)}`;
     c.salesforce.apiVersion = '60.0';
     c.entities.product.enabled = false;
