@@ -61,11 +61,14 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   let sink: SalesforceSink | undefined;
   // a parked child (its parent has not landed): its offset stays uncommitted until its final outcome
   const waiting = new Map<string, (r: Settled) => void>();
+  let closing = false;
   const lateOutcome = (outcome: WriteOutcome) => {
     const settle = waiting.get(outcome.command.commandId);
     if (!settle || outcome.status === 'parked') return;
     waiting.delete(outcome.command.commandId);
-    // a parked child that later fails with a retryable error is handed back: the sink re-delivers it
+    // a parked child that later fails with a retryable error is handed back: the sink re-delivers it;
+    // one released because the stage is closing stays uncommitted, for the next run to read again
+    if (outcome.status === 'retryable' && closing) return;
     if (outcome.status === 'retryable') settle({ ok: 'retry', reason: `${outcome.error.errorCode}: ${outcome.error.message}` });
     else settle(finalResult(outcome));
   };
@@ -95,6 +98,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       drain: { groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands },
       start: () => writer.start(),
       async stop() {
+        closing = true;
         await writer.stop();
         // parked children were never committed: the next run reads them again
         await sink?.close();

@@ -98,6 +98,10 @@ test('a clean seed syncs with no conflict, no re-assertion, and each Account wri
 });
 
 test('an order whose timestamps carry milliseconds is written once: Salesforce keeps seconds, and our echo is no change', async () => {
+  // an org of its own: the first test's records are another shop's
+  await t.cleanup();
+  t = await startTestSandbox();
+  sf = await jwtConnection(t.sb);
   const config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
     c.shopId = `ms-${randomUUID().slice(0, 6)}`;
     c.salesforce.apiVersion = '60.0';
