@@ -19,13 +19,12 @@ import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter } from '../processors/router.ts';
 import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
-import { drain, type DrainTarget } from './drain.ts';
 import { pipelineTopics } from './topics.ts';
 
 /**
  * A part of the running pipeline, reported by /readyz. Started in order; stopped upstream first:
- * sources, then processors (their last punctuation writes what windows hold), then each sink once
- * it has written the commands already on its topic.
+ * sources, then processors (their last punctuation writes what windows hold to the command
+ * topics), then the sinks (what they have not written yet, the next start writes).
  */
 export interface Stage {
   name: string;
@@ -33,8 +32,6 @@ export interface Stage {
   start(): Promise<void>;
   stop(): Promise<void>;
   ready(): boolean;
-  /** A sink: the group and topic to finish before it stops. */
-  drain?: DrainTarget;
 }
 
 export interface Pipeline {
@@ -126,7 +123,6 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     }),
   ].map((p): Stage => ({
     name: p.name, role: p.name === 'shop-sink' ? 'sink' : 'processor', start: () => p.start(), stop: () => p.stop(), ready: () => p.ready(),
-    drain: p.name === 'shop-sink' ? { groupId: group('shop-sink'), topic: names.shopCommands } : undefined,
   }));
   if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names })));
 
@@ -143,13 +139,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     async stop() {
       const stopOne = (stage: Stage) => stage.stop().catch((err) => log.error({ err, stage: stage.name }, 'stop failed'));
       for (const role of ['source', 'processor'] as const) for (const stage of stages.filter((s) => s.role === role)) await stopOne(stage);
-      const drainAdmin = kafka.admin();
-      await drainAdmin.connect().catch(() => undefined);
-      await Promise.all(stages.filter((s) => s.role === 'sink').map(async (stage) => {
-        if (stage.drain) await drain(drainAdmin, stage.drain, log).catch((err) => log.warn({ err, stage: stage.name }, 'could not wait for the sink to finish its topic'));
-        await stopOne(stage);
-      }));
-      await drainAdmin.disconnect().catch(() => undefined);
+      for (const stage of stages.filter((s) => s.role === 'sink')) await stopOne(stage);
       await dispatcher.close();
       await health.close();
       await pool.end();

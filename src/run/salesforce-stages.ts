@@ -95,7 +95,6 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     {
       name: 'sf-sink',
       role: 'sink',
-      drain: { groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands },
       start: () => writer.start(),
       async stop() {
         closing = true;

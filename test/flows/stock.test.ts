@@ -127,7 +127,7 @@ describe('stock, both ways, merged by delta', () => {
 });
 
 describe('stock windows on a graceful stop', () => {
-  test('SIGTERM writes the open windows before `shopforce run` exits', async () => {
+  test('SIGTERM writes the open windows to the command topics before `shopforce run` exits; the next start delivers them', async () => {
     const stack = await getTestStack();
     const t = await startTestSandbox();
     const db = new pg.Client({ connectionString: stack.postgres.url });
@@ -154,8 +154,14 @@ describe('stock windows on a graceful stop', () => {
         (events) => events.some((e) => e.key === `${shopId}|${sku}|WH-1` && e.decision === 'APPLY'), 60_000);
       assert.equal((await sf.query('SELECT COUNT() FROM Stock_Level__c')).totalSize, 0, 'nothing written before the window ends');
       assert.equal(await pipeline.stop(), 0);
-      const rows = (await sf.query<{ Quantity__c: number }>(`SELECT Quantity__c FROM Stock_Level__c WHERE Stock_Key__c = '${sku}|WH-1'`)).records;
-      assert.deepEqual(rows.map((r) => Number(r.Quantity__c)), [25], 'written by the final flush, before the process exited');
+      // the last punctuation wrote the open window to the command topic: the next start delivers it at
+      // once, not when the 10-minute window would have ended
+      const restarted = Date.now();
+      await pipeline.restart();
+      const rows = await eventually(async () => (await sf.query<{ Quantity__c: number }>(`SELECT Quantity__c FROM Stock_Level__c WHERE Stock_Key__c = '${sku}|WH-1'`)).records,
+        (r) => r.length === 1, 120_000);
+      assert.deepEqual(rows.map((r) => Number(r.Quantity__c)), [25]);
+      assert.ok(Date.now() - restarted < 300_000, 'delivered from the flushed window, long before the window would end');
     } finally {
       await pipeline?.cleanup();
       await db.end();
