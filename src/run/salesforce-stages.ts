@@ -6,7 +6,6 @@ import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/ba
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { createSalesforceSource } from '../salesforce/source/index.ts';
-import { killPoint } from './kill-point.ts';
 import type { SharedPieces, Stage } from './pipeline.ts';
 
 /** One logged-in Salesforce connection per process, made on first use (jsforce re-logs in itself). */
@@ -54,9 +53,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     sfConfig: config.salesforce, objects: salesforceObjects(config), kafka, logger: log.child({ stage: 'sf-source' }),
     metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions,
     topicPrefix: names.sfCdcPrefix, checkpointTopic: names.sfCheckpoints, imageTopic: names.sfImagePrefix,
-    betweenKafkaWriteAndCheckpoint: killPoint('sf-source-between-kafka-write-and-checkpoint'),
   });
-  const betweenSalesforceWriteAndCommit = killPoint('sf-sink-between-salesforce-write-and-commit');
 
   let sink: SalesforceSink | undefined;
   // a parked child (its parent has not landed): its offset stays uncommitted until its final outcome
@@ -84,9 +81,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     decode: (m) => registry.decode<SalesforceWrite>(m.value!),
     write: async (commands) => {
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });
-      const outcomes = await sink.write(commands);
-      betweenSalesforceWriteAndCommit?.(commands.map((c) => c.externalId));
-      return outcomes.map(itemResult);
+      return (await sink.write(commands)).map(itemResult);
     },
   });
 
