@@ -53,7 +53,7 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
     } catch (err) {
       running = false;
       clearInterval(ticker);
-    clearInterval(retaker);
+      clearInterval(retaker);
       await consumer?.disconnect().catch(() => undefined);
       await producer?.disconnect().catch(() => undefined);
       await admin?.disconnect().catch(() => undefined);
@@ -142,6 +142,7 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
     running = false;
     abort.abort(new Error(`processor ${opts.name} is stopping`));
     clearInterval(ticker);
+    clearInterval(retaker);
     if (punctuator && consumer) {
       // no new batches; the batch in hand commits what it did, then each partition's final
       // punctuation runs in its turn, before the group is left

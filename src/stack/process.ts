@@ -1,5 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import { PrerequisiteError } from './component.ts';
@@ -117,7 +117,17 @@ export async function waitUntil(
 
 export function logTail(logFile: string | undefined, lines = 25): string {
   if (!logFile || !existsSync(logFile)) return '';
-  const text = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  // a long-lived component's log can be hundreds of megabytes: read only its end
+  const size = statSync(logFile).size;
+  const length = Math.min(size, 64 * 1024);
+  const buf = Buffer.alloc(length);
+  const fd = openSync(logFile, 'r');
+  try {
+    readSync(fd, buf, 0, length, size - length);
+  } finally {
+    closeSync(fd);
+  }
+  const text = buf.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
   return `\n--- last lines of ${logFile} ---\n${text}`;
 }
 
