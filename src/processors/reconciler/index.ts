@@ -18,6 +18,7 @@ import { policyFor } from '../../reconcile/policy.ts';
 import type { Alert } from '../../reconcile/types.ts';
 import { emptyEntityState, withImage, type EntityState } from './images.ts';
 import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
+import { clearedOutputs, nextWatch, raiseOverdue } from './watch.ts';
 import { flushDueWindows, type WindowContext } from './window.ts';
 
 export type { EntityState } from './images.ts';
@@ -86,26 +87,41 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     }
     const change: CanonicalChange = { ...envelope, record, knownFields };
     const result = decide(state.rec, msg.key, { ...change, ours: msg.ours ?? undefined }, policy);
-    const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? Date.now() : undefined;
-    ctx.state.set(msg.key, { ...next, entity: msg.entity, rec: result.newState, windowOpenedAt });
+    const now = Date.now();
+    const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? now : undefined;
+    const watch = nextWatch(policy, result.newState, state.watch, now);
+    ctx.state.set(msg.key, { ...next, entity: msg.entity, rec: result.newState, windowOpenedAt, watch });
     for (const alert of result.alerts) {
       ctx.log.warn({ entity: msg.entity, key: msg.key, kind: alert.kind, fields: alert.fields }, alert.message);
       onAlert(msg.entity, alert);
     }
-    return decisionOutputs({ entity, change, writes: result.writes, lastBySide, audit: result.audit, publish: result.decision !== 'duplicate' }, names, encode);
+    return [
+      ...await decisionOutputs({ entity, change, writes: result.writes, lastBySide, audit: result.audit, publish: result.decision !== 'duplicate' }, names, encode),
+      ...await clearedOutputs(config.shopId, msg.entity, msg.key, policy, state.watch, watch, now, names, encode),
+    ];
   }
 
-  /** Writes the stock windows that are due (all of them when `final`: a graceful stop flushes). */
+  /**
+   * Writes the stock windows that are due (all of them when `final`: a graceful stop flushes), and
+   * alerts the watched states open longer than their delay.
+   */
   async function punctuate(ctx: WindowContext): Promise<Output[]> {
-    return flushDueWindows(ctx, flows, config.shopId, names, encode);
+    return [
+      ...await flushDueWindows(ctx, flows, config.shopId, names, encode),
+      ...await raiseOverdue(ctx, flows, config.shopId, names, encode, onAlert),
+    ];
   }
 
-  const windowed = [...flows.values()].filter((f) => f.policy.master === 'BOTH' && f.policy.windowMs > 0);
+  // clock-driven work: stock windows end, watched states become overdue
+  const delays = [...flows.values()].flatMap((f) => [
+    ...(f.policy.master === 'BOTH' && f.policy.windowMs > 0 ? [f.policy.windowMs] : []),
+    ...(f.policy.watch ? [f.policy.watch.afterMs] : []),
+  ]);
   return {
     topics: [...flows.keys()].map(names.routed),
     handle,
-    /** How often due windows are looked for: a tenth of the shortest window, between 100 ms and 5 s. */
-    punctuateIntervalMs: windowed.length === 0 ? null : Math.min(5_000, Math.max(100, Math.min(...windowed.map((f) => f.policy.windowMs)) / 10)),
+    /** How often the clock is looked at: a tenth of the shortest window or watch delay, between 100 ms and 5 s. */
+    punctuateIntervalMs: delays.length === 0 ? null : Math.min(5_000, Math.max(100, Math.min(...delays) / 10)),
     punctuate,
   };
 }
