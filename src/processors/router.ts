@@ -132,8 +132,9 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
     async handle(ctx: RecordContext<unknown, string>): Promise<Output[]> {
       if (ctx.value === null) return [];
       const shopRoutes = shop.get(ctx.topic);
-      const sfChange = shopRoutes ? null : await fromSalesforce(ctx, salesforce.get(ctx.topic)!);
-      const routed = shopRoutes ? await shopChanges(ctx, shopRoutes) : sfChange ? [sfChange] : [];
+      const routed = shopRoutes
+        ? await shopChanges(ctx, shopRoutes)
+        : [await fromSalesforce(ctx, salesforce.get(ctx.topic)!)].filter((r): r is RoutedChange => r !== null);
       if (routed.length === 0) return [];
       ctx.setSourceTime(routed[0]!.eventTime);
       return routed.map((r) => ({ topic: names.routed(r.entity), key: r.key, value: JSON.stringify(r) }));
