@@ -15,7 +15,8 @@ import { PoisonRecordError } from '../../kafka/errors.ts';
 import type { Output, RecordContext } from '../../kafka/types.ts';
 import { decide } from '../../reconcile/decide.ts';
 import { policyFor } from '../../reconcile/policy.ts';
-import type { Alert } from '../../reconcile/types.ts';
+import { emptyState, rememberPosition } from '../../reconcile/state.ts';
+import type { Alert, KeyState } from '../../reconcile/types.ts';
 import { emptyEntityState, withImage, type EntityState } from './images.ts';
 import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
 import { clearedOutputs, nextWatch, raiseOverdue } from './watch.ts';
@@ -26,6 +27,12 @@ export type { Encode } from './outputs.ts';
 
 /** An alert raised by a decision, for the pipeline to count and deliver. */
 export type OnAlert = (entity: string, alert: Alert) => void;
+
+/** The key's reconcile state with the change's source position remembered, for a change kept without a decision. */
+function seen(rec: KeyState | null, msg: RoutedChange, limit: number): KeyState {
+  const prior = rec ?? emptyState(msg.key);
+  return { ...prior, seenPositions: rememberPosition(prior.seenPositions, `${msg.origin}:${msg.sourcePosition}`, limit) };
+}
 
 export function createReconciler(config: ShopforceConfig, encode: Encode, onAlert: OnAlert = () => {}) {
   const names = topicNames(config.kafka.topicNamespace);
@@ -61,8 +68,9 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     const next: EntityState = { ...state, [shopSide ? 'shop' : 'salesforce']: parts };
     const input = shopSide ? entity.flow.shopInput(parts) : entity.flow.salesforceInput(parts);
     if (op === 'UPSERT' && !input) {
-      // a child before its parent (a line before its order): keep it until the main part arrives
-      ctx.state.set(msg.key, next);
+      // a child before its parent (a line before its order): keep it until the main part arrives, and
+      // remember its position, so that it delivered again later is a duplicate, not a newer image
+      ctx.state.set(msg.key, { ...next, rec: seen(state.rec, msg, policy.seenPositions) });
       return [];
     }
     const previousSame = (shopSide ? state.rec?.lastFromShop?.record : state.rec?.lastFromSalesforce?.record) ?? null;
@@ -80,7 +88,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       if (partial.length > 0 && record) {
         knownFields = (knownFields.length ? knownFields : Object.keys(record)).filter((f) => !partial.includes(f));
         if (knownFields.length === 0) {
-          ctx.state.set(msg.key, next);
+          ctx.state.set(msg.key, { ...next, rec: seen(state.rec, msg, policy.seenPositions) });
           return [];
         }
       }
