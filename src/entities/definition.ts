@@ -12,6 +12,20 @@ import type { FieldMapping } from './mapping.ts';
 import type { FlowSpec } from './parts.ts';
 import type { FieldPrecision } from './precision.ts';
 
+/**
+ * A state of a record that should not last (an order paid short or over): the reconciler checks the
+ * agreed record after each decision; still open `afterMs` after it opened (wall clock), it raises one
+ * alert and an audit record.
+ */
+export interface RecordWatch {
+  /** Alert kind (the metrics label), e.g. "payment-mismatch". */
+  kind: string;
+  /** How long the state may last before the alert (ms). */
+  afterMs: number;
+  /** What is wrong with the record, in one line; null when nothing is. */
+  check(record: Record<string, unknown>): string | null;
+}
+
 /** What the reconciler needs to know of an entity beyond masters and policies. */
 export interface PolicyHooks {
   /** Integer field merged by delta when the entity is owned by both sides (stock's quantity). */
@@ -27,6 +41,8 @@ export interface PolicyHooks {
    * to the second and currency at scale 2 for every field mapped to Salesforce).
    */
   salesforcePrecision?: FieldPrecision;
+  /** A state of the record that raises an alert when it lasts (absent: none). */
+  watch?: RecordWatch;
 }
 
 export interface EntityDefinition<N extends string = string, S extends z.ZodType<BaseEntityConfig> = z.ZodType<BaseEntityConfig>> {

@@ -96,6 +96,10 @@ export function addMoney(...values: string[]): string {
   return normalizeMoney(formatDecimal({ units: sum, scale }));
 }
 
+export function subtractMoney(a: string, b: string): string {
+  return addMoney(a, b.startsWith('-') ? b.slice(1) : `-${b}`);
+}
+
 export function multiplyMoney(value: string, quantity: number): string {
   if (!Number.isInteger(quantity)) throw new MoneyError(`quantity must be an integer: ${quantity}`);
   const d = parseDecimal(value);

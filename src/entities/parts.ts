@@ -10,6 +10,15 @@ export interface ParentKeyLookup {
   keyField: string;     // parent's field holding the business key, e.g. Sku__c
 }
 
+/**
+ * A field of a parent record a Salesforce image needs but holds only as a lookup id (an Invoice__c's
+ * Opportunity__c -> Opportunity.Shop_Order_Id__c): the router reads it by id (cached) and adds it to
+ * the image under `as`; absent when the lookup is empty or the parent has no value.
+ */
+export interface ParentFieldLookup extends ParentKeyLookup {
+  as: string;           // image field the value is added as, e.g. Opportunity__r.Shop_Order_Id__c
+}
+
 /** One source table or Salesforce object of an entity: how its images find their entity and fit in. */
 export interface PartSpec {
   /** Name of this part in the mapping's input, e.g. "addresses", "Contact". */
@@ -22,6 +31,8 @@ export interface PartSpec {
   key?: (image: Record<string, unknown>) => string[] | undefined;
   /** Or: the key is on a parent record, looked up by id (cached). */
   parentKey?: ParentKeyLookup;
+  /** Parent fields added to each image (Salesforce parts). */
+  parentFields?: ParentFieldLookup[];
 }
 
 /**

@@ -35,3 +35,27 @@ export function decisionAuditEvent(entry: AuditEntry, meta: { shopId: string; en
     details: entry.acknowledged.length ? JSON.stringify({ acknowledged: entry.acknowledged }) : null,
   };
 }
+
+/** A watched state of a record (docs/design.md, "Reconciliation": watches) that lasted too long, or ended after its alert. */
+export interface WatchAudit {
+  shopId: string;
+  entity: string;
+  key: string;
+  kind: string;
+  /** When the state opened (wall clock, ms): with key and kind, it names the occurrence. */
+  since: number;
+  at: number;
+  /** 'overdue': still open after the delay (an alert); 'cleared': over, after its alert. */
+  phase: 'overdue' | 'cleared';
+  message: string;
+}
+
+export function watchAuditEvent(w: WatchAudit): AuditEvent {
+  return {
+    auditId: createHash('sha256').update([w.key, w.kind, String(w.since), w.phase].join('\u0000')).digest('hex').slice(0, 32),
+    shopId: w.shopId, entity: w.entity, key: w.key, stage: 'DRIFT', decision: null, origin: null,
+    sourcePosition: null, transactionId: null, eventTime: null, at: w.at, processor: 'reconciler',
+    changedFields: [], conflictFields: [], policy: null, alert: w.phase === 'overdue', commandIds: [], message: w.message,
+    details: JSON.stringify({ kind: w.kind, since: w.since, phase: w.phase }),
+  };
+}

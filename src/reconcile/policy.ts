@@ -26,6 +26,7 @@ export function policyFor(entity: EnabledEntity, reconcile: ReconcileSettings): 
     seenPositions: reconcile.seenPositions,
     maxInFlight: reconcile.maxInFlight,
     inFlightTtlMs: reconcile.inFlightTtlMs,
+    watch: entity.hooks.watch ?? null,
   };
 }
 

@@ -1,4 +1,5 @@
 /** Types of the per-key reconciliation state machine (docs/design.md, "Reconciliation"). All plain JSON. */
+import type { RecordWatch } from '../entities/definition.ts';
 import type { FieldPrecision } from '../entities/precision.ts';
 import type { Op, Origin } from '../entities/types.ts';
 
@@ -39,6 +40,8 @@ export interface Policy {
   /** An in-flight write not seen back after this long (by source event time) is forgotten: its echo will not come
    * (e.g. the sink skipped it as a no-op). */
   inFlightTtlMs: number;
+  /** A state of the record that raises an alert when it lasts longer than its delay. */
+  watch: RecordWatch | null;
 }
 
 /** One change as the reconciler sees it: the envelope of a sync.<entity> record. */
@@ -110,7 +113,8 @@ export interface PlannedWrite {
 }
 
 export interface Alert {
-  kind: 'conflict' | 'negative-stock' | 'unmastered-create';
+  /** conflict, negative-stock, unmastered-create, or the kind of an entity's watch (e.g. payment-mismatch). */
+  kind: string;
   key: string;
   message: string;
   fields: string[];

@@ -32,13 +32,13 @@ function issuesOf(fn: () => unknown): string[] {
   assert.fail('expected the configuration to be rejected');
 }
 
-test('the sandbox example loads with the sandbox environment: customer, order, product and stock flows on', () => {
+test('the sandbox example loads with the sandbox environment: every flow that runs is on', () => {
   const cfg = loadConfig(join(root, 'examples/shopforce.sandbox.yaml'), sandboxEnv);
   assert.equal(cfg.salesforce.loginUrl, 'https://127.0.0.1:58443');
   assert.equal(cfg.salesforce.authType, 'jwt');
   assert.equal(cfg.salesforce.source.pubsubEndpoint, '127.0.0.1:58444');
   assert.equal(cfg.shop.databaseUrl, 'postgres://shopforce:shopforce@127.0.0.1:55432/shop');
-  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product', 'stock']);
+  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product', 'stock', 'payment', 'invoice']);
   assert.equal(cfg.entities.product.master, 'salesforce');
   assert.equal(cfg.entities.stock.windowMs, 10_000, 'a short stock window, so the demo shows stock moving');
   assert.deepEqual(cfg.entities.customer.fieldMasters, { creditStatus: 'salesforce' });
@@ -120,9 +120,9 @@ entities:
 test('enabling an entity whose flow is not built yet stops at start, naming the entity and what it lacks', () => {
   const issues = issuesOf(() => parseConfigText(`${minimal}
 entities:
-  payment: { enabled: true }
+  support_ticket: { enabled: true }
 `, minimalEnv));
-  assert.deepEqual(issues, ['entities.payment.enabled: the payment flow is not complete (missing its parts on each side (flow), its mappings, its field mappings); disable it']);
+  assert.deepEqual(issues, ['entities.support_ticket.enabled: the support_ticket flow is not complete (missing its parts on each side (flow), its mappings, its field mappings); disable it']);
 });
 
 test('a stock window is 0 (real time) to 15 minutes', () => {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import avro from 'avsc';
 import { createCustomerMapping } from '../../src/entities/customer/mapping.ts';
+import { createInvoiceMapping } from '../../src/entities/invoice/mapping.ts';
 import { createOrderMapping } from '../../src/entities/order/mapping.ts';
+import { createPaymentMapping } from '../../src/entities/payment/mapping.ts';
 import { createProductMapping } from '../../src/entities/product/mapping.ts';
 import { createStockMapping } from '../../src/entities/stock/mapping.ts';
 import type { CanonicalChange } from '../../src/entities/types.ts';
@@ -26,11 +28,16 @@ const order = createOrderMapping(entities.order, 'shop-1').fromShopRow({
 });
 const product = createProductMapping(entities.product, 'shop-1').fromSalesforce({ Product2: { Sku__c: 'SKU-1', Name: 'Mug', IsActive: true }, PricebookEntry: { UnitPrice: 19.99 } });
 const stock = createStockMapping(entities.stock, 'shop-1').fromShopRow({ sku: 'SKU-1', warehouse_code: 'WH-1', quantity: 7 });
+const payment = createPaymentMapping(entities.payment, 'shop-1').fromShopRow({
+  provider_transaction_id: 'pi_1', provider: 'stripe', order_number: '1042', method: 'card', amount: '20.00', currency: 'EUR', status: 'captured', processed_at: '2026-11-27T06:00:00Z',
+});
+const invoice = createInvoiceMapping(entities.invoice, 'shop-1').fromSalesforce({
+  Invoice_Number__c: 'INV-1', 'Opportunity__r.Shop_Order_Id__c': '1042', Amount__c: 20, Tax_Amount__c: 3.19, Paid_Amount__c: 20, Currency__c: 'EUR', Status__c: 'Paid',
+  Issued_Date__c: '2026-11-27', Due_Date__c: '2026-12-27', Pdf_Url__c: null,
+});
 
 const samples: Record<string, object> = {
-  customer, order, product, stock,
-  payment: { providerTransactionId: 'pi_1', orderNumber: '1042', provider: 'stripe', method: 'card', amount: '20.00', currency: 'EUR', status: 'captured', capturedAt: 1_764_000_000_000, updatedAt: null, extra: {} },
-  invoice: { invoiceNumber: 'INV-1', orderNumber: '1042', amount: '20.00', taxAmount: '3.19', currency: 'EUR', status: 'issued', issueDate: '2026-11-27', dueDate: '2026-12-27', documentUrl: null, updatedAt: null, extra: {} },
+  customer, order, product, stock, payment, invoice,
   support_ticket: { ticketId: 'T-1', customerId: 'C-1', orderNumber: '1042', subject: 'Broken mug', description: null, status: 'open', priority: 'high', channel: 'email', createdAt: null, updatedAt: null, extra: {} },
   campaign_segment: { segmentId: 'S-1', name: 'VIP', description: null, active: true, members: [{ customerId: 'C-1', status: 'Sent' }], updatedAt: null, extra: { tier: 'gold' } },
 };

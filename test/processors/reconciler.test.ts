@@ -55,3 +55,23 @@ test('a late duplicate of an older Salesforce event changes nothing: the kept im
   const next = await handle(productEvent(4, 12, 'PricebookEntry'));
   assert.deepEqual(next.map((o) => decoded(o).value.decision).filter(Boolean), ['NOOP']);
 });
+
+test('a child kept before its parent is remembered too: delivered again after newer changes, it is a duplicate', async () => {
+  const reconciler = createReconciler(config, encode);
+  const store = new PartitionStore<EntityState>(0, jsonCodec as any);
+  const handle = async (e: RoutedChange) => {
+    const out = await reconciler.handle(contextFor(store, e));
+    store.acceptRecord();
+    return out;
+  };
+  // the price arrives before its product (another object, another partition upstream): kept, no decision yet
+  assert.deepEqual(await handle(productEvent(1, 10, 'PricebookEntry')), []);
+  const created = await handle(productEvent(2, 10, 'Product2'));
+  assert.ok(created.some((o) => decoded(o).subject === 'sync.out.shop-value'), 'the priced product goes to the shop');
+  await handle(productEvent(3, 12, 'PricebookEntry'));
+  const before = structuredClone(store.get('shop-1|SKU-1'));
+  // the first price event (10) comes again, after the newer one (12)
+  const dup = await handle(productEvent(1, 10, 'PricebookEntry'));
+  assert.deepEqual(dup.map((o) => [decoded(o).subject, decoded(o).value.decision]), [['sync.audit-value', 'DUPLICATE']]);
+  assert.deepEqual(store.get('shop-1|SKU-1'), before, 'the newer price is kept');
+});

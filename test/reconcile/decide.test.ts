@@ -7,7 +7,7 @@ import type { Change, KeyState, Policy, Rec, Side } from '../../src/reconcile/ty
 const basePolicy: Policy = {
   entity: 'product', master: 'SALESFORCE', fieldMasters: {}, conflictPolicy: 'reassert-master', deletePolicy: 'propagate',
   deactivateField: 'active', ignoreFields: ['createdAt', 'updatedAt'], deltaField: null, belowZero: 'keep', windowMs: 0,
-  precision: {}, seenPositions: 64, maxInFlight: 32, inFlightTtlMs: 600_000,
+  precision: {}, seenPositions: 64, maxInFlight: 32, inFlightTtlMs: 600_000, watch: null,
 };
 const KEY = 'shop-1|SKU-1';
 let clock = 1_700_000_000_000;

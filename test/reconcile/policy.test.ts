@@ -34,7 +34,7 @@ test('the policy follows the configuration: entity master, per-field masters (ei
 
 test('each field mapped to Salesforce is compared at the precision Salesforce stores it', () => {
   const { order, customer } = policiesOf({ order: {}, customer: {} });
-  assert.deepEqual(order!.precision.SALESFORCE, { placedAt: { kind: 'second' }, total: { kind: 'scale', scale: 2 } });
+  assert.deepEqual(order!.precision.SALESFORCE, { placedAt: { kind: 'second' }, total: { kind: 'scale', scale: 2 }, paidAmount: { kind: 'scale', scale: 2 } });
   assert.deepEqual(customer!.precision.SALESFORCE, {}, 'a customer has no timestamp or money field in Salesforce');
   assert.equal(order!.precision.SHOP, undefined, 'the shop stores what we write');
 });

@@ -26,8 +26,11 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
   config.kafka.groupIdPrefix = run;
   config.kafka.topicNamespace = run;
   config.observability.metricsPort = 0;
-  // the example runs the stock flow; a test turns it on when it is about stock (test/flows/stock.test.ts)
+  // the example runs the stock, payment and invoice flows; a test turns them on when it is about them
+  // (test/flows/stock.test.ts, test/flows/payments.test.ts, test/flows/invoices.test.ts)
   config.entities.stock.enabled = false;
+  config.entities.payment.enabled = false;
+  config.entities.invoice.enabled = false;
   overrides(config);
   return config;
 }

@@ -7,6 +7,8 @@ export interface Invoice {
   orderNumber: string;
   amount: string;
   taxAmount: string | null;
+  /** Paid so far (null: not known). */
+  paidAmount: string | null;
   currency: string;
   status: string;
   issueDate: string | null;
@@ -17,6 +19,13 @@ export interface Invoice {
 }
 
 export const INVOICE_KINDS: FieldKinds = {
-  invoiceNumber: 'string', orderNumber: 'string', amount: 'money', taxAmount: 'money', currency: 'string',
+  invoiceNumber: 'string', orderNumber: 'string', amount: 'money', taxAmount: 'money', paidAmount: 'money', currency: 'string',
   status: 'string', issueDate: 'date', dueDate: 'date', documentUrl: 'string', updatedAt: 'timestamp',
 };
+
+export function emptyInvoice(invoiceNumber: string): Invoice {
+  return {
+    invoiceNumber, orderNumber: '', amount: '0.00', taxAmount: null, paidAmount: null, currency: 'EUR', status: 'issued',
+    issueDate: null, dueDate: null, documentUrl: null, updatedAt: null, extra: {},
+  };
+}

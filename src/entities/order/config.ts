@@ -1,4 +1,4 @@
-/** entities.order: shop orders + order lines -> Opportunity + OpportunityLineItems. */
+/** entities.order: shop orders + order lines -> Opportunity + OpportunityLineItems; payments -> payment status. */
 import { z } from 'zod';
 import { entitySection } from '../config-section.ts';
 import { ORDER_KINDS } from './record.ts';
@@ -12,7 +12,7 @@ export const orderConfig = entitySection({
   entity: 'order',
   kinds: ORDER_KINDS,
   defaults: {
-    shopTables: ['orders', 'order_lines'], salesforceObjects: ['Opportunity', 'OpportunityLineItem'],
+    shopTables: ['orders', 'order_lines', 'payments'], salesforceObjects: ['Opportunity', 'OpportunityLineItem'],
     externalIds: { Opportunity: 'Shop_Order_Id__c', OpportunityLineItem: 'Shop_Line_Id__c' }, master: 'shop', deletePolicy: 'propagate',
   },
   options: {
@@ -20,6 +20,8 @@ export const orderConfig = entitySection({
     defaultStage: z.string().default('Prospecting').describe('StageName for a status not in stageMap.'),
     namePrefix: z.string().default('Order ').describe('Opportunity.Name = namePrefix + order number.'),
     pricebook: z.string().default('standard').describe('Price book whose entries the line items use ("standard" or a Pricebook2 name).'),
+    paymentMismatchAlertAfterMs: z.number().int().min(0).default(3_600_000)
+      .describe('An order whose payments (captured minus refunded, third shop table) stay short of or over its total this long raises an alert and an audit record (ms; 0 = never).'),
   },
 });
 

@@ -1,11 +1,14 @@
 /**
  * order: shop orders + order_lines -> Salesforce Opportunity + OpportunityLineItems (external ids
- * Shop_Order_Id__c and Shop_Line_Id__c = "<order number>-<line number>"), owned by the shop.
+ * Shop_Order_Id__c and Shop_Line_Id__c = "<order number>-<line number>"), owned by the shop. The
+ * order's payments are a part of it too (like its lines): captured minus refunded against the total
+ * gives its payment status, and a status that does not match the total alerts when it lasts.
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
 import { list, one, single, text } from '../parts.ts';
 import { orderConfig } from './config.ts';
+import { paymentMismatch } from './payments.ts';
 import { createOrderMapping, ORDER_FIELDS } from './mapping.ts';
 import { ORDER_KINDS } from './record.ts';
 
@@ -16,7 +19,7 @@ export const order = defineEntity({
   config: orderConfig,
   fieldMappings: (cfg) => mergeMappings(ORDER_FIELDS, cfg.fields),
   flow(cfg) {
-    const [orders, lines] = cfg.shopTables;
+    const [orders, lines, payments] = cfg.shopTables;
     const [opportunity, lineItem] = cfg.salesforceObjects;
     const lineExt = lineItem ? cfg.externalIds[lineItem] : undefined;
     // a line item's external id is "<order number>-<line number>": the order number is its key
@@ -29,15 +32,19 @@ export const order = defineEntity({
       shop: {
         [orders!]: { as: 'order', many: false, key: one('order_number') },
         ...(lines ? { [lines]: { as: 'lines', many: true, key: one('order_number') } } : {}),
+        // the order's payments, for its payment status (the payment entity syncs each payment itself)
+        ...(payments ? { [payments]: { as: 'payments', many: true, key: one('order_number') } } : {}),
       },
       salesforce: {
         [opportunity!]: { as: 'Opportunity', many: false, key: one(cfg.externalIds[opportunity!]!) },
         ...(lineItem ? { [lineItem]: { as: 'lineItems', many: true, field: 'lines', key: orderOfLine } } : {}),
       },
-      shopInput: (p) => single(p, 'order') && { order: single(p, 'order'), lines: list(p, 'lines') },
+      shopInput: (p) => single(p, 'order') && { order: single(p, 'order'), lines: list(p, 'lines'), payments: list(p, 'payments') },
       salesforceInput: (p) => single(p, 'Opportunity') && { Opportunity: single(p, 'Opportunity'), lineItems: list(p, 'lineItems') },
     };
   },
   mapping: (cfg, shopId) => createOrderMapping(cfg, shopId),
-  policy: () => ({}),
+  policy: (cfg) => (cfg.shopTables[2] && cfg.paymentMismatchAlertAfterMs > 0
+    ? { watch: { kind: 'payment-mismatch', afterMs: cfg.paymentMismatchAlertAfterMs, check: paymentMismatch } }
+    : {}),
 });

@@ -1,7 +1,8 @@
 /**
  * order: shop orders + order_lines -> Salesforce Opportunity (stage from status, amount, close date) +
  * OpportunityLineItems (external ids Shop_Order_Id__c / Shop_Line_Id__c; the line's PricebookEntry is
- * resolved by the sink from the SKU and the configured price book).
+ * resolved by the sink from the SKU and the configured price book). The order's payments (shop
+ * payments rows) give its payment status and paid amount, on the Opportunity too.
  */
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import { known, wants, type EntityMapping } from '../entity.ts';
@@ -11,7 +12,13 @@ import { addMoney, multiplyMoney, normalizeMoney, normalizeMoneyOrNull } from '.
 import type { SalesforceWrite, ShopWrite } from '../types.ts';
 import { date, int, requiredInt, requiredStr, str } from '../values.ts';
 import type { OrderConfig } from './config.ts';
-import { emptyOrder, ORDER_KINDS as K, type Order, type OrderLine } from './record.ts';
+import { paymentSummary, type PaymentStatus } from './payments.ts';
+import { emptyOrder, ORDER_KINDS as K, type Order, type OrderLine, type OrderPayment } from './record.ts';
+
+/** The order's payment status -> the Opportunity's Payment_Status__c picklist value. */
+export const PAYMENT_STATUS_VALUES: Record<PaymentStatus, string> = {
+  unpaid: 'Unpaid', authorized: 'Authorized', partially_paid: 'Partially Paid', paid: 'Paid', overpaid: 'Overpaid', refunded: 'Refunded',
+};
 
 export const ORDER_FIELDS: FieldMapping[] = [
   { canonical: 'customerId', shop: 'customer_number', transform: 'none' },
@@ -24,6 +31,8 @@ export const ORDER_FIELDS: FieldMapping[] = [
   { canonical: 'total', shop: 'total_amount', salesforce: 'Opportunity.Amount', transform: 'none' },
   { canonical: 'placedAt', shop: 'placed_at', salesforce: 'Opportunity.Ordered_At__c', transform: 'none' },
   { canonical: 'closeDate', salesforce: 'Opportunity.CloseDate', transform: 'none' },
+  { canonical: 'paymentStatus', salesforce: 'Opportunity.Payment_Status__c', transform: 'none', valueMap: PAYMENT_STATUS_VALUES },
+  { canonical: 'paidAmount', salesforce: 'Opportunity.Paid_Amount__c', transform: 'none' },
   { canonical: 'createdAt', shop: 'created_at', transform: 'none' },
   { canonical: 'updatedAt', shop: 'updated_at', transform: 'none' },
 ];
@@ -32,6 +41,8 @@ export interface OrderShopInput {
   order: Record<string, unknown>;
   /** Rows of order_lines for this order (when known); otherwise the previous record's lines are kept. */
   lines?: Record<string, unknown>[];
+  /** Rows of payments for this order (when known); otherwise the previous record's payments are kept. */
+  payments?: Record<string, unknown>[];
 }
 export interface OrderSalesforceInput {
   Opportunity: Record<string, unknown>;
@@ -55,6 +66,20 @@ export function lineFromRow(row: Record<string, unknown>, table = 'order_lines')
   };
 }
 
+export function paymentFromRow(row: Record<string, unknown>, table = 'payments'): OrderPayment {
+  const provider = requiredStr(`${table}.provider`, row.provider);
+  return {
+    paymentId: `${provider}|${requiredStr(`${table}.provider_transaction_id`, row.provider_transaction_id)}`,
+    amount: normalizeMoney(row.amount), status: requiredStr(`${table}.status`, row.status),
+  };
+}
+
+/** The order with its payment status and paid amount worked out from its payments and total. */
+function withPaymentStatus(o: Order): Order {
+  const s = paymentSummary(o.total ?? '0', o.payments);
+  return { ...o, paymentStatus: s?.status ?? null, paidAmount: s?.paidAmount ?? null };
+}
+
 /** Applies one order_lines CDC event to a canonical order. */
 export function applyLineRow(order: Order, row: Record<string, unknown>, deleted = false): Order {
   const line = lineFromRow(row);
@@ -69,7 +94,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
   const [oppObj, lineObj] = cfg.salesforceObjects;
   const oppExt = cfg.externalIds[oppObj];
   const lineExt = lineObj ? cfg.externalIds[lineObj] : undefined;
-  const [ordersTable, linesTable] = cfg.shopTables;
+  const [ordersTable, linesTable, paymentsTable] = cfg.shopTables;
   const stageOf = (status: string) => cfg.stageMap[status] ?? cfg.defaultStage;
 
   function statusFromStage(stage: string | null, previous: Order | null | undefined): string {
@@ -94,7 +119,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
     name: 'order',
     key: (o) => entityKey(shopId, o.orderNumber),
 
-    fromShopRow({ order: row, lines }, previous) {
+    fromShopRow({ order: row, lines, payments }, previous) {
       const orderNumber = requiredStr(`${ordersTable}.order_number`, row.order_number);
       const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber);
       o.orderNumber = orderNumber;
@@ -102,7 +127,8 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
       if (o.total === null) throw new Error(`${ordersTable}.total_amount: is required (order ${orderNumber})`);
       if ('placed_at' in row) o.closeDate = date(`${ordersTable}.placed_at`, o.placedAt);
       if (lines) o.lines = lines.map((l) => lineFromRow(l, linesTable)).sort((a, b) => a.lineNumber - b.lineNumber);
-      return o;
+      if (payments) o.payments = payments.map((p) => paymentFromRow(p, paymentsTable)).sort((a, b) => a.paymentId.localeCompare(b.paymentId));
+      return withPaymentStatus(o);
     },
 
     fromSalesforce({ Opportunity: opp, lineItems }, previous) {
@@ -132,9 +158,11 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
       return o;
     },
 
-    knownFromShop({ lines }, previous) {
+    knownFromShop({ lines, payments }, previous) {
       const fields = ['orderNumber', 'closeDate', ...fieldsMappedFrom(mappings, { shop: true })];
-      return known(previous, lines ? [...fields, 'lines'] : fields);
+      if (lines) fields.push('lines');
+      if (payments) fields.push('payments', 'paymentStatus', 'paidAmount');
+      return known(previous, fields);
     },
 
     knownFromSalesforce({ lineItems }, previous) {

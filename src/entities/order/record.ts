@@ -13,6 +13,15 @@ export interface OrderLine {
   lineTotal: string;
 }
 
+/** A payment of the order as far as its status needs it (the payment entity syncs the payment itself). */
+export interface OrderPayment {
+  /** "<provider>|<provider transaction id>". */
+  paymentId: string;
+  amount: string;
+  /** The shop's payment status: pending, authorized, captured, failed, refunded, voided. */
+  status: string;
+}
+
 export interface Order {
   orderNumber: string;
   customerId: string;
@@ -26,6 +35,12 @@ export interface Order {
   placedAt: number | null;
   closeDate: string | null;
   lines: OrderLine[];
+  /** The order's payments, by payment id (from the shop's payments table, when read). */
+  payments: OrderPayment[];
+  /** Captured minus refunded against the total (src/entities/order/payments.ts); null before any payment. */
+  paymentStatus: string | null;
+  /** Captured minus refunded; null before any payment. */
+  paidAmount: string | null;
   createdAt: number | null;
   updatedAt: number | null;
   extra: Extra;
@@ -34,12 +49,13 @@ export interface Order {
 export const ORDER_KINDS: FieldKinds = {
   orderNumber: 'string', customerId: 'string', status: 'string', currency: 'string', subtotal: 'money',
   discountTotal: 'money', taxTotal: 'money', shippingTotal: 'money', total: 'money', placedAt: 'timestamp', closeDate: 'date',
-  lines: 'nested', createdAt: 'timestamp', updatedAt: 'timestamp',
+  lines: 'nested', payments: 'nested', paymentStatus: 'string', paidAmount: 'money', createdAt: 'timestamp', updatedAt: 'timestamp',
 };
 
 export function emptyOrder(orderNumber: string): Order {
   return {
     orderNumber, customerId: '', status: 'pending', currency: 'EUR', subtotal: null, discountTotal: null, taxTotal: null,
-    shippingTotal: null, total: '0.00', placedAt: null, closeDate: null, lines: [], createdAt: null, updatedAt: null, extra: {},
+    shippingTotal: null, total: '0.00', placedAt: null, closeDate: null, lines: [], payments: [], paymentStatus: null, paidAmount: null,
+    createdAt: null, updatedAt: null, extra: {},
   };
 }

@@ -19,3 +19,10 @@ export const PAYMENT_KINDS: FieldKinds = {
   providerTransactionId: 'string', orderNumber: 'string', provider: 'string', method: 'string', amount: 'money',
   currency: 'string', status: 'string', capturedAt: 'timestamp', updatedAt: 'timestamp',
 };
+
+export function emptyPayment(providerTransactionId: string, provider: string | null): Payment {
+  return {
+    providerTransactionId, orderNumber: '', provider, method: null, amount: '0.00', currency: 'EUR', status: 'pending',
+    capturedAt: null, updatedAt: null, extra: {},
+  };
+}

@@ -12,6 +12,15 @@ export interface EntityState {
   salesforce: Parts;
   /** Delta merge with a window: when (wall clock, ms) the key's open window started. */
   windowOpenedAt?: number;
+  /** The entity's watched state, while the agreed record is in it (src/processors/reconciler/watch.ts). */
+  watch?: WatchState;
+}
+
+/** A watched state of the record that is open: since when (wall clock, ms), what is wrong, whether it was alerted. */
+export interface WatchState {
+  since: number;
+  message: string;
+  alerted: boolean;
 }
 
 export function emptyEntityState(): EntityState {

@@ -15,9 +15,11 @@ import { PoisonRecordError } from '../../kafka/errors.ts';
 import type { Output, RecordContext } from '../../kafka/types.ts';
 import { decide } from '../../reconcile/decide.ts';
 import { policyFor } from '../../reconcile/policy.ts';
-import type { Alert } from '../../reconcile/types.ts';
+import { emptyState, rememberPosition } from '../../reconcile/state.ts';
+import type { Alert, KeyState } from '../../reconcile/types.ts';
 import { emptyEntityState, withImage, type EntityState } from './images.ts';
 import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
+import { clearedOutputs, nextWatch, raiseOverdue } from './watch.ts';
 import { flushDueWindows, type WindowContext } from './window.ts';
 
 export type { EntityState } from './images.ts';
@@ -25,6 +27,12 @@ export type { Encode } from './outputs.ts';
 
 /** An alert raised by a decision, for the pipeline to count and deliver. */
 export type OnAlert = (entity: string, alert: Alert) => void;
+
+/** The key's reconcile state with the change's source position remembered, for a change kept without a decision. */
+function seen(rec: KeyState | null, msg: RoutedChange, limit: number): KeyState {
+  const prior = rec ?? emptyState(msg.key);
+  return { ...prior, seenPositions: rememberPosition(prior.seenPositions, `${msg.origin}:${msg.sourcePosition}`, limit) };
+}
 
 export function createReconciler(config: ShopforceConfig, encode: Encode, onAlert: OnAlert = () => {}) {
   const names = topicNames(config.kafka.topicNamespace);
@@ -60,8 +68,9 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     const next: EntityState = { ...state, [shopSide ? 'shop' : 'salesforce']: parts };
     const input = shopSide ? entity.flow.shopInput(parts) : entity.flow.salesforceInput(parts);
     if (op === 'UPSERT' && !input) {
-      // a child before its parent (a line before its order): keep it until the main part arrives
-      ctx.state.set(msg.key, next);
+      // a child before its parent (a line before its order): keep it until the main part arrives, and
+      // remember its position, so that it delivered again later is a duplicate, not a newer image
+      ctx.state.set(msg.key, { ...next, rec: seen(state.rec, msg, policy.seenPositions) });
       return [];
     }
     const previousSame = (shopSide ? state.rec?.lastFromShop?.record : state.rec?.lastFromSalesforce?.record) ?? null;
@@ -79,33 +88,48 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       if (partial.length > 0 && record) {
         knownFields = (knownFields.length ? knownFields : Object.keys(record)).filter((f) => !partial.includes(f));
         if (knownFields.length === 0) {
-          ctx.state.set(msg.key, next);
+          ctx.state.set(msg.key, { ...next, rec: seen(state.rec, msg, policy.seenPositions) });
           return [];
         }
       }
     }
     const change: CanonicalChange = { ...envelope, record, knownFields };
     const result = decide(state.rec, msg.key, { ...change, ours: msg.ours ?? undefined }, policy);
-    const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? Date.now() : undefined;
-    ctx.state.set(msg.key, { ...next, entity: msg.entity, rec: result.newState, windowOpenedAt });
+    const now = Date.now();
+    const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? now : undefined;
+    const watch = nextWatch(policy, result.newState, state.watch, now);
+    ctx.state.set(msg.key, { ...next, entity: msg.entity, rec: result.newState, windowOpenedAt, watch });
     for (const alert of result.alerts) {
       ctx.log.warn({ entity: msg.entity, key: msg.key, kind: alert.kind, fields: alert.fields }, alert.message);
       onAlert(msg.entity, alert);
     }
-    return decisionOutputs({ entity, change, writes: result.writes, lastBySide, audit: result.audit, publish: result.decision !== 'duplicate' }, names, encode);
+    return [
+      ...await decisionOutputs({ entity, change, writes: result.writes, lastBySide, audit: result.audit, publish: result.decision !== 'duplicate' }, names, encode),
+      ...await clearedOutputs(config.shopId, msg.entity, msg.key, policy, state.watch, watch, now, names, encode),
+    ];
   }
 
-  /** Writes the stock windows that are due (all of them when `final`: a graceful stop flushes). */
+  /**
+   * Writes the stock windows that are due (all of them when `final`: a graceful stop flushes), and
+   * alerts the watched states open longer than their delay.
+   */
   async function punctuate(ctx: WindowContext): Promise<Output[]> {
-    return flushDueWindows(ctx, flows, config.shopId, names, encode);
+    return [
+      ...await flushDueWindows(ctx, flows, config.shopId, names, encode),
+      ...await raiseOverdue(ctx, flows, config.shopId, names, encode, onAlert),
+    ];
   }
 
-  const windowed = [...flows.values()].filter((f) => f.policy.master === 'BOTH' && f.policy.windowMs > 0);
+  // clock-driven work: stock windows end, watched states become overdue
+  const delays = [...flows.values()].flatMap((f) => [
+    ...(f.policy.master === 'BOTH' && f.policy.windowMs > 0 ? [f.policy.windowMs] : []),
+    ...(f.policy.watch ? [f.policy.watch.afterMs] : []),
+  ]);
   return {
     topics: [...flows.keys()].map(names.routed),
     handle,
-    /** How often due windows are looked for: a tenth of the shortest window, between 100 ms and 5 s. */
-    punctuateIntervalMs: windowed.length === 0 ? null : Math.min(5_000, Math.max(100, Math.min(...windowed.map((f) => f.policy.windowMs)) / 10)),
+    /** How often the clock is looked at: a tenth of the shortest window or watch delay, between 100 ms and 5 s. */
+    punctuateIntervalMs: delays.length === 0 ? null : Math.min(5_000, Math.max(100, Math.min(...delays) / 10)),
     punctuate,
   };
 }
