@@ -1,5 +1,5 @@
 export { createProcessor } from './processor.ts';
-export type { Handler, Output, Processor, ProcessorHooks, ProcessorOptions, PunctuateContext, Punctuation, RecordContext } from './types.ts';
+export type { Handler, Output, PrefetchContext, Processor, ProcessorHooks, ProcessorOptions, PunctuateContext, Punctuation, RecordContext } from './types.ts';
 export { SOURCE_TIME_HEADER } from './types.ts';
 export { ensureTopics, changelogTopicFor, partitionCounts, topicConfigs, DLQ_TOPIC, type TopicSpec, type EnsureResult } from './topics.ts';
 export { PartitionStore, restorePartitions, jsonCodec, type StateCodec, type StateView, type ChangelogWrite } from './state-store.ts';
