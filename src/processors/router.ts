@@ -3,11 +3,13 @@ import type { ShopforceConfig } from '../config/schema.ts';
 import { readDebeziumEvent } from '../entities/debezium.ts';
 import { entityKey } from '../entities/keys.ts';
 import { enabledEntities } from '../entities/index.ts';
-import type { PartSpec } from '../entities/parts.ts';
+import { parentFieldName, type ParentKeyLookup, type PartSpec } from '../entities/parts.ts';
 import type { RoutedChange } from '../flows/routed-change.ts';
 import { topicNames } from '../flows/topic-names.ts';
 import { PoisonRecordError } from '../kafka/errors.ts';
-import type { Output, RecordContext } from '../kafka/types.ts';
+import type { Output, PrefetchContext, RecordContext } from '../kafka/types.ts';
+import { Lru } from '../salesforce/sink/lru.ts';
+import { inChunks, soqlString } from '../salesforce/sink/soql.ts';
 import type { SfCdcMessage } from '../salesforce/source/types.ts';
 
 interface Route { entity: string; part: string; spec: PartSpec }
@@ -24,12 +26,20 @@ export function routerTopics(config: ShopforceConfig): { shop: Map<string, Route
   return { shop, salesforce };
 }
 
+/**
+ * Values of one field of parent records, many ids per call: id -> value (an id absent from the map
+ * has none). The router looks up PricebookEntry -> Product2.Sku__c, CampaignMember -> Contact.Shop_Customer_Id__c.
+ */
+export type ParentLookup = (object: string, field: string, ids: string[]) => Promise<Map<string, string>>;
+
 /** What the router asks outside Kafka. */
 export interface RouterLookups {
-  /** A parent record's key field, by REST (PricebookEntry -> Product2.Sku__c). */
-  lookupParent?: (object: string, id: string, field: string) => Promise<string | undefined>;
+  /** Parent records' fields (one SOQL per object and field for a whole chunk of changes). */
+  lookupParent?: ParentLookup;
   /** Whether a shop transaction (Debezium source.txId) was made by our shop sink; absent: unknown. */
   isShopSinkTransaction?: (txId: string) => Promise<boolean>;
+  /** Parent values kept in memory (least recently used forgotten first); default 100,000. */
+  parentCacheSize?: number;
 }
 
 /** True when a Salesforce changeOrigin names our integration's client (`...;client=<name>`). */
@@ -38,16 +48,61 @@ export function isOurChangeOrigin(changeOrigin: string | null | undefined, clien
   return changeOrigin.split(';').some((part) => part.trim() === `client=${client}`);
 }
 
+/** The parent lookups of a part: its key's, then the fields its mapping reads. */
+function lookupsOf(spec: PartSpec): ParentKeyLookup[] {
+  return [...(spec.parentKey ? [spec.parentKey] : []), ...(spec.parentFields ?? [])];
+}
+
+/** The image with only the fields the part keeps (PartSpec.fields). */
+function kept(image: Record<string, unknown>, spec: PartSpec): Record<string, unknown> {
+  if (!spec.fields) return image;
+  return Object.fromEntries(spec.fields.filter((f) => f in image).map((f) => [f, image[f]]));
+}
+
 /**
  * The router: re-keys raw changes (Debezium rows keyed by primary key, Salesforce events keyed by
  * record id) by entity key onto sync.in.<entity>, so one processor partition sees every change of
  * an entity from both sides, in order. Its state remembers record id -> entity key (a Salesforce
- * DELETE carries no fields) and parent keys it had to look up (PricebookEntry -> Product2.Sku__c).
+ * DELETE carries no fields). Parent fields an image needs (its key on the parent, PricebookEntry ->
+ * Product2.Sku__c, or a field its mapping reads, CampaignMember -> Contact.Shop_Customer_Id__c) are
+ * looked up for a whole chunk at once (prefetch: one query per object and field) and kept in memory.
  */
 export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {}) {
-  const lookupParent = lookups.lookupParent ?? (async () => undefined);
+  const lookupParent: ParentLookup = lookups.lookupParent ?? (async () => new Map());
   const { shop, salesforce } = routerTopics(config);
   const names = topicNames(config.kafka.topicNamespace);
+  const parents = new Lru<string>(lookups.parentCacheSize ?? 100_000);
+  const cacheKey = (l: ParentKeyLookup, id: string) => `${l.object}.${l.keyField}:${id}`;
+
+  /** Looks up the parents not in memory yet, one call per object and field; remembers what it found. */
+  async function fetchParents(wanted: Array<{ lookup: ParentKeyLookup; id: string }>): Promise<void> {
+    const groups = new Map<string, { lookup: ParentKeyLookup; ids: Set<string> }>();
+    for (const { lookup, id } of wanted) {
+      if (parents.get(cacheKey(lookup, id)) !== undefined) continue;
+      const group = `${lookup.object}.${lookup.keyField}`;
+      if (!groups.has(group)) groups.set(group, { lookup, ids: new Set() });
+      groups.get(group)!.ids.add(id);
+    }
+    for (const { lookup, ids } of groups.values()) {
+      const found = await lookupParent(lookup.object, lookup.keyField, [...ids]);
+      for (const [id, value] of found) parents.set(cacheKey(lookup, id), value);
+    }
+  }
+
+  /** The parent ids an image points at, for each lookup of its part. */
+  function parentIds(spec: PartSpec, image: Record<string, unknown>): Array<{ lookup: ParentKeyLookup; id: string }> {
+    return lookupsOf(spec).flatMap((lookup) => {
+      const id = image[lookup.viaField];
+      return typeof id === 'string' && id !== '' ? [{ lookup, id }] : [];
+    });
+  }
+
+  async function parentValue(lookup: ParentKeyLookup, image: Record<string, unknown>): Promise<string | undefined> {
+    const id = image[lookup.viaField];
+    if (typeof id !== 'string' || id === '') return undefined;
+    if (parents.get(cacheKey(lookup, id)) === undefined) await fetchParents([{ lookup, id }]);
+    return parents.get(cacheKey(lookup, id));
+  }
 
   async function fromShop(ctx: RecordContext<unknown, string>, route: Route): Promise<RoutedChange | null> {
     const change = readDebeziumEvent(ctx.value);
@@ -55,10 +110,13 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
     // a shop database may hold several shops: this pipeline syncs its own (config.shopId) only
     if (typeof change.row.shop_id === 'string' && change.row.shop_id !== config.shopId) return null;
     const parts = route.spec.key?.(change.row);
-    if (!parts) throw new PoisonRecordError(`${change.table} row ${String(change.row.id)} has no business key for ${route.entity}`);
+    if (!parts) {
+      if (route.spec.keyOptional) return null;
+      throw new PoisonRecordError(`${change.table} row ${String(change.row.id)} has no business key for ${route.entity}`);
+    }
     const shopId = config.shopId;
     return {
-      entity: route.entity, key: entityKey(shopId, ...parts), origin: 'SHOP', part: route.part, op: change.op, image: change.row,
+      entity: route.entity, key: entityKey(shopId, ...parts), origin: 'SHOP', part: route.part, op: change.op, image: kept(change.row, route.spec),
       recordId: String(change.row.id ?? parts.join('|')), sourcePosition: change.sourcePosition, transactionId: change.transactionId,
       eventTime: change.eventTime, sourceVersion: change.sourceVersion, changeOrigin: null,
       ours: lookups.isShopSinkTransaction ? await lookups.isShopSinkTransaction(change.transactionId) : null,
@@ -70,28 +128,28 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
     const deleted = msg.changeType === 'DELETE' || msg.changeType === 'GAP_DELETE' || msg.record === null;
     const remembered = ctx.state.get(`id:${msg.recordId}`);
     let key: string | undefined;
+    let image: Record<string, unknown> | null = null;
     if (msg.record) {
+      image = { ...msg.record };
+      for (const lookup of route.spec.parentFields ?? []) image[parentFieldName(lookup)] = (await parentValue(lookup, msg.record)) ?? null;
       let parts = route.spec.key?.(msg.record);
-      const parent = route.spec.parentKey;
-      if (!parts && parent) {
-        const parentId = msg.record[parent.viaField];
-        const cached = typeof parentId === 'string' ? ctx.state.get(`parent:${parentId}`) : undefined;
-        const value = cached ?? (typeof parentId === 'string' ? await lookupParent(parent.object, parentId, parent.keyField) : undefined);
-        if (value !== undefined && typeof parentId === 'string') ctx.state.set(`parent:${parentId}`, value);
+      if (!parts && route.spec.parentKey) {
+        const value = await parentValue(route.spec.parentKey, msg.record);
         parts = value === undefined ? undefined : [value];
       }
       if (parts) key = entityKey(config.shopId, ...parts);
+      image = kept(image, route.spec);
     }
     key ??= remembered;
     if (!key) {
-      if (deleted) return null; // a record we never synced went away: nothing to do
+      if (deleted || route.spec.keyOptional) return null; // a record we never synced went away, or not one of ours
       throw new PoisonRecordError(`${route.part} ${msg.recordId} has no business key for ${route.entity} (external id empty)`);
     }
     if (deleted) ctx.state.delete(`id:${msg.recordId}`);
     else if (remembered !== key) ctx.state.set(`id:${msg.recordId}`, key);
     const header = msg.ChangeEventHeader;
     return {
-      entity: route.entity, key, origin: 'SALESFORCE', part: route.part, op: deleted ? 'DELETE' : 'UPSERT', image: msg.record,
+      entity: route.entity, key, origin: 'SALESFORCE', part: route.part, op: deleted ? 'DELETE' : 'UPSERT', image,
       recordId: msg.recordId, sourcePosition: `sf:${msg.position}`, transactionId: header.transactionKey || msg.position,
       eventTime: header.commitTimestamp, sourceVersion: header.commitNumber ?? null, changeOrigin: header.changeOrigin ?? null,
       ours: isOurChangeOrigin(header.changeOrigin, config.salesforce.callOptionsClient),
@@ -100,6 +158,16 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
 
   return {
     topics: [...shop.keys(), ...salesforce.keys()],
+    /** Looks up the parents a chunk of Salesforce changes points at, one call per object and field. */
+    async prefetch(ctx: PrefetchContext<unknown, string>): Promise<void> {
+      const route = salesforce.get(ctx.topic);
+      if (!route || lookupsOf(route.spec).length === 0) return;
+      const wanted = ctx.values.flatMap((v) => {
+        const record = (v as SfCdcMessage | null)?.record;
+        return record ? parentIds(route.spec, record) : [];
+      });
+      await fetchParents(wanted);
+    },
     async handle(ctx: RecordContext<unknown, string>): Promise<Output[]> {
       if (ctx.value === null) return [];
       const shopRoute = shop.get(ctx.topic);
@@ -111,11 +179,19 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
   };
 }
 
-/** Parent key lookups by REST (one field of one record), for parts keyed through a parent. */
-export function restParentLookup(conn: () => Promise<Connection>) {
-  return async (object: string, id: string, field: string): Promise<string | undefined> => {
-    const record = (await (await conn()).sobject(object).retrieve(id, { fields: [field] } as any)) as Record<string, unknown>;
-    const value = record?.[field];
-    return value === null || value === undefined ? undefined : String(value);
+/** Parent fields by SOQL (`SELECT Id, <field> FROM <object> WHERE Id IN (...)`, 200 ids a query). */
+export function restParentLookup(conn: () => Promise<Connection>): ParentLookup {
+  return async (object, field, ids) => {
+    const found = new Map<string, string>();
+    const c = await conn();
+    for (const chunk of inChunks([...new Set(ids)])) {
+      const soql = `SELECT Id, ${field} FROM ${object} WHERE Id IN (${chunk.map(soqlString).join(', ')})`;
+      const res = await c.query<Record<string, unknown>>(soql).run({ autoFetch: true, maxFetch: chunk.length });
+      for (const record of res.records) {
+        const value = record[field];
+        if (value !== null && value !== undefined && value !== '') found.set(String(record.Id), String(value));
+      }
+    }
+    return found;
   };
 }

@@ -14,7 +14,7 @@ import { startHealthServer, type HealthServer } from '../observability/health.ts
 import { createBatchSink } from '../kafka/sink/batch-sink.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
-import { createRouter } from '../processors/router.ts';
+import { createRouter, type ParentLookup } from '../processors/router.ts';
 import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
 import { drain, type DrainTarget } from './drain.ts';
@@ -45,8 +45,8 @@ export interface Pipeline {
 export interface PipelineExtras {
   /** Stages built by the caller from the shared pieces (the Salesforce source and sink). */
   stages?: (shared: SharedPieces) => Promise<Stage[]>;
-  /** Parent-key lookups of the router (PricebookEntry -> Product2.Sku__c): by REST with Salesforce. */
-  lookupParent?: (object: string, id: string, field: string) => Promise<string | undefined>;
+  /** Parent lookups of the router (PricebookEntry -> Product2.Sku__c, CampaignMember -> Contact.Shop_Customer_Id__c): by SOQL with Salesforce. */
+  lookupParent?: ParentLookup;
   metricsPort?: number;
 }
 
@@ -94,7 +94,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
 
   const stages: Stage[] = [
     createProcessor<unknown, string>({
-      name: 'router', kafka, groupId: group('router'), topics: router.topics, handle: router.handle, decode: json,
+      name: 'router', kafka, groupId: group('router'), topics: router.topics, handle: router.handle, prefetch: router.prefetch, decode: json,
       state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'router' }),
     }),
     createProcessor<unknown, EntityState>({
