@@ -23,6 +23,12 @@ export interface PolicyHooks {
   /** Delta merge: a merged value below zero is clamped to zero, or kept (both raise an alert). */
   belowZero?: 'clamp' | 'keep';
   /**
+   * Many-part changes of one key (a campaign's members) are gathered and decided together, once per
+   * this many ms after the first (0 = each at once): thousands of members coming one change event each
+   * make a handful of decisions, not thousands.
+   */
+  gatherMs?: number;
+  /**
    * The precision Salesforce stores a field at, where the field kinds do not tell it (they give dateTime
    * to the second and currency at scale 2 for every field mapped to Salesforce).
    */

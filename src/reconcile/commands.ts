@@ -8,16 +8,19 @@ export interface Commands { salesforce: SalesforceWrite[]; shop: ShopWrite[] }
 
 /**
  * `previous` is the last record known on the target side (e.g. state.lastFromSalesforce.record), so an
- * order whose line went away deletes it there.
+ * order whose line went away deletes it there; `base` is the base before the change (WriteOptions.base).
  */
-export function commandsFor(mapping: AnyEntityMapping, change: CanonicalChange, writes: PlannedWrite[], previous?: { SHOP?: Rec | null; SALESFORCE?: Rec | null }): Commands {
+export function commandsFor(mapping: AnyEntityMapping, change: CanonicalChange, writes: PlannedWrite[], previous?: { SHOP?: Rec | null; SALESFORCE?: Rec | null }, base?: Rec | null): Commands {
   const ctx: WriteContext = {
     shopId: change.shopId, entity: change.entity, key: change.key, sourcePosition: change.sourcePosition,
     transactionId: change.transactionId, eventTime: change.eventTime, sourceVersion: change.sourceVersion,
   };
   const out: Commands = { salesforce: [], shop: [] };
   for (const w of writes) {
-    const opts = { fields: w.fields ? new Set(w.fields) : undefined, previous: previous?.[w.target] ?? null };
+    const opts = {
+      fields: w.fields ? new Set(w.fields) : undefined, previous: previous?.[w.target] ?? null,
+      base: w.reason === 'reassert-master' ? undefined : base ?? null,
+    };
     if (w.target === 'SALESFORCE') {
       // a re-asserted master value, or a merged stock value, must be written even when it equals our
       // last write: the record changed on Salesforce since

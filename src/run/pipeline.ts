@@ -5,6 +5,7 @@ import type { ShopforceConfig } from '../config/schema.ts';
 import { loadCanonicalSchemas } from '../avro/catalog.ts';
 import { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopWrite } from '../entities/types.ts';
+import { compressedJsonCodec } from '../kafka/compressed-codec.ts';
 import { createProcessor } from '../kafka/processor.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -99,7 +100,8 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     }),
     createProcessor<unknown, EntityState>({
       name: 'reconciler', kafka, groupId: group('reconciler'), topics: reconciler.topics, handle: reconciler.handle, decode: json,
-      state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'reconciler' }),
+      // a key's images and records can be large (a segment of thousands of members): compressed on the changelog
+      state: { codec: compressedJsonCodec<EntityState>() }, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'reconciler' }),
       // its state values are KBs (images + reconcile state): smaller transactions, smaller batches
       maxRecordsPerCommit: 100,
       // stock windows end on the clock, not on a record: due windows are written by punctuation

@@ -1,7 +1,20 @@
 /** The images the reconciler keeps per entity key: the latest of each part on each side. */
 import type { Parts, PartSpec } from '../../entities/parts.ts';
 import type { RoutedChange } from '../../flows/routed-change.ts';
+import type { Origin } from '../../entities/types.ts';
 import type { KeyState } from '../../reconcile/types.ts';
+import type { SideChange } from './decision.ts';
+
+/** A run of many-part changes of one side waiting for one decision (gather.ts). */
+export interface Gathered {
+  /** When (wall clock, ms) the first of them came. */
+  since: number;
+  count: number;
+  /** The last one: the decision's transaction, time and version. */
+  last: SideChange;
+  /** Every one of them our own write (null: some could not be told). */
+  ours: boolean | null;
+}
 
 /** What the reconciler keeps per entity key: the reconcile state and the latest image of each part. */
 export interface EntityState {
@@ -12,6 +25,8 @@ export interface EntityState {
   salesforce: Parts;
   /** Delta merge with a window: when (wall clock, ms) the key's open window started. */
   windowOpenedAt?: number;
+  /** Many-part changes of each side not decided yet (PolicyHooks.gatherMs). */
+  gathered?: Partial<Record<Origin, Gathered>>;
 }
 
 export function emptyEntityState(): EntityState {

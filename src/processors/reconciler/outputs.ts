@@ -19,6 +19,8 @@ export interface DecisionOutputs {
   writes: PlannedWrite[];
   /** The last record known on each side (an order whose line went away deletes it there). */
   lastBySide: { SHOP: Rec | null; SALESFORCE: Rec | null };
+  /** The base before the decision (a long list writes only what differs from it). */
+  baseBefore: Rec | null;
   audit: AuditEntry;
   /** Publish the canonical change on sync.<entity> (not for duplicates and window flushes). */
   publish: boolean;
@@ -26,7 +28,7 @@ export interface DecisionOutputs {
 
 export async function decisionOutputs(d: DecisionOutputs, names: TopicNames, encode: Encode): Promise<Output[]> {
   const { change } = d;
-  const commands = commandsFor(d.entity.mapping, change, d.writes, d.lastBySide);
+  const commands = commandsFor(d.entity.mapping, change, d.writes, d.lastBySide, d.baseBefore);
   const outputs: Output[] = [];
   if (d.publish) outputs.push({ topic: names.canonical(change.entity), key: change.key, value: await encode(SUBJECTS.canonical(change.entity), change) });
   for (const cmd of commands.salesforce) outputs.push({ topic: names.salesforceCommands, key: change.key, value: await encode(SUBJECTS.salesforceCommands, cmd) });

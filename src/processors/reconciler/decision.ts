@@ -1,0 +1,77 @@
+/**
+ * One decision of a key: the kept images of the changed side assemble into the canonical record, which
+ * decide() judges (docs/design.md, "Reconciliation"); the result is the key's new state and the outputs
+ * (canonical change, write commands, audit). A routed change is decided at once; a gathered run of
+ * many-part changes (gather.ts) once, when it is flushed.
+ */
+import type { CanonicalChange, Op } from '../../entities/types.ts';
+import type { RoutedChange } from '../../flows/routed-change.ts';
+import type { TopicNames } from '../../flows/topic-names.ts';
+import type { Output } from '../../kafka/types.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { decide } from '../../reconcile/decide.ts';
+import type { Alert } from '../../reconcile/types.ts';
+import type { EntityState } from './images.ts';
+import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
+
+/** A change of one side as it is decided: a routed change's envelope, or the last of a gathered run. */
+export type SideChange = Pick<RoutedChange, 'origin' | 'sourcePosition' | 'transactionId' | 'eventTime' | 'sourceVersion' | 'changeOrigin' | 'ours'>
+  & { op: Op; recordId: string | null };
+
+/** What a decision needs around it. */
+export interface DecisionEnv {
+  shopId: string;
+  names: TopicNames;
+  encode: Encode;
+  onAlert: (entity: string, alert: Alert) => void;
+  log: Logger;
+  /** Wall clock (ms): when a stock window opens. */
+  now: number;
+}
+
+/**
+ * Decides `change` on a key whose state already holds the change's images. Returns the new state, and
+ * no outputs when there is nothing to decide yet (our own line items coming back one by one).
+ */
+export async function decideFromImages(flow: Flow, key: string, state: EntityState, change: SideChange, env: DecisionEnv): Promise<{ state: EntityState; outputs: Output[] }> {
+  const { entity, policy } = flow;
+  const shopSide = change.origin === 'SHOP';
+  const sideSpec = shopSide ? entity.flow.shop : entity.flow.salesforce;
+  const parts = shopSide ? state.shop : state.salesforce;
+  const input = shopSide ? entity.flow.shopInput(parts) : entity.flow.salesforceInput(parts);
+  const envelope: CanonicalChange = {
+    shopId: env.shopId, entity: entity.name, key, origin: change.origin, sourcePosition: change.sourcePosition,
+    transactionId: change.transactionId, eventTime: change.eventTime, op: change.op, sourceRecordId: change.recordId,
+    sourceVersion: change.sourceVersion, changeOrigin: change.changeOrigin, record: null, knownFields: [],
+  };
+  const lastBySide = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
+  const previousSame = lastBySide[change.origin];
+  // what an image does not hold (a shop-only field, the status behind an ambiguous stage) comes
+  // from the last agreed record; only the fields the images at hand carry are compared
+  const previous = state.rec?.base ?? previousSame;
+  const record = change.op === 'DELETE'
+    ? previousSame
+    : shopSide ? entity.mapping.fromShopRow(input, previous) : entity.mapping.fromSalesforce(input, previous);
+  let knownFields = change.op === 'DELETE' ? [] : shopSide ? entity.mapping.knownFromShop(input, null) : entity.mapping.knownFromSalesforce(input, null);
+  if (!shopSide && change.op === 'UPSERT' && change.ours) {
+    // our own writes come back one record at a time: a list made of several records (the line
+    // items of an order) is incomplete until the last one arrives, so it is not compared
+    const partial = Object.values(sideSpec).filter((p) => p.many && p.field).map((p) => p.field!);
+    if (partial.length > 0 && record) {
+      knownFields = (knownFields.length ? knownFields : Object.keys(record)).filter((f) => !partial.includes(f));
+      if (knownFields.length === 0) return { state, outputs: [] };
+    }
+  }
+  const canonical: CanonicalChange = { ...envelope, record, knownFields };
+  const result = decide(state.rec, key, { ...canonical, ours: change.ours ?? undefined }, policy);
+  const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? env.now : undefined;
+  for (const alert of result.alerts) {
+    env.log.warn({ entity: entity.name, key, kind: alert.kind, fields: alert.fields }, alert.message);
+    env.onAlert(entity.name, alert);
+  }
+  const outputs = await decisionOutputs({
+    entity, change: canonical, writes: result.writes, lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit,
+    publish: result.decision !== 'duplicate',
+  }, env.names, env.encode);
+  return { state: { ...state, entity: entity.name, rec: result.newState, windowOpenedAt }, outputs };
+}
