@@ -32,13 +32,14 @@ function issuesOf(fn: () => unknown): string[] {
   assert.fail('expected the configuration to be rejected');
 }
 
-test('the sandbox example loads with the sandbox environment: customer, order and product flows on', () => {
+test('the sandbox example loads with the sandbox environment: every flow that runs is on', () => {
   const cfg = loadConfig(join(root, 'examples/shopforce.sandbox.yaml'), sandboxEnv);
   assert.equal(cfg.salesforce.loginUrl, 'https://127.0.0.1:58443');
   assert.equal(cfg.salesforce.authType, 'jwt');
   assert.equal(cfg.salesforce.source.pubsubEndpoint, '127.0.0.1:58444');
   assert.equal(cfg.shop.databaseUrl, 'postgres://shopforce:shopforce@127.0.0.1:55432/shop');
-  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product']);
+  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product', 'stock', 'support_ticket', 'campaign_segment']);
+  assert.deepEqual(cfg.entities.support_ticket.fieldMasters, { status: 'salesforce' });
   assert.equal(cfg.entities.product.master, 'salesforce');
   assert.deepEqual(cfg.entities.customer.fieldMasters, { creditStatus: 'salesforce' });
   assert.equal(cfg.sink.batchSize, 200);

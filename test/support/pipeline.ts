@@ -26,8 +26,11 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
   config.kafka.groupIdPrefix = run;
   config.kafka.topicNamespace = run;
   config.observability.metricsPort = 0;
-  // the example runs the stock flow; a test turns it on when it is about stock (test/flows/stock.test.ts)
+  // the example runs the stock, ticket and segment flows; a test turns one on when it is about it
+  // (test/flows/stock.test.ts, support-tickets.test.ts, campaign-segments.test.ts)
   config.entities.stock.enabled = false;
+  config.entities.support_ticket.enabled = false;
+  config.entities.campaign_segment.enabled = false;
   overrides(config);
   return config;
 }
