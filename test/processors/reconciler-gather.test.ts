@@ -65,13 +65,13 @@ test('2,000 member changes make one decision when their run is due: one canonica
   const started = Date.now();
   for (let i = 0; i < 2_000; i++) assert.deepEqual(await handle(member(i)), [], 'a member change waits for its run');
   assert.deepEqual(await punctuate(started + GATHER_MS / 2), [], 'not due yet');
-  const out = await punctuate(started + GATHER_MS + 1);
+  const out = await punctuate(Date.now() + GATHER_MS + 1);
   assert.deepEqual(decisions(out), ['APPLY']);
   assert.equal(out.filter((o) => decoded(o).subject === 'sync.campaign_segment-value').length, 1, 'one canonical change');
   const writes = shopWrites(out);
   assert.equal(writes.length, 2_000);
   assert.ok(writes.every((w) => w.table === 'segment_members' && w.row.member_status === 'sent'));
-  assert.deepEqual(await punctuate(started + 10 * GATHER_MS), [], 'the run is gone once decided');
+  assert.deepEqual(await punctuate(Date.now() + 10 * GATHER_MS), [], 'the run is gone once decided');
 
   // a redelivered member change is still a duplicate (its position was remembered when it was gathered)
   position--;
@@ -101,4 +101,14 @@ test('a change of the Campaign decides at once, with the members gathered so far
   await handle(member(10, 'Responded'));
   const final = await punctuate(Date.now(), true);
   assert.deepEqual(shopWrites(final).map((w) => `${w.row.customer_number} ${w.row.member_status}`), ['C-00010 responded']);
+});
+
+test('a member image the mapping cannot read fails with its change (dead-lettered) and is not kept to fail the run', async () => {
+  const { store, handle, punctuate } = setup();
+  await handle(campaign('Spring sale'));
+  await handle(member(1));
+  await assert.rejects(handle(event('CampaignMember', memberId(2), { 'ContactId.Shop_Customer_Id__c': { not: 'text' }, Status: 'Sent' })), /expected text/);
+  store.discardRecord();
+  assert.deepEqual(Object.keys(store.get(KEY)!.salesforce.members as Record<string, unknown>), [memberId(1)]);
+  assert.deepEqual(shopWrites(await punctuate(Date.now() + GATHER_MS + 1)).map((w) => w.row.customer_number), ['C-00001']);
 });

@@ -6,6 +6,7 @@
  * first change (all open runs on a graceful stop). The run is the key's state (changelog-backed), so
  * a crash loses nothing; a change of the main part decides at once, the run's images with it.
  */
+import type { PartSpec } from '../../entities/parts.ts';
 import type { RoutedChange } from '../../flows/routed-change.ts';
 import type { Output } from '../../kafka/types.ts';
 import { emptyState, rememberPosition } from '../../reconcile/state.ts';
@@ -24,12 +25,35 @@ export function gathers(flow: Flow, many: boolean, isMain: boolean): boolean {
 }
 
 /**
- * The state with the change's images (already in `next`) and the change remembered in its side's run;
- * its source position joins the seen ones, so a redelivery is still a duplicate.
+ * Reads a gathered image alone (with the main part, no previous record) before it is kept: a bad one
+ * fails with its change, which is dead-lettered, instead of staying in the state to fail the run.
  */
-export function gather(flow: Flow, next: EntityState, msg: RoutedChange, now: number): EntityState {
-  const rec = next.rec ?? emptyState(msg.key);
-  const before = next.gathered?.[msg.origin];
+export function checkImage(flow: Flow, state: EntityState, spec: PartSpec, msg: RoutedChange): void {
+  if (msg.op === 'DELETE' || !msg.image) return;
+  const { entity } = flow;
+  if (msg.origin === 'SHOP') {
+    const input = entity.flow.shopInput({ ...state.shop, [spec.as]: { [msg.recordId]: msg.image } });
+    if (input) entity.mapping.fromShopRow(input, null);
+  } else {
+    const input = entity.flow.salesforceInput({ ...state.salesforce, [spec.as]: { [msg.recordId]: msg.image } });
+    if (input) entity.mapping.fromSalesforce(input, null);
+  }
+}
+
+/**
+ * The state with the change's image kept and the change remembered in its side's run; its source
+ * position joins the seen ones, so a redelivery is still a duplicate. The many-part's images are
+ * changed in place: copying a map of thousands of images for each change would make a run of n
+ * changes cost n². (Nothing can fail after it; an aborted commit restores the partition's state.)
+ */
+export function gather(flow: Flow, state: EntityState, spec: PartSpec, msg: RoutedChange, now: number): EntityState {
+  const side = msg.origin === 'SHOP' ? 'shop' : 'salesforce';
+  const parts = state[side];
+  const images = (parts[spec.as] ??= {}) as Record<string, Record<string, unknown>>;
+  if (msg.op === 'DELETE') delete images[msg.recordId];
+  else images[msg.recordId] = msg.image!;
+  const rec = state.rec ?? emptyState(msg.key);
+  const before = state.gathered?.[msg.origin];
   const ours = before?.ours === false || msg.ours === false ? false : before?.ours === null || msg.ours === null ? null : true;
   const run: Gathered = {
     since: before?.since ?? now, count: (before?.count ?? 0) + 1, ours,
@@ -39,9 +63,9 @@ export function gather(flow: Flow, next: EntityState, msg: RoutedChange, now: nu
     },
   };
   return {
-    ...next, entity: flow.entity.name,
+    ...state, [side]: parts, entity: flow.entity.name,
     rec: { ...rec, seenPositions: rememberPosition(rec.seenPositions, `${msg.origin}:${msg.sourcePosition}`, flow.policy.seenPositions) },
-    gathered: { ...next.gathered, [msg.origin]: run },
+    gathered: { ...state.gathered, [msg.origin]: run },
   };
 }
 
@@ -77,9 +101,14 @@ export async function flushGathered(ctx: GatherContext, flows: Map<string, Flow>
       const input = origin === 'SHOP' ? flow.entity.flow.shopInput(parts) : flow.entity.flow.salesforceInput(parts);
       // the main part is not there (yet, or any more): its own change decides with these images
       if (!input) continue;
-      const decided = await decideFromImages(flow, key, state, runChange(run), { ...env, now: ctx.now });
-      state = decided.state;
-      outputs.push(...decided.outputs);
+      try {
+        const decided = await decideFromImages(flow, key, state, runChange(run), { ...env, now: ctx.now });
+        state = decided.state;
+        outputs.push(...decided.outputs);
+      } catch (err) {
+        // dropped, not retried on every tick: the key's next change meets the error again, and is dead-lettered with it
+        env.log.error({ entity: flow.entity.name, key, origin, changes: run.count, err: (err as Error).message }, 'a gathered run could not be decided');
+      }
     }
     if (state !== initial) ctx.state.set(key, state);
   }

@@ -19,7 +19,7 @@ import { decide } from '../../reconcile/decide.ts';
 import { policyFor } from '../../reconcile/policy.ts';
 import type { Alert } from '../../reconcile/types.ts';
 import { decideFromImages, type DecisionEnv } from './decision.ts';
-import { flushGathered, gather, gatherMsOf, gathers } from './gather.ts';
+import { checkImage, flushGathered, gather, gatherMsOf, gathers } from './gather.ts';
 import { emptyEntityState, withImage, type EntityState } from './images.ts';
 import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
 import { flushDueWindows, type WindowContext } from './window.ts';
@@ -61,16 +61,17 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       return decisionOutputs({ entity, change, writes: [], lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit, publish: false }, names, encode);
     }
 
+    if (gathers(flow, partSpec.many, isMain)) {
+      checkImage(flow, state, partSpec, msg);
+      ctx.state.set(msg.key, gather(flow, state, partSpec, msg, Date.now()));
+      return [];
+    }
     const parts = withImage(shopSide ? state.shop : state.salesforce, partSpec, msg);
     const next: EntityState = { ...state, [shopSide ? 'shop' : 'salesforce']: parts };
     const input = shopSide ? entity.flow.shopInput(parts) : entity.flow.salesforceInput(parts);
     if (op === 'UPSERT' && !input) {
       // a child before its parent (a line before its order): keep it until the main part arrives
       ctx.state.set(msg.key, next);
-      return [];
-    }
-    if (gathers(flow, partSpec.many, isMain)) {
-      ctx.state.set(msg.key, gather(flow, next, msg, Date.now()));
       return [];
     }
     // this decision takes every image of its side, those of a gathered run too
