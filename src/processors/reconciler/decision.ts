@@ -9,6 +9,7 @@ import type { RoutedChange } from '../../flows/routed-change.ts';
 import type { TopicNames } from '../../flows/topic-names.ts';
 import type { Output } from '../../kafka/types.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { WriteOrder } from '../../reconcile/commands.ts';
 import { decide } from '../../reconcile/decide.ts';
 import type { Alert } from '../../reconcile/types.ts';
 import type { EntityState } from './images.ts';
@@ -64,14 +65,19 @@ export async function decideFromImages(flow: Flow, key: string, state: EntitySta
   }
   const canonical: CanonicalChange = { ...envelope, record, knownFields };
   const result = decide(state.rec, key, { ...canonical, ours: change.ours ?? undefined }, policy);
+  // commands never go back in version or time for the key (images.ts, EntityState.written)
+  const before = state.written?.[change.origin];
+  const version = change.sourceVersion === null ? before?.sourceVersion ?? null : Math.max(change.sourceVersion, before?.sourceVersion ?? change.sourceVersion);
+  const order: WriteOrder = { sourceVersion: version, eventTime: Math.max(change.eventTime, before?.eventTime ?? change.eventTime) };
   const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? env.now : undefined;
   for (const alert of result.alerts) {
     env.log.warn({ entity: entity.name, key, kind: alert.kind, fields: alert.fields }, alert.message);
     env.onAlert(entity.name, alert);
   }
   const outputs = await decisionOutputs({
-    entity, change: canonical, writes: result.writes, lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit,
+    entity, change: canonical, writes: result.writes, lastBySide, baseBefore: state.rec?.base ?? null, order, audit: result.audit,
     publish: result.decision !== 'duplicate',
   }, env.names, env.encode);
-  return { state: { ...state, entity: entity.name, rec: result.newState, windowOpenedAt }, outputs };
+  const written = { ...state.written, [change.origin]: order };
+  return { state: { ...state, entity: entity.name, rec: result.newState, windowOpenedAt, written }, outputs };
 }

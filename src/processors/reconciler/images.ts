@@ -2,6 +2,7 @@
 import type { Parts, PartSpec } from '../../entities/parts.ts';
 import type { RoutedChange } from '../../flows/routed-change.ts';
 import type { Origin } from '../../entities/types.ts';
+import type { WriteOrder } from '../../reconcile/commands.ts';
 import type { KeyState } from '../../reconcile/types.ts';
 import type { SideChange } from './decision.ts';
 
@@ -25,6 +26,13 @@ export interface EntityState {
   salesforce: Parts;
   /** Delta merge with a window: when (wall clock, ms) the key's open window started. */
   windowOpenedAt?: number;
+  /**
+   * The highest source version and time a decision of each side has given the key's commands. The
+   * parts of one entity come through different partitions (a campaign's members, a product and its
+   * price), so a change may be decided after one committed later at the source; its commands carry at
+   * least these, or the shop sink's guard would take them for older and drop them.
+   */
+  written?: Partial<Record<Origin, WriteOrder>>;
   /** Many-part changes of each side not decided yet (PolicyHooks.gatherMs). */
   gathered?: Partial<Record<Origin, Gathered>>;
 }
