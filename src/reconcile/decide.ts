@@ -91,9 +91,9 @@ function decideUpsert(s: KeyState, change: Change, policy: Policy, before: Rec |
     }
     s.base = { ...rec };
     s.deleted = false;
-    // T has no values of its own for the record yet: the fields it owns start with S's (a ticket's
+    // where the entity says so, the fields T owns start with S's values (T has none yet: a new ticket's
     // status), and are T's from then on
-    const seeded = fields.filter((f) => ownerOf(policy, f) === T && rec[f] !== null && rec[f] !== undefined);
+    const seeded = policy.seedOnCreate ? fields.filter((f) => ownerOf(policy, f) === T && rec[f] !== null && rec[f] !== undefined) : [];
     const w = plan(s, change, T, 'UPSERT', [...owned, ...seeded], 'master-change', policy);
     return finish(s, change, policy, { decision: 'apply', writes: [w], changedFields: fields, acknowledged, message: `new on ${S}; sent to ${T}` });
   }

@@ -333,10 +333,10 @@ describe('decide: state', () => {
 });
 
 describe('decide: per-field masters on a new record, long lists in flight', () => {
-  const ticketPolicy: Policy = { ...basePolicy, entity: 'support_ticket', master: 'SHOP', fieldMasters: { status: 'SALESFORCE', agent: 'SALESFORCE' }, deletePolicy: 'ignore' };
+  const ticketPolicy: Policy = { ...basePolicy, entity: 'support_ticket', master: 'SHOP', fieldMasters: { status: 'SALESFORCE', agent: 'SALESFORCE' }, deletePolicy: 'ignore', seedOnCreate: true };
   const ticket = (over: Rec = {}): Rec => ({ ticketId: 'T-1', subject: 'Broken mug', status: 'open', agent: null, ...over });
 
-  test('a record new on the shop is created in Salesforce with the shop\'s values of the fields Salesforce owns; from then on they are Salesforce\'s', () => {
+  test('a record new on the shop is created in Salesforce with the shop\'s values of the fields Salesforce owns (where the entity seeds); from then on they are Salesforce\'s', () => {
     const results = run(ticketPolicy, [
       change('SHOP', 'lsn:1', ticket()),
       { ...change('SALESFORCE', 'replay:1', ticket()), ours: true }, // the Case we created, with the status we sent
@@ -346,6 +346,8 @@ describe('decide: per-field masters on a new record, long lists in flight', () =
     ]);
     assert.deepEqual(results.map((r) => r.decision), ['apply', 'echo', 'apply', 'echo', 'conflict']);
     assert.deepEqual(results[0].writes[0].fields, ['status', 'subject', 'ticketId'], 'the status goes with the creation; the agent, empty, does not');
+    const [unseeded] = run({ ...ticketPolicy, seedOnCreate: false }, [change('SHOP', 'lsn:9', ticket())]);
+    assert.deepEqual(unseeded!.writes[0]!.fields, ['subject', 'ticketId'], 'an entity that does not seed leaves the other side\'s fields to it');
     assert.deepEqual([results[2].writes[0].target, results[2].writes[0].fields], ['SHOP', ['status']]);
     assert.deepEqual(results[4].writes.map((w) => [w.target, w.record.status]), [['SHOP', 'closed']], 'Salesforce\'s status re-asserted');
   });

@@ -28,5 +28,6 @@ export const supportTicket = defineEntity({
     };
   },
   mapping: (cfg, shopId) => createSupportTicketMapping(cfg, shopId),
-  policy: () => ({}),
+  // a ticket opened in the shop gives its new Case its status; after that the Case's status is the agents'
+  policy: () => ({ seedOnCreate: true }),
 });
