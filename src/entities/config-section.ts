@@ -18,7 +18,7 @@ export const fieldMappingSchema = z.strictObject({
   salesforce: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$/, { error: 'must be Object.Field, e.g. Contact.Email' })
     .optional().describe('Salesforce field as Object.Field (e.g. Contact.Email); omit when Salesforce does not hold the field.'),
   transform: z.enum(TRANSFORMS).default('none').describe('trim, lowercase, uppercase: applied on read from either side; negate: a boolean inverted on the Salesforce side (e.g. HasOptedOutOfEmail).'),
-  valueMap: z.record(z.string(), z.string()).optional().describe('Shop value -> Salesforce value (e.g. order status -> StageName); reversed when reading from Salesforce.'),
+  valueMap: z.record(z.string(), z.string()).optional().describe('Shop value -> Salesforce value (e.g. order status -> StageName); reversed when reading from Salesforce (where several shop values share one, the record keeps its own).'),
   master: side.optional().describe('Side that owns this field; overrides the entity\'s master.'),
 });
 export type FieldMappingConfig = z.infer<typeof fieldMappingSchema>;

@@ -37,6 +37,18 @@ export interface PolicyHooks {
   /** Delta merge: a merged value below zero is clamped to zero, or kept (both raise an alert). */
   belowZero?: 'clamp' | 'keep';
   /**
+   * A record new on one side is created on the other with its values of the fields the other side owns
+   * too (a new ticket's status: the Case has none yet); they are the other side's from then on. Off, a
+   * new record carries only its side's fields (a customer's credit status is Salesforce's to set).
+   */
+  seedOnCreate?: boolean;
+  /**
+   * Many-part changes of one key (a campaign's members) are gathered and decided together, once per
+   * this many ms after the first (0 = each at once): thousands of members coming one change event each
+   * make a handful of decisions, not thousands.
+   */
+  gatherMs?: number;
+  /**
    * The precision Salesforce stores a field at, where the field kinds do not tell it (they give dateTime
    * to the second and currency at scale 2 for every field mapped to Salesforce).
    */

@@ -6,6 +6,12 @@ export interface WriteOptions<T> {
   fields?: ReadonlySet<string>;
   /** The record as last written/known on the target side: lets an order delete line items that went away. */
   previous?: T | null;
+  /**
+   * The record both sides agreed on before this change: what the target holds once our earlier writes
+   * land. A list of thousands (a campaign's members) writes only what differs from it. Undefined when
+   * that is not to be trusted (a re-assertion: the target changed on its own): write the whole list.
+   */
+  base?: T | null;
 }
 
 /**

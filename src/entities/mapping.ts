@@ -26,12 +26,16 @@ export function sfFieldOf(m: FieldMapping): string | undefined {
 
 type Side = 'shop' | 'salesforce';
 
-/** Reads one raw value into its canonical form; `label` names the source field in errors. */
-export function readValue(kinds: FieldKinds, m: FieldMapping, raw: unknown, from: Side, label: string): unknown {
+/**
+ * Reads one raw value into its canonical form; `label` names the source field in errors. A value map
+ * may send several shop values to one Salesforce value (resolved and closed -> Closed): reading it
+ * back gives `current` (the record's value) when that maps to it, else the first that does.
+ */
+export function readValue(kinds: FieldKinds, m: FieldMapping, raw: unknown, from: Side, label: string, current?: unknown): unknown {
   let v: unknown = raw;
   if (from === 'salesforce' && m.valueMap && typeof v === 'string') {
-    const back = Object.entries(m.valueMap).find(([, sf]) => sf === v);
-    if (back) v = back[0];
+    const back = typeof current === 'string' && m.valueMap[current] === v ? current : Object.entries(m.valueMap).find(([, sf]) => sf === v)?.[0];
+    if (back !== undefined) v = back;
   }
   switch (fieldKind(kinds, m.canonical)) {
     case 'money': return normalizeMoneyOrNull(v);
@@ -93,7 +97,7 @@ export function readSalesforceImage(kinds: FieldKinds, mappings: FieldMapping[],
     if (sfObjectOf(m) !== object) continue;
     const field = sfFieldOf(m) as string;
     if (!(field in image)) continue;
-    setCanonical(record, m.canonical, readValue(kinds, m, image[field], 'salesforce', `${object}.${field}`));
+    setCanonical(record, m.canonical, readValue(kinds, m, image[field], 'salesforce', `${object}.${field}`, getCanonical(record, m.canonical)));
   }
 }
 

@@ -3,20 +3,20 @@
  * each finds its entity key, and how the kept images assemble into the mapping's input.
  */
 
-/** A Salesforce image whose entity key lives on a parent record (e.g. PricebookEntry -> Product2.Sku__c). */
+/**
+ * A field of a parent record, reached through a lookup field of a Salesforce image: the entity key
+ * of a PricebookEntry (Product2Id -> Product2.Sku__c), or the shop customer id of a CampaignMember
+ * (ContactId -> Contact.Shop_Customer_Id__c).
+ */
 export interface ParentKeyLookup {
   viaField: string;     // lookup field on this object, e.g. Product2Id
   object: string;       // parent object, e.g. Product2
-  keyField: string;     // parent's field holding the business key, e.g. Sku__c
+  keyField: string;     // parent's field holding the value, e.g. Sku__c
 }
 
-/**
- * A field of a parent record a Salesforce image needs but holds only as a lookup id (an Invoice__c's
- * Opportunity__c -> Opportunity.Shop_Order_Id__c): the router reads it by id (cached) and adds it to
- * the image under `as`; absent when the lookup is empty or the parent has no value.
- */
-export interface ParentFieldLookup extends ParentKeyLookup {
-  as: string;           // image field the value is added as, e.g. Opportunity__r.Shop_Order_Id__c
+/** Where the router puts a looked-up parent field in the image: "<viaField>.<keyField>" (e.g. "ContactId.Shop_Customer_Id__c"). */
+export function parentFieldName(lookup: ParentKeyLookup): string {
+  return `${lookup.viaField}.${lookup.keyField}`;
 }
 
 /** One source table or Salesforce object of an entity: how its images find their entity and fit in. */
@@ -31,8 +31,19 @@ export interface PartSpec {
   key?: (image: Record<string, unknown>) => string[] | undefined;
   /** Or: the key is on a parent record, looked up by id (cached). */
   parentKey?: ParentKeyLookup;
-  /** Parent fields added to each image (Salesforce parts). */
-  parentFields?: ParentFieldLookup[];
+  /**
+   * An image without a key is not this entity's and is skipped (a Campaign that is not a shop
+   * segment); otherwise it is dead-lettered.
+   */
+  keyOptional?: boolean;
+  /** Parent fields the mapping reads, looked up by the router (cached) and added to the image (parentFieldName). */
+  parentFields?: ParentKeyLookup[];
+  /**
+   * The image fields the pipeline keeps (after the parent fields are added): what the mapping reads.
+   * A many-part of thousands of images (a campaign's members) then stays small in the reconciler's
+   * per-key state. All fields when absent.
+   */
+  fields?: string[];
 }
 
 /**

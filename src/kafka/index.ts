@@ -1,7 +1,8 @@
 export { createProcessor } from './processor.ts';
-export type { Handler, Output, Processor, ProcessorHooks, ProcessorOptions, PunctuateContext, Punctuation, RecordContext } from './types.ts';
+export type { Handler, Output, PrefetchContext, Processor, ProcessorHooks, ProcessorOptions, PunctuateContext, Punctuation, RecordContext } from './types.ts';
 export { SOURCE_TIME_HEADER } from './types.ts';
 export { ensureTopics, changelogTopicFor, partitionCounts, topicConfigs, DLQ_TOPIC, type TopicSpec, type EnsureResult } from './topics.ts';
+export { compressedJsonCodec } from './compressed-codec.ts';
 export { PartitionStore, restorePartitions, jsonCodec, type StateCodec, type StateView, type ChangelogWrite } from './state-store.ts';
 export { buildDlqMessage, parseDlqMessage, DLQ_HEADER, type DlqEntry, type DlqFailure } from './dlq.ts';
 export { TransientError, RateLimitedError, PoisonRecordError, DecodeError, classifyError } from './errors.ts';

@@ -72,6 +72,18 @@ export interface Punctuation<S = unknown> {
   handle(ctx: PunctuateContext<S>): Promise<Output[]>;
 }
 
+/** What a prefetch gets: the decoded values of the records a chunk is about to handle. */
+export interface PrefetchContext<T = Buffer | null, S = unknown> {
+  topic: string;
+  partition: number;
+  /** The chunk's values, in offset order (a record that does not decode is left out: it is dead-lettered when handled). */
+  values: T[];
+  /** The partition's state, to read (writes belong to the handlers). */
+  state: StateView<S>;
+  signal: AbortSignal;
+  log: Logger;
+}
+
 /** Fault-injection points for tests: they run inside the transaction, after produce, before commit. */
 export interface ProcessorHooks {
   beforeCommit?(info: { topic: string; partition: number; records: number; lastOffset: string }): Promise<void> | void;
@@ -126,6 +138,13 @@ export interface ProcessorOptions<T = Buffer | null, S = unknown> {
   sessionTimeout?: number;
   /** Consumer heartbeat interval (default 3000 ms). */
   heartbeatInterval?: number;
+  /**
+   * Called once before the records of each chunk are handled, with their values: a handler that
+   * looks things up outside Kafka fetches them here for the whole chunk in one call, and each
+   * record then finds them at hand. A throw is logged and ignored (the handlers look up what they
+   * miss themselves). It must not write state.
+   */
+  prefetch?: (ctx: PrefetchContext<T, S>) => Promise<void>;
   /** Calls `punctuate.handle` every intervalMs for each owned, restored partition, and once more with final=true on stop(). */
   punctuate?: Punctuation<S>;
   hooks?: ProcessorHooks;

@@ -3,11 +3,13 @@ import type { ShopforceConfig } from '../config/schema.ts';
 import { readDebeziumEvent, type ShopRowChange } from '../entities/debezium.ts';
 import { entityKey } from '../entities/keys.ts';
 import { enabledEntities } from '../entities/index.ts';
-import type { ParentKeyLookup, PartSpec } from '../entities/parts.ts';
+import { parentFieldName, type ParentKeyLookup, type PartSpec } from '../entities/parts.ts';
 import type { RoutedChange } from '../flows/routed-change.ts';
 import { topicNames } from '../flows/topic-names.ts';
 import { PoisonRecordError } from '../kafka/errors.ts';
-import type { Output, RecordContext } from '../kafka/types.ts';
+import type { Output, PrefetchContext, RecordContext } from '../kafka/types.ts';
+import { Lru } from '../salesforce/sink/lru.ts';
+import { inChunks, soqlString } from '../salesforce/sink/soql.ts';
 import type { SfCdcMessage } from '../salesforce/source/types.ts';
 
 interface Route { entity: string; part: string; spec: PartSpec }
@@ -36,12 +38,20 @@ export function routerTopics(config: ShopforceConfig): { shop: Map<string, Route
   return { shop, salesforce };
 }
 
+/**
+ * Values of one field of parent records, many ids per call: id -> value (an id absent from the map
+ * has none). The router looks up PricebookEntry -> Product2.Sku__c, CampaignMember -> Contact.Shop_Customer_Id__c.
+ */
+export type ParentLookup = (object: string, field: string, ids: string[]) => Promise<Map<string, string>>;
+
 /** What the router asks outside Kafka. */
 export interface RouterLookups {
-  /** A parent record's key field, by REST (PricebookEntry -> Product2.Sku__c). */
-  lookupParent?: (object: string, id: string, field: string) => Promise<string | undefined>;
+  /** Parent records' fields (one SOQL per object and field for a whole chunk of changes). */
+  lookupParent?: ParentLookup;
   /** Whether a shop transaction (Debezium source.txId) was made by our shop sink; absent: unknown. */
   isShopSinkTransaction?: (txId: string) => Promise<boolean>;
+  /** Parent values kept in memory (least recently used forgotten first); default 100,000. */
+  parentCacheSize?: number;
 }
 
 /** True when a Salesforce changeOrigin names our integration's client (`...;client=<name>`). */
@@ -50,23 +60,70 @@ export function isOurChangeOrigin(changeOrigin: string | null | undefined, clien
   return changeOrigin.split(';').some((part) => part.trim() === `client=${client}`);
 }
 
+/** The parent lookups of a part: its key's, then the fields its mapping reads. */
+function lookupsOf(spec: PartSpec): ParentKeyLookup[] {
+  return [...(spec.parentKey ? [spec.parentKey] : []), ...(spec.parentFields ?? [])];
+}
+
+/** The image with only the fields the part keeps (PartSpec.fields). */
+function kept(image: Record<string, unknown>, spec: PartSpec): Record<string, unknown> {
+  if (!spec.fields) return image;
+  return Object.fromEntries(spec.fields.filter((f) => f in image).map((f) => [f, image[f]]));
+}
+
 /**
  * The router: re-keys raw changes (Debezium rows keyed by primary key, Salesforce events keyed by
  * record id) by entity key onto sync.in.<entity>, so one processor partition sees every change of
  * an entity from both sides, in order. Its state remembers record id -> entity key (a Salesforce
- * DELETE carries no fields) and the parent fields it had to look up (PricebookEntry -> Product2.Sku__c,
- * Invoice__c -> Opportunity.Shop_Order_Id__c).
+ * DELETE carries no fields). Parent fields an image needs (its key on the parent, PricebookEntry ->
+ * Product2.Sku__c, or a field its mapping reads, CampaignMember -> Contact.Shop_Customer_Id__c) are
+ * looked up for a whole chunk at once (prefetch: one query per object and field) and kept in memory.
  */
 export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {}) {
-  const lookupParent = lookups.lookupParent ?? (async () => undefined);
+  const lookupParent: ParentLookup = lookups.lookupParent ?? (async () => new Map());
   const { shop, salesforce } = routerTopics(config);
   const names = topicNames(config.kafka.topicNamespace);
+  const parents = new Lru<string>(lookups.parentCacheSize ?? 100_000);
+  const cacheKey = (l: ParentKeyLookup, id: string) => `${l.object}.${l.keyField}:${id}`;
 
-  function fromShop(change: ShopRowChange, route: Route, ours: boolean | null): RoutedChange {
+  /** Looks up the parents not in memory yet, one call per object and field; remembers what it found. */
+  async function fetchParents(wanted: Array<{ lookup: ParentKeyLookup; id: string }>): Promise<void> {
+    const groups = new Map<string, { lookup: ParentKeyLookup; ids: Set<string> }>();
+    for (const { lookup, id } of wanted) {
+      if (parents.get(cacheKey(lookup, id)) !== undefined) continue;
+      const group = `${lookup.object}.${lookup.keyField}`;
+      if (!groups.has(group)) groups.set(group, { lookup, ids: new Set() });
+      groups.get(group)!.ids.add(id);
+    }
+    for (const { lookup, ids } of groups.values()) {
+      const found = await lookupParent(lookup.object, lookup.keyField, [...ids]);
+      for (const [id, value] of found) parents.set(cacheKey(lookup, id), value);
+    }
+  }
+
+  /** The parent ids an image points at, for each lookup of its part. */
+  function parentIds(spec: PartSpec, image: Record<string, unknown>): Array<{ lookup: ParentKeyLookup; id: string }> {
+    return lookupsOf(spec).flatMap((lookup) => {
+      const id = image[lookup.viaField];
+      return typeof id === 'string' && id !== '' ? [{ lookup, id }] : [];
+    });
+  }
+
+  async function parentValue(lookup: ParentKeyLookup, image: Record<string, unknown>): Promise<string | undefined> {
+    const id = image[lookup.viaField];
+    if (typeof id !== 'string' || id === '') return undefined;
+    if (parents.get(cacheKey(lookup, id)) === undefined) await fetchParents([{ lookup, id }]);
+    return parents.get(cacheKey(lookup, id));
+  }
+
+  function fromShop(change: ShopRowChange, route: Route, ours: boolean | null): RoutedChange | null {
     const parts = route.spec.key?.(change.row);
-    if (!parts) throw new PoisonRecordError(`${change.table} row ${String(change.row.id)} has no business key for ${route.entity}`);
+    if (!parts) {
+      if (route.spec.keyOptional) return null;
+      throw new PoisonRecordError(`${change.table} row ${String(change.row.id)} has no business key for ${route.entity}`);
+    }
     return {
-      entity: route.entity, key: entityKey(config.shopId, ...parts), origin: 'SHOP', part: route.part, op: change.op, image: change.row,
+      entity: route.entity, key: entityKey(config.shopId, ...parts), origin: 'SHOP', part: route.part, op: change.op, image: kept(change.row, route.spec),
       recordId: String(change.row.id ?? parts.join('|')), sourcePosition: change.sourcePosition, transactionId: change.transactionId,
       eventTime: change.eventTime, sourceVersion: change.sourceVersion, changeOrigin: null, ours,
     };
@@ -78,18 +135,7 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
     // a shop database may hold several shops: this pipeline syncs its own (config.shopId) only
     if (typeof change.row.shop_id === 'string' && change.row.shop_id !== config.shopId) return [];
     const ours = lookups.isShopSinkTransaction ? await lookups.isShopSinkTransaction(change.transactionId) : null;
-    return routes.map((route) => fromShop(change, route, ours));
-  }
-
-  /** A parent record's field by the lookup id, from the router's cache or by REST (then cached). */
-  async function parentValue(ctx: RecordContext<unknown, string>, lookup: ParentKeyLookup, parentId: unknown): Promise<string | undefined> {
-    if (typeof parentId !== 'string' || parentId === '') return undefined;
-    const cacheKey = `parent:${parentId}:${lookup.keyField}`;
-    const cached = ctx.state.get(cacheKey);
-    if (cached !== undefined) return cached;
-    const value = await lookupParent(lookup.object, parentId, lookup.keyField);
-    if (value !== undefined) ctx.state.set(cacheKey, value);
-    return value;
+    return routes.map((route) => fromShop(change, route, ours)).filter((r): r is RoutedChange => r !== null);
   }
 
   async function fromSalesforce(ctx: RecordContext<unknown, string>, route: Route): Promise<RoutedChange | null> {
@@ -97,23 +143,21 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
     const deleted = msg.changeType === 'DELETE' || msg.changeType === 'GAP_DELETE' || msg.record === null;
     const remembered = ctx.state.get(`id:${msg.recordId}`);
     let key: string | undefined;
-    let image = msg.record;
-    if (image) {
-      let parts = route.spec.key?.(image);
-      const parent = route.spec.parentKey;
-      if (!parts && parent) {
-        const value = await parentValue(ctx, parent, image[parent.viaField]);
+    let image: Record<string, unknown> | null = null;
+    if (msg.record) {
+      image = { ...msg.record };
+      for (const lookup of route.spec.parentFields ?? []) image[parentFieldName(lookup)] = (await parentValue(lookup, msg.record)) ?? null;
+      let parts = route.spec.key?.(msg.record);
+      if (!parts && route.spec.parentKey) {
+        const value = await parentValue(route.spec.parentKey, msg.record);
         parts = value === undefined ? undefined : [value];
       }
       if (parts) key = entityKey(config.shopId, ...parts);
-      for (const lookup of route.spec.parentFields ?? []) {
-        const value = await parentValue(ctx, lookup, image[lookup.viaField]);
-        if (value !== undefined) image = { ...image, [lookup.as]: value };
-      }
+      image = kept(image, route.spec);
     }
     key ??= remembered;
     if (!key) {
-      if (deleted) return null; // a record we never synced went away: nothing to do
+      if (deleted || route.spec.keyOptional) return null; // a record we never synced went away, or not one of ours
       throw new PoisonRecordError(`${route.part} ${msg.recordId} has no business key for ${route.entity} (external id empty)`);
     }
     if (deleted) ctx.state.delete(`id:${msg.recordId}`);
@@ -129,6 +173,16 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
 
   return {
     topics: [...shop.keys(), ...salesforce.keys()],
+    /** Looks up the parents a chunk of Salesforce changes points at, one call per object and field. */
+    async prefetch(ctx: PrefetchContext<unknown, string>): Promise<void> {
+      const route = salesforce.get(ctx.topic);
+      if (!route || lookupsOf(route.spec).length === 0) return;
+      const wanted = ctx.values.flatMap((v) => {
+        const record = (v as SfCdcMessage | null)?.record;
+        return record ? parentIds(route.spec, record) : [];
+      });
+      await fetchParents(wanted);
+    },
     async handle(ctx: RecordContext<unknown, string>): Promise<Output[]> {
       if (ctx.value === null) return [];
       const shopRoutes = shop.get(ctx.topic);
@@ -142,11 +196,19 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
   };
 }
 
-/** Parent key lookups by REST (one field of one record), for parts keyed through a parent. */
-export function restParentLookup(conn: () => Promise<Connection>) {
-  return async (object: string, id: string, field: string): Promise<string | undefined> => {
-    const record = (await (await conn()).sobject(object).retrieve(id, { fields: [field] } as any)) as Record<string, unknown>;
-    const value = record?.[field];
-    return value === null || value === undefined ? undefined : String(value);
+/** Parent fields by SOQL (`SELECT Id, <field> FROM <object> WHERE Id IN (...)`, 200 ids a query). */
+export function restParentLookup(conn: () => Promise<Connection>): ParentLookup {
+  return async (object, field, ids) => {
+    const found = new Map<string, string>();
+    const c = await conn();
+    for (const chunk of inChunks([...new Set(ids)])) {
+      const soql = `SELECT Id, ${field} FROM ${object} WHERE Id IN (${chunk.map(soqlString).join(', ')})`;
+      const res = await c.query<Record<string, unknown>>(soql).run({ autoFetch: true, maxFetch: chunk.length });
+      for (const record of res.records) {
+        const value = record[field];
+        if (value !== null && value !== undefined && value !== '') found.set(String(record.Id), String(value));
+      }
+    }
+    return found;
   };
 }

@@ -55,6 +55,19 @@ function sameOn(policy: Policy, S: Side, field: string, a: unknown, b: unknown):
   return isDeepStrictEqual(atPrecision(p, a), atPrecision(p, b));
 }
 
+/**
+ * What an in-flight write keeps of a value: a digest for a nested field (a campaign's 5,000 members
+ * would otherwise be kept once per write in flight), the value itself for the others.
+ */
+function writtenValue(policy: Policy, field: string, value: unknown): unknown {
+  return policy.nestedFields?.includes(field) ? digest(value) : value;
+}
+
+/** A value read on S is the one an in-flight write put there. */
+function isWritten(policy: Policy, S: Side, field: string, written: unknown, value: unknown): boolean {
+  return policy.nestedFields?.includes(field) ? written === digest(value) : sameOn(policy, S, field, written, value);
+}
+
 function decideUpsert(s: KeyState, change: Change, policy: Policy, before: Snapshot | null): DecideResult {
   const S = change.origin;
   const T = otherSide(S);
@@ -78,12 +91,15 @@ function decideUpsert(s: KeyState, change: Change, policy: Policy, before: Snaps
     }
     s.base = { ...rec };
     s.deleted = false;
-    const w = plan(s, change, T, 'UPSERT', owned, 'master-change', policy);
+    // where the entity says so, the fields T owns start with S's values (T has none yet: a new ticket's
+    // status), and are T's from then on
+    const seeded = policy.seedOnCreate ? fields.filter((f) => ownerOf(policy, f) === T && rec[f] !== null && rec[f] !== undefined) : [];
+    const w = plan(s, change, T, 'UPSERT', [...owned, ...seeded], 'master-change', policy);
     return finish(s, change, policy, { decision: 'apply', writes: [w], changedFields: fields, acknowledged, message: `new on ${S}; sent to ${T}` });
   }
 
   const base = s.base;
-  const isOurEcho = (f: string) => echoCandidates.some((w) => f in w.values && sameOn(policy, S, f, w.values[f], rec[f]));
+  const isOurEcho = (f: string) => echoCandidates.some((w) => f in w.values && isWritten(policy, S, f, w.values[f], rec[f]));
   const changed = fields.filter((f) => !sameOn(policy, S, f, rec[f], base[f]) && !isOurEcho(f));
   const own = changed.filter((f) => ownerOf(policy, f) === S);
   const foreign = changed.filter((f) => ownerOf(policy, f) !== S);
@@ -257,7 +273,7 @@ function acknowledge(s: KeyState, change: Change, policy: Policy): InFlightWrite
   const S = change.origin;
   const known = change.knownFields?.length ? change.knownFields : null;
   const idx = s.inFlight.findIndex((w) => w.target === S && w.op === change.op &&
-    (w.op === 'DELETE' || Object.entries(w.values).every(([f, v]) => (known && !known.includes(f)) || sameOn(policy, S, f, ((change.record ?? {}) as Rec)[f], v))));
+    (w.op === 'DELETE' || Object.entries(w.values).every(([f, v]) => (known && !known.includes(f)) || isWritten(policy, S, f, v, ((change.record ?? {}) as Rec)[f]))));
   if (idx < 0) return [];
   const acked = s.inFlight.filter((w, i) => i <= idx && w.target === S);
   s.inFlight = s.inFlight.filter((w, i) => !(i <= idx && w.target === S));
@@ -273,9 +289,16 @@ function plan(s: KeyState, change: Change, target: Side, op: 'UPSERT' | 'DELETE'
   const record = op === 'DELETE' ? (deleted ?? s.base ?? {}) : (s.base as Rec);
   const id = createHash('sha256').update([s.key, change.origin, change.sourcePosition, target, op, reason].join('\u0000')).digest('hex').slice(0, 24);
   const values: Rec = {};
-  if (op === 'UPSERT') for (const f of fields ?? comparableFields({}, record, policy)) values[f] = record[f];
+  if (op === 'UPSERT') for (const f of fields ?? comparableFields({}, record, policy)) values[f] = writtenValue(policy, f, record[f]);
   s.inFlight = boundInFlight([...s.inFlight, { id, target, op, values, causePosition: change.sourcePosition, issuedAt: change.eventTime }], policy.maxInFlight);
   return { id, target, op, record: structuredClone(record), fields: fields ? [...fields].sort() : null, reason };
+}
+
+/** A short digest of a value, the same for equal values whatever their objects' key order. */
+function digest(value: unknown): string {
+  const stable = (v: unknown): unknown => (Array.isArray(v) ? v.map(stable)
+    : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, stable((v as Rec)[k])])) : v);
+  return `sha256:${createHash('sha256').update(JSON.stringify(stable(value) ?? null)).digest('hex').slice(0, 32)}`;
 }
 
 function mkAlert(kind: Alert['kind'], key: string, message: string, fields: string[]): Alert {

@@ -22,6 +22,8 @@ export function policyFor(entity: EnabledEntity, reconcile: ReconcileSettings): 
     deltaField: cfg.master === 'both' ? entity.hooks.deltaField ?? null : null,
     belowZero: entity.hooks.belowZero ?? 'keep',
     windowMs: entity.hooks.windowMs ?? 0,
+    seedOnCreate: entity.hooks.seedOnCreate ?? false,
+    nestedFields: Object.keys(entity.kinds).filter((f) => entity.kinds[f] === 'nested'),
     precision: { SALESFORCE: { ...salesforcePrecision(entity.kinds, entity.fieldMappings), ...entity.hooks.salesforcePrecision } },
     seenPositions: reconcile.seenPositions,
     maxInFlight: reconcile.maxInFlight,

@@ -32,6 +32,10 @@ export interface Policy {
   belowZero: 'keep' | 'clamp';
   /** Delta merge: writes wait for the key's window to end (ms; 0 = written at once). */
   windowMs: number;
+  /** A record new on one side is created on the other with its values of the other side's fields too. */
+  seedOnCreate?: boolean;
+  /** Nested fields (lists, addresses): in-flight writes keep a digest of their values. */
+  nestedFields?: string[];
   /** The precision each side stores fields at: a change is compared at its side's precision. */
   precision: Partial<Record<Side, FieldPrecision>>;
   /** Bounds of the per-key memory. */

@@ -5,6 +5,7 @@ import type { ShopforceConfig } from '../config/schema.ts';
 import { loadCanonicalSchemas } from '../avro/catalog.ts';
 import { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopWrite } from '../entities/types.ts';
+import { compressedJsonCodec } from '../kafka/compressed-codec.ts';
 import { createProcessor } from '../kafka/processor.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { applyConfiguredLogLevel, createLogger, type Logger } from '../observability/logger.ts';
@@ -16,7 +17,7 @@ import type { Alert } from '../reconcile/types.ts';
 import { createBatchSink } from '../kafka/sink/batch-sink.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
-import { createRouter } from '../processors/router.ts';
+import { createRouter, type ParentLookup } from '../processors/router.ts';
 import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
 import { pipelineTopics } from './topics.ts';
@@ -44,8 +45,8 @@ export interface Pipeline {
 export interface PipelineExtras {
   /** Stages built by the caller from the shared pieces (the Salesforce source and sink). */
   stages?: (shared: SharedPieces) => Promise<Stage[]>;
-  /** Parent-key lookups of the router (PricebookEntry -> Product2.Sku__c): by REST with Salesforce. */
-  lookupParent?: (object: string, id: string, field: string) => Promise<string | undefined>;
+  /** Parent lookups of the router (PricebookEntry -> Product2.Sku__c, CampaignMember -> Contact.Shop_Customer_Id__c): by SOQL with Salesforce. */
+  lookupParent?: ParentLookup;
   metricsPort?: number;
   /** Listen address of /metrics, /healthz, /readyz (overrides observability.metricsHost). */
   metricsHost?: string;
@@ -104,12 +105,13 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
 
   const stages: Stage[] = [
     createProcessor<unknown, string>({
-      name: 'router', kafka, groupId: group('router'), topics: router.topics, handle: router.handle, decode: json,
+      name: 'router', kafka, groupId: group('router'), topics: router.topics, handle: router.handle, prefetch: router.prefetch, decode: json,
       state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'router' }),
     }),
     createProcessor<unknown, EntityState>({
       name: 'reconciler', kafka, groupId: group('reconciler'), topics: reconciler.topics, handle: reconciler.handle, decode: json,
-      state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'reconciler' }),
+      // a key's images and records can be large (a segment of thousands of members): compressed on the changelog
+      state: { codec: compressedJsonCodec<EntityState>() }, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'reconciler' }),
       // its state values are KBs (images + reconcile state): smaller transactions, smaller batches
       maxRecordsPerCommit: 100,
       // stock windows end on the clock, not on a record: due windows are written by punctuation

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { renderConfigDocs } from '../../src/config/docs.ts';
 import { ConfigError, loadConfig, parseConfigText } from '../../src/config/load.ts';
+import { missingParts } from '../../src/entities/definition.ts';
+import { ENTITIES } from '../../src/entities/index.ts';
 
 const root = join(import.meta.dirname, '../..');
 const sandboxEnv = {
@@ -38,7 +40,8 @@ test('the sandbox example loads with the sandbox environment: every flow that ru
   assert.equal(cfg.salesforce.authType, 'jwt');
   assert.equal(cfg.salesforce.source.pubsubEndpoint, '127.0.0.1:58444');
   assert.equal(cfg.shop.databaseUrl, 'postgres://shopforce:shopforce@127.0.0.1:55432/shop');
-  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product', 'stock', 'payment', 'invoice']);
+  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product', 'stock', 'payment', 'invoice', 'support_ticket', 'campaign_segment']);
+  assert.deepEqual(cfg.entities.support_ticket.fieldMasters, { status: 'salesforce' });
   assert.equal(cfg.entities.product.master, 'salesforce');
   assert.equal(cfg.entities.stock.windowMs, 10_000, 'a short stock window, so the demo shows stock moving');
   assert.deepEqual(cfg.entities.customer.fieldMasters, { creditStatus: 'salesforce' });
@@ -117,12 +120,11 @@ entities:
   assert.ok(issues.includes('entities.stock.master: stock is owned by both sides (delta merge): master must be "both"'), issues.join('\n'));
 });
 
-test('enabling an entity whose flow is not built yet stops at start, naming the entity and what it lacks', () => {
-  const issues = issuesOf(() => parseConfigText(`${minimal}
-entities:
-  support_ticket: { enabled: true }
-`, minimalEnv));
-  assert.deepEqual(issues, ['entities.support_ticket.enabled: the support_ticket flow is not complete (missing its parts on each side (flow), its mappings, its field mappings); disable it']);
+test('every registered entity is complete; a definition still missing its parts names what it lacks', () => {
+  for (const d of ENTITIES) assert.deepEqual(missingParts(d as any, { enabled: true, master: 'shop' } as any), [], d.name);
+  const bare = { name: 'loyalty_points', config: ENTITIES[0]!.config } as any;
+  assert.deepEqual(missingParts(bare, { enabled: true, master: 'both' } as any),
+    ['its parts on each side (flow)', 'its mappings', 'its field mappings', 'a delta field (policy hook) for master "both"']);
 });
 
 test('a stock window is 0 (real time) to 15 minutes', () => {

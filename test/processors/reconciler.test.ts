@@ -75,3 +75,20 @@ test('a child kept before its parent is remembered too: delivered again after ne
   assert.deepEqual(dup.map((o) => [decoded(o).subject, decoded(o).value.decision]), [['sync.audit-value', 'DUPLICATE']]);
   assert.deepEqual(store.get('shop-1|SKU-1'), before, 'the newer price is kept');
 });
+
+test('a part committed earlier but decided later (it came through another partition) still writes with the key\'s highest version, so the shop sink does not take it for older', async () => {
+  const reconciler = createReconciler(config, encode);
+  const store = new PartitionStore<EntityState>(0, jsonCodec as any);
+  const handle = async (e: RoutedChange) => {
+    const out = await reconciler.handle(contextFor(store, e));
+    store.acceptRecord();
+    return out.map(decoded).filter((d) => d.subject === 'sync.out.shop-value').map((d) => d.value);
+  };
+  await handle(productEvent(1, 10, 'Product2'));
+  await handle(productEvent(2, 10, 'PricebookEntry'));
+  // a new price (commit 4) is routed before the product's rename (commit 3): each came through its own partition
+  const repriced = await handle(productEvent(4, 12, 'PricebookEntry'));
+  assert.deepEqual(repriced.map((w) => [w.row.price, w.sourceVersion]), [['12.00', 4]]);
+  const renamed = await handle({ ...productEvent(3, 12, 'Product2'), image: { Id: '01t000000000001AAA', Sku__c: 'SKU-1', Name: 'Big mug', IsActive: true } });
+  assert.deepEqual(renamed.map((w) => [w.row.name, w.sourceVersion]), [['Big mug', 4]], 'written with version 4, not 3');
+});

@@ -331,3 +331,42 @@ describe('decide: state', () => {
     assert.throws(() => parseState('not json'), /not JSON/);
   });
 });
+
+describe('decide: per-field masters on a new record, long lists in flight', () => {
+  const ticketPolicy: Policy = { ...basePolicy, entity: 'support_ticket', master: 'SHOP', fieldMasters: { status: 'SALESFORCE', agent: 'SALESFORCE' }, deletePolicy: 'ignore', seedOnCreate: true };
+  const ticket = (over: Rec = {}): Rec => ({ ticketId: 'T-1', subject: 'Broken mug', status: 'open', agent: null, ...over });
+
+  test('a record new on the shop is created in Salesforce with the shop\'s values of the fields Salesforce owns (where the entity seeds); from then on they are Salesforce\'s', () => {
+    const results = run(ticketPolicy, [
+      change('SHOP', 'lsn:1', ticket()),
+      { ...change('SALESFORCE', 'replay:1', ticket()), ours: true }, // the Case we created, with the status we sent
+      change('SALESFORCE', 'replay:2', ticket({ status: 'closed' })), // an agent closes it
+      change('SHOP', 'lsn:2', ticket({ status: 'closed' })), // our write to the shop comes back
+      change('SHOP', 'lsn:3', ticket({ status: 'open' })), // the shop reopens it: Salesforce owns the status
+    ]);
+    assert.deepEqual(results.map((r) => r.decision), ['apply', 'echo', 'apply', 'echo', 'conflict']);
+    assert.deepEqual(results[0].writes[0].fields, ['status', 'subject', 'ticketId'], 'the status goes with the creation; the agent, empty, does not');
+    const [unseeded] = run({ ...ticketPolicy, seedOnCreate: false }, [change('SHOP', 'lsn:9', ticket())]);
+    assert.deepEqual(unseeded!.writes[0]!.fields, ['subject', 'ticketId'], 'an entity that does not seed leaves the other side\'s fields to it');
+    assert.deepEqual([results[2].writes[0].target, results[2].writes[0].fields], ['SHOP', ['status']]);
+    assert.deepEqual(results[4].writes.map((w) => [w.target, w.record.status]), [['SHOP', 'closed']], 'Salesforce\'s status re-asserted');
+  });
+
+  test('a write of a long list keeps a short digest in flight, and its echo is still known by its values', () => {
+    const policy: Policy = { ...basePolicy, entity: 'campaign_segment', nestedFields: ['members'], deactivateField: null };
+    const members = Array.from({ length: 5_000 }, (_, i) => ({ customerId: `C-${i}`, status: 'Sent' }));
+    const segment = (over: Rec = {}): Rec => ({ segmentId: 'S-1', name: 'Spring', members, ...over });
+    const [created, echo] = run(policy, [
+      change('SALESFORCE', 'replay:1', segment()),
+      // the shop's rows come back, origin unknown: told by what we wrote (the members in another key order)
+      change('SHOP', 'lsn:1', segment({ members: members.map((m) => ({ status: m.status, customerId: m.customerId })) })),
+    ]);
+    const inFlight = created.newState.inFlight[0]!;
+    assert.equal(typeof inFlight.values.members, 'string');
+    assert.ok(JSON.stringify(inFlight).length < 500, `the in-flight write takes ${JSON.stringify(inFlight).length} bytes`);
+    assert.equal(echo.decision, 'echo');
+    assert.deepEqual(echo.audit.acknowledged, [inFlight.id]);
+    const other = run(policy, [change('SHOP', 'lsn:2', segment({ members: members.slice(1) }))], created.newState)[0]!;
+    assert.equal(other.decision, 'conflict', 'a different list is no echo');
+  });
+});

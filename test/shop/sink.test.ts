@@ -71,6 +71,20 @@ describe('shop sink', () => {
     assert.equal(await priceOf('SINK-6'), '6.00');
   });
 
+  test('many rows of one entity in one batch (a segment\'s members): each lands; the entity\'s last applied write guards the next batch', async () => {
+    const key = 'shop-1|BULK';
+    const rows = Array.from({ length: 50 }, (_, i) => write(`BULK-${i}`, `${i + 1}.00`, 5_000, { key, sourceVersion: 7 }));
+    rows.splice(25, 0, write('BULK-BAD', '-1.00', 5_000, { key, sourceVersion: 7 }));
+    const outcomes = await sink.write(rows);
+    assert.deepEqual(outcomes.map((o) => o.status).filter((s) => s !== 'applied'), ['failed']);
+    assert.equal(await priceOf('BULK-49'), '50.00');
+    const last = rows.at(-1)!;
+    const [again, older] = await sink.write([last, write('BULK-0', '9.99', 4_000, { key, sourceVersion: 6 })]);
+    assert.equal(again?.status, 'duplicate', 'the batch\'s last command is remembered');
+    assert.equal(older?.status, 'stale', 'an older change of the entity does not overwrite it');
+    assert.equal(await priceOf('BULK-0'), '1.00');
+  });
+
   test('a delete removes the row; a later replay of an older upsert does not bring it back', async () => {
     await sink.write([write('SINK-7', '7.00', 1_000)]);
     const del = write('SINK-7', '7.00', 2_000, { operation: 'DELETE' });

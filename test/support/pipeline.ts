@@ -26,11 +26,13 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
   config.kafka.groupIdPrefix = run;
   config.kafka.topicNamespace = run;
   config.observability.metricsPort = 0;
-  // the example runs the stock, payment and invoice flows; a test turns them on when it is about them
-  // (test/flows/stock.test.ts, test/flows/payments.test.ts, test/flows/invoices.test.ts)
+  // the example runs the stock, payment, invoice, ticket and segment flows; a test turns one on when
+  // it is about it (test/flows/stock, payments, invoices, support-tickets, campaign-segments)
   config.entities.stock.enabled = false;
   config.entities.payment.enabled = false;
   config.entities.invoice.enabled = false;
+  config.entities.support_ticket.enabled = false;
+  config.entities.campaign_segment.enabled = false;
   overrides(config);
   return config;
 }

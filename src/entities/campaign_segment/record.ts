@@ -18,3 +18,7 @@ export const CAMPAIGN_SEGMENT_KINDS: FieldKinds = {
   segmentId: 'string', name: 'string', description: 'string', active: 'boolean', members: 'nested',
   updatedAt: 'timestamp',
 };
+
+export function emptySegment(segmentId: string): CampaignSegment {
+  return { segmentId, name: '', description: null, active: true, members: [], updatedAt: null, extra: {} };
+}

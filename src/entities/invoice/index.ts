@@ -7,7 +7,7 @@ import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
 import { one, single } from '../parts.ts';
 import { invoiceConfig } from './config.ts';
-import { createInvoiceMapping, INVOICE_FIELDS, orderOfInvoiceField } from './mapping.ts';
+import { createInvoiceMapping, INVOICE_FIELDS, invoiceOrderLookup } from './mapping.ts';
 import { INVOICE_KINDS } from './record.ts';
 
 export const invoice = defineEntity({
@@ -25,7 +25,7 @@ export const invoice = defineEntity({
       salesforce: {
         [object!]: {
           as: 'Invoice__c', many: false, key: one(cfg.externalIds[object!]!),
-          parentFields: [{ viaField: 'Opportunity__c', object: 'Opportunity', keyField: cfg.orderExternalId, as: orderOfInvoiceField(cfg.orderExternalId) }],
+          parentFields: [invoiceOrderLookup(cfg.orderExternalId)],
         },
       },
       shopInput: (p) => single(p, 'invoice'),

@@ -7,6 +7,7 @@
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import { known, wants, type EntityMapping } from '../entity.ts';
 import { entityKey } from '../keys.ts';
+import { parentFieldName, type ParentKeyLookup } from '../parts.ts';
 import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
 import { normalizeMoney, subtractMoney } from '../money.ts';
 import type { FieldValue } from '../types.ts';
@@ -30,9 +31,14 @@ export const INVOICE_FIELDS: FieldMapping[] = [
   { canonical: 'updatedAt', shop: 'updated_at', transform: 'none' },
 ];
 
+/** How the router finds an Invoice__c's shop order: its Opportunity's order external id. */
+export function invoiceOrderLookup(orderExternalId: string): ParentKeyLookup {
+  return { viaField: 'Opportunity__c', object: 'Opportunity', keyField: orderExternalId };
+}
+
 /** The image field the router adds to an Invoice__c image: its Opportunity's order external id. */
 export function orderOfInvoiceField(orderExternalId: string): string {
-  return `Opportunity__r.${orderExternalId}`;
+  return parentFieldName(invoiceOrderLookup(orderExternalId));
 }
 
 export function createInvoiceMapping(cfg: InvoiceConfig, shopId: string): EntityMapping<Invoice, Record<string, unknown>, Record<string, unknown>> {

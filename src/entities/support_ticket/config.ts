@@ -1,4 +1,4 @@
-/** entities.support_ticket: shop support tickets -> Case, status back. */
+/** entities.support_ticket: shop support tickets -> Case, the status back. */
 import type { z } from 'zod';
 import { entitySection } from '../config-section.ts';
 import { SUPPORT_TICKET_KINDS } from './record.ts';
@@ -8,7 +8,9 @@ export const supportTicketConfig = entitySection({
   kinds: SUPPORT_TICKET_KINDS,
   defaults: {
     shopTables: ['support_tickets'], salesforceObjects: ['Case'],
-    externalIds: { Case: 'Shop_Ticket_Id__c' }, master: 'shop', deletePolicy: 'ignore',
+    externalIds: { Case: 'Shop_Ticket_Id__c' }, master: 'shop',
+    // agents work the Case: its status comes back to the shop; the ticket's text is the customer's
+    fieldMasters: { status: 'salesforce' }, deletePolicy: 'ignore',
   },
   options: {},
 });

@@ -20,3 +20,10 @@ export const SUPPORT_TICKET_KINDS: FieldKinds = {
   ticketId: 'string', customerId: 'string', orderNumber: 'string', subject: 'string', description: 'string',
   status: 'string', priority: 'string', channel: 'string', createdAt: 'timestamp', updatedAt: 'timestamp',
 };
+
+export function emptyTicket(ticketId: string): SupportTicket {
+  return {
+    ticketId, customerId: '', orderNumber: null, subject: '', description: null, status: 'new', priority: null, channel: null,
+    createdAt: null, updatedAt: null, extra: {},
+  };
+}

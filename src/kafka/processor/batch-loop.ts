@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
 import { withKeepalive } from '../keepalive.ts';
 import { commitChunk, merge, type CommitDeps } from './commit.ts';
+import { prefetchChunk } from './prefetch.ts';
 import { processRecord } from './record.ts';
 import type { ProcessorSettings } from './settings.ts';
 import type { Task, Tasks } from './task.ts';
@@ -20,7 +21,8 @@ export interface BatchLoopDeps<T, S> {
 /**
  * kafkajs' eachBatch: waits for the partition's task (taken over if needed), then handles the
  * batch in the task's turn (after a punctuation in hand), in chunks of at most
- * maxRecordsPerCommit records, each committed (commitChunk) before the next starts.
+ * maxRecordsPerCommit records, each prefetched (prefetchChunk), handled and committed
+ * (commitChunk) before the next starts.
  */
 export function batchLoop<T, S>(deps: BatchLoopDeps<T, S>): (payload: EachBatchPayload) => Promise<void> {
   return async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -66,6 +68,7 @@ async function processRecords<T, S>(deps: BatchLoopDeps<T, S>, task: Task<S>, pa
     const sourceTimes: number[] = [];
     let last: KafkaMessage | undefined;
     let records = 0;
+    await prefetchChunk(s, task, topic, partition, messages.slice(i, i + s.maxPerCommit), deps.signal());
     for (; i < messages.length && records < s.maxPerCommit; i++) {
       if (!deps.running() || !isRunning() || isStale() || groupTrouble()) { stop = true; break; }
       const result = await processRecord(s, task, topic, partition, messages[i], deps.signal());

@@ -1,7 +1,21 @@
 /** The images the reconciler keeps per entity key: the latest of each part on each side. */
 import type { Parts, PartSpec } from '../../entities/parts.ts';
 import type { RoutedChange } from '../../flows/routed-change.ts';
+import type { Origin } from '../../entities/types.ts';
+import type { WriteOrder } from '../../reconcile/commands.ts';
 import type { KeyState } from '../../reconcile/types.ts';
+import type { SideChange } from './decision.ts';
+
+/** A run of many-part changes of one side waiting for one decision (gather.ts). */
+export interface Gathered {
+  /** When (wall clock, ms) the first of them came. */
+  since: number;
+  count: number;
+  /** The last one: the decision's transaction, time and version. */
+  last: SideChange;
+  /** Every one of them our own write (null: some could not be told). */
+  ours: boolean | null;
+}
 
 /** What the reconciler keeps per entity key: the reconcile state and the latest image of each part. */
 export interface EntityState {
@@ -14,6 +28,15 @@ export interface EntityState {
   windowOpenedAt?: number;
   /** The entity's watched state, while the agreed record is in it (src/processors/reconciler/watch.ts). */
   watch?: WatchState;
+  /**
+   * The highest source version and time a decision of each side has given the key's commands. The
+   * parts of one entity come through different partitions (a campaign's members, a product and its
+   * price), so a change may be decided after one committed later at the source; its commands carry at
+   * least these, or the shop sink's guard would take them for older and drop them.
+   */
+  written?: Partial<Record<Origin, WriteOrder>>;
+  /** Many-part changes of each side not decided yet (PolicyHooks.gatherMs). */
+  gathered?: Partial<Record<Origin, Gathered>>;
 }
 
 /** A watched state of the record that is open: since when (wall clock, ms), what is wrong, whether it was alerted. */

@@ -4,7 +4,9 @@
  * sync.<entity>); decide() (docs/design.md, "Reconciliation") says duplicate / echo / apply /
  * conflict / noop; the planned writes become commands on sync.out.salesforce and sync.out.shop, and
  * the decision goes to sync.audit. Both steps run here because the canonical record is built from
- * the images and the previous record that only this key's state holds.
+ * the images and the previous record that only this key's state holds. Many-part changes of an
+ * entity with a gather time are decided together (gather.ts), stock writes once per window (window.ts):
+ * both by the punctuation.
  */
 import type { ShopforceConfig } from '../../config/schema.ts';
 import { enabledEntities } from '../../entities/index.ts';
@@ -15,11 +17,12 @@ import { PoisonRecordError } from '../../kafka/errors.ts';
 import type { Output, RecordContext } from '../../kafka/types.ts';
 import { decide } from '../../reconcile/decide.ts';
 import { policyFor } from '../../reconcile/policy.ts';
-import { emptyState, rememberPosition } from '../../reconcile/state.ts';
-import type { Alert, KeyState } from '../../reconcile/types.ts';
+import type { Alert } from '../../reconcile/types.ts';
+import { decideFromImages, seen, type DecisionEnv } from './decision.ts';
+import { checkImage, flushGathered, gather, gatherMsOf, gathers } from './gather.ts';
 import { emptyEntityState, withImage, type EntityState } from './images.ts';
 import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
-import { clearedOutputs, nextWatch, raiseOverdue } from './watch.ts';
+import { raiseOverdue } from './watch.ts';
 import { flushDueWindows, type WindowContext } from './window.ts';
 
 export type { EntityState } from './images.ts';
@@ -28,15 +31,10 @@ export type { Encode } from './outputs.ts';
 /** An alert raised by a decision, for the pipeline to count and deliver. */
 export type OnAlert = (entity: string, alert: Alert) => void;
 
-/** The key's reconcile state with the change's source position remembered, for a change kept without a decision. */
-function seen(rec: KeyState | null, msg: RoutedChange, limit: number): KeyState {
-  const prior = rec ?? emptyState(msg.key);
-  return { ...prior, seenPositions: rememberPosition(prior.seenPositions, `${msg.origin}:${msg.sourcePosition}`, limit) };
-}
-
 export function createReconciler(config: ShopforceConfig, encode: Encode, onAlert: OnAlert = () => {}) {
   const names = topicNames(config.kafka.topicNamespace);
   const flows = new Map<string, Flow>(enabledEntities(config).map((entity) => [entity.name, { entity, policy: policyFor(entity, config.reconcile) }]));
+  const envFor = (log: DecisionEnv['log'], now: number): DecisionEnv => ({ shopId: config.shopId, names, encode, onAlert, log, now });
 
   async function handle(ctx: RecordContext<unknown, EntityState>): Promise<Output[]> {
     const msg = ctx.value as RoutedChange;
@@ -51,85 +49,68 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     if (!partSpec) throw new PoisonRecordError(`${msg.part} is not a part of ${msg.entity}`);
     const isMain = Object.keys(sideSpec)[0] === msg.part;
     const op = isMain && msg.op === 'DELETE' ? 'DELETE' : 'UPSERT';
-    const envelope: CanonicalChange = {
-      shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
-      transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,
-      sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, record: null, knownFields: [],
-    };
-    const lastBySide = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
 
     // a position seen before changes nothing, not even the kept images (a late duplicate must not revert them)
     if (state.rec?.seenPositions.includes(`${msg.origin}:${msg.sourcePosition}`)) {
-      const result = decide(state.rec, msg.key, envelope, policy);
-      return decisionOutputs({ entity, change: envelope, writes: [], lastBySide, audit: result.audit, publish: false }, names, encode);
+      const change: CanonicalChange = {
+        shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
+        transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,
+        sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, record: null, knownFields: [],
+      };
+      const result = decide(state.rec, msg.key, change, policy);
+      const lastBySide = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
+      return decisionOutputs({ entity, change, writes: [], lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit, publish: false }, names, encode);
     }
 
+    if (gathers(flow, partSpec.many, isMain)) {
+      checkImage(flow, state, partSpec, msg);
+      ctx.state.set(msg.key, gather(flow, state, partSpec, msg, Date.now()));
+      return [];
+    }
     const parts = withImage(shopSide ? state.shop : state.salesforce, partSpec, msg);
     const next: EntityState = { ...state, [shopSide ? 'shop' : 'salesforce']: parts };
     const input = shopSide ? entity.flow.shopInput(parts) : entity.flow.salesforceInput(parts);
     if (op === 'UPSERT' && !input) {
       // a child before its parent (a line before its order): keep it until the main part arrives, and
       // remember its position, so that it delivered again later is a duplicate, not a newer image
-      ctx.state.set(msg.key, { ...next, rec: seen(state.rec, msg, policy.seenPositions) });
+      ctx.state.set(msg.key, { ...next, rec: seen(state.rec, msg.key, msg, policy.seenPositions) });
       return [];
     }
-    const previousSame = (shopSide ? state.rec?.lastFromShop?.record : state.rec?.lastFromSalesforce?.record) ?? null;
-    // what an image does not hold (a shop-only field, the status behind an ambiguous stage) comes
-    // from the last agreed record; only the fields the images at hand carry are compared
-    const previous = state.rec?.base ?? previousSame;
-    const record = op === 'DELETE'
-      ? previousSame
-      : shopSide ? entity.mapping.fromShopRow(input, previous) : entity.mapping.fromSalesforce(input, previous);
-    let knownFields = op === 'DELETE' ? [] : shopSide ? entity.mapping.knownFromShop(input, null) : entity.mapping.knownFromSalesforce(input, null);
-    if (!shopSide && op === 'UPSERT' && msg.ours) {
-      // our own writes come back one record at a time: a list made of several records (the line
-      // items of an order) is incomplete until the last one arrives, so it is not compared
-      const partial = Object.values(sideSpec).filter((p) => p.many && p.field).map((p) => p.field!);
-      if (partial.length > 0 && record) {
-        knownFields = (knownFields.length ? knownFields : Object.keys(record)).filter((f) => !partial.includes(f));
-        if (knownFields.length === 0) {
-          ctx.state.set(msg.key, { ...next, rec: seen(state.rec, msg, policy.seenPositions) });
-          return [];
-        }
-      }
-    }
-    const change: CanonicalChange = { ...envelope, record, knownFields };
-    const result = decide(state.rec, msg.key, { ...change, ours: msg.ours ?? undefined }, policy);
-    const now = Date.now();
-    const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? now : undefined;
-    const watch = nextWatch(policy, result.newState, state.watch, now);
-    ctx.state.set(msg.key, { ...next, entity: msg.entity, rec: result.newState, windowOpenedAt, watch });
-    for (const alert of result.alerts) {
-      ctx.log.warn({ entity: msg.entity, key: msg.key, kind: alert.kind, fields: alert.fields }, alert.message);
-      onAlert(msg.entity, alert);
-    }
-    return [
-      ...await decisionOutputs({ entity, change, writes: result.writes, lastBySide, audit: result.audit, publish: result.decision !== 'duplicate' }, names, encode),
-      ...await clearedOutputs(config.shopId, msg.entity, msg.key, policy, state.watch, watch, now, names, encode),
-    ];
+    // this decision takes every image of its side, those of a gathered run too
+    const gathered = { ...next.gathered };
+    delete gathered[msg.origin];
+    const decided = await decideFromImages(flow, msg.key, { ...next, gathered: Object.keys(gathered).length ? gathered : undefined }, {
+      origin: msg.origin, op, recordId: msg.recordId, sourcePosition: msg.sourcePosition, transactionId: msg.transactionId,
+      eventTime: msg.eventTime, sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, ours: msg.ours,
+    }, envFor(ctx.log, Date.now()));
+    ctx.state.set(msg.key, decided.state);
+    return decided.outputs;
   }
 
   /**
-   * Writes the stock windows that are due (all of them when `final`: a graceful stop flushes), and
-   * alerts the watched states open longer than their delay.
+   * Decides the gathered runs, writes the stock windows that are due (all of them when `final`: a
+   * graceful stop flushes), and alerts the watched states open longer than their delay.
    */
   async function punctuate(ctx: WindowContext): Promise<Output[]> {
+    const gathered = await flushGathered(ctx, flows, envFor(ctx.log, ctx.now));
     return [
+      ...gathered,
       ...await flushDueWindows(ctx, flows, config.shopId, names, encode),
       ...await raiseOverdue(ctx, flows, config.shopId, names, encode, onAlert),
     ];
   }
 
-  // clock-driven work: stock windows end, watched states become overdue
-  const delays = [...flows.values()].flatMap((f) => [
-    ...(f.policy.master === 'BOTH' && f.policy.windowMs > 0 ? [f.policy.windowMs] : []),
-    ...(f.policy.watch ? [f.policy.watch.afterMs] : []),
+  // a tenth of the shortest stock window or watch delay, a fifth of the shortest gather time; between 100 ms and 5 s
+  const ticks = [...flows.values()].flatMap((f) => [
+    ...(f.policy.master === 'BOTH' && f.policy.windowMs > 0 ? [f.policy.windowMs / 10] : []),
+    ...(f.policy.watch ? [f.policy.watch.afterMs / 10] : []),
+    ...(gatherMsOf(f) > 0 ? [gatherMsOf(f) / 5] : []),
   ]);
   return {
     topics: [...flows.keys()].map(names.routed),
     handle,
-    /** How often the clock is looked at: a tenth of the shortest window or watch delay, between 100 ms and 5 s. */
-    punctuateIntervalMs: delays.length === 0 ? null : Math.min(5_000, Math.max(100, Math.min(...delays) / 10)),
+    /** How often due windows and runs are looked for (null: no entity needs it). */
+    punctuateIntervalMs: ticks.length === 0 ? null : Math.min(5_000, Math.max(100, Math.min(...ticks))),
     punctuate,
   };
 }

@@ -36,7 +36,7 @@ export async function flushDueWindows(ctx: WindowContext, flows: Map<string, Flo
     outputs.push(...await decisionOutputs({
       entity: flow.entity,
       change: { shopId, entity: flow.entity.name, key, origin: change.origin, sourcePosition: flushId, transactionId: flushId, eventTime: ctx.now, op: 'UPSERT', sourceRecordId: null, sourceVersion: null, changeOrigin: null, record: newState.base, knownFields: [] },
-      writes, lastBySide, publish: false,
+      writes, lastBySide, baseBefore: state.rec!.base, publish: false,
       audit: {
         key, decision: 'apply', origin: change.origin, sourcePosition: flushId, transactionId: flushId, eventTime: ctx.now,
         changedFields: flow.policy.deltaField ? [flow.policy.deltaField] : [], conflictFields: [], policy: null, alert: false,

@@ -30,17 +30,35 @@ export class ShopSink {
       await client.query('BEGIN');
       // the rows written here will come back through Debezium: this marks them as ours
       await recordOwnTransaction(client);
+      // the bookkeeping rows of this batch, each read and locked once and written once before COMMIT:
+      // the commands of one entity (a segment's thousands of members) share one, and updating it per
+      // command would leave a chain of row versions that every later command of the batch walks
+      const bookkeeping = new Map<string, Bookkeeping>();
       for (const cmd of commands) {
+        const book = await this.bookkeepingOf(client, cmd, bookkeeping);
         await client.query('SAVEPOINT cmd');
         try {
-          outcomes.push(await this.applyOne(client, cmd));
+          const outcome = await this.applyOne(client, cmd, book.last);
           await client.query('RELEASE SAVEPOINT cmd');
+          if (outcome.status === 'applied') {
+            book.last = { command_id: cmd.commandId, source_position: cmd.sourcePosition, source_version: cmd.sourceVersion === null ? null : String(cmd.sourceVersion), event_time: new Date(cmd.eventTime) };
+            book.written = true;
+          }
+          outcomes.push(outcome);
         } catch (err: any) {
           await client.query('ROLLBACK TO SAVEPOINT cmd');
           const code = String(err?.code ?? '');
           if (TRANSIENT_SQLSTATE.test(code)) throw err;
           outcomes.push({ commandId: cmd.commandId, status: 'failed', table: cmd.table, key: cmd.key, reason: `${code ? `SQLSTATE ${code}: ` : ''}${err?.message ?? err}`, permanent: true });
         }
+      }
+      for (const book of bookkeeping.values()) {
+        if (!book.written) continue;
+        await client.query(
+          `UPDATE shopforce_applied_writes SET command_id = $3, source_position = $4, source_version = $5, event_time = $6, applied_at = now()
+           WHERE table_name = $1 AND row_key = $2`,
+          [book.table, book.key, book.last.command_id, book.last.source_position, book.last.source_version, book.last.event_time],
+        );
       }
       await client.query('COMMIT');
     } catch (err) {
@@ -53,8 +71,11 @@ export class ShopSink {
     return outcomes;
   }
 
-  private async applyOne(client: pg.PoolClient, cmd: ShopWrite): Promise<ShopWriteOutcome> {
-    const base = { commandId: cmd.commandId, table: cmd.table, key: cmd.key };
+  /** The last write applied to the command's entity rows: locked (created if new) the first time the batch meets it. */
+  private async bookkeepingOf(client: pg.PoolClient, cmd: ShopWrite, batch: Map<string, Bookkeeping>): Promise<Bookkeeping> {
+    const id = `${cmd.table}\u0000${cmd.key}`;
+    const known = batch.get(id);
+    if (known) return known;
     // lock the row's bookkeeping (creating it) so concurrent sinks serialise per row
     await client.query(
       `INSERT INTO shopforce_applied_writes (table_name, row_key, command_id, source_position, source_version, event_time)
@@ -65,20 +86,19 @@ export class ShopSink {
       'SELECT command_id, source_position, source_version, event_time FROM shopforce_applied_writes WHERE table_name = $1 AND row_key = $2 FOR UPDATE',
       [cmd.table, cmd.key],
     );
-    const last = rows[0] as AppliedWrite;
+    const book: Bookkeeping = { table: cmd.table, key: cmd.key, last: rows[0] as AppliedWrite, written: false };
+    batch.set(id, book);
+    return book;
+  }
+
+  private async applyOne(client: pg.PoolClient, cmd: ShopWrite, last: AppliedWrite): Promise<ShopWriteOutcome> {
+    const base = { commandId: cmd.commandId, table: cmd.table, key: cmd.key };
     if (last.command_id === cmd.commandId) return { ...base, status: 'duplicate', reason: 'command already applied' };
     if (isOlder(cmd, last)) {
       return { ...base, status: 'stale', reason: `a newer change (version ${last.source_version ?? '-'}, ${last.event_time.toISOString()}) is already applied` };
     }
-
     if (cmd.operation === 'DELETE') await this.delete(client, cmd);
     else await this.upsert(client, cmd);
-
-    await client.query(
-      `UPDATE shopforce_applied_writes SET command_id = $3, source_position = $4, source_version = $5, event_time = to_timestamp($6 / 1000.0), applied_at = now()
-       WHERE table_name = $1 AND row_key = $2`,
-      [cmd.table, cmd.key, cmd.commandId, cmd.sourcePosition, cmd.sourceVersion, cmd.eventTime],
-    );
     return { ...base, status: 'applied' };
   }
 
@@ -116,6 +136,9 @@ export class ShopSink {
 }
 
 interface AppliedWrite { command_id: string; source_position: string; source_version: string | null; event_time: Date }
+
+/** One bookkeeping row as a batch holds it: the last write applied, and whether the batch changed it. */
+interface Bookkeeping { table: string; key: string; last: AppliedWrite; written: boolean }
 
 /** "pg" for a shop change, "sf" for a Salesforce one: versions only compare within one origin. */
 const originOf = (position: string) => position.slice(0, position.indexOf(':') + 1);
