@@ -71,6 +71,9 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
     const remembered = ctx.state.get(`id:${msg.recordId}`);
     let key: string | undefined;
     if (msg.record) {
+      // several shops may sync into one org: this pipeline syncs the records its own shop wrote (keys.ts)
+      const owner = route.spec.shop?.(msg.record);
+      if (owner !== undefined && owner !== config.shopId) return null;
       let parts = route.spec.key?.(msg.record);
       const parent = route.spec.parentKey;
       if (!parts && parent) {

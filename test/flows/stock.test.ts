@@ -33,10 +33,11 @@ describe('stock, both ways, merged by delta', () => {
   const shopId = `stk-${randomUUID().slice(0, 6)}`;
   const skus = ['A', 'B', 'C'].map((s) => `S${shopId.slice(4)}-${s}`.toUpperCase());
   const warehouses = ['WH-1', 'WH-2'];
-  const keys = skus.flatMap((sku) => warehouses.map((wh) => ({ sku, wh, stockKey: `${sku}|${wh}` })));
+  // Stock_Key__c, the external id, is the shop id, the SKU and the warehouse (keys.ts)
+  const keys = skus.flatMap((sku) => warehouses.map((wh) => ({ sku, wh, stockKey: `${shopId}|${sku}|${wh}` })));
 
   const shopLevels = async () => Object.fromEntries((await db.query<{ sku: string; warehouse_code: string; quantity: number }>(
-    'SELECT sku, warehouse_code, quantity FROM stock_levels WHERE shop_id = $1', [shopId])).rows.map((r) => [`${r.sku}|${r.warehouse_code}`, r.quantity]));
+    'SELECT sku, warehouse_code, quantity FROM stock_levels WHERE shop_id = $1', [shopId])).rows.map((r) => [`${shopId}|${r.sku}|${r.warehouse_code}`, r.quantity]));
   const orgLevels = async () => Object.fromEntries((await queryAll<{ Stock_Key__c: string; Quantity__c: number }>(sf,
     'SELECT Stock_Key__c, Quantity__c FROM Stock_Level__c')).map((r) => [r.Stock_Key__c, Number(r.Quantity__c)]));
   const shopSale = (k: { sku: string; wh: string }, n: number) =>
@@ -89,9 +90,9 @@ describe('stock, both ways, merged by delta', () => {
 
   test('a stock row made in Salesforce is created in the shop', async () => {
     await db.query("INSERT INTO warehouses (shop_id, warehouse_code, name, country) VALUES ($1, 'WH-9', 'WH-9', 'DE')", [shopId]);
-    // a warehouse user adds the SKU to a new warehouse, through the API of another integration
-    await sf.sobject('Stock_Level__c').create({ Stock_Key__c: `${skus[0]}|WH-9`, Sku__c: skus[0], Warehouse__c: 'WH-9', Quantity__c: 40, Product__r: { Sku__c: skus[0] } } as any);
-    await eventually(shopLevels, (l) => l[`${skus[0]}|WH-9`] === 40, 60_000);
+    // a warehouse user adds the SKU to a new warehouse of this shop, through the API of another integration
+    await sf.sobject('Stock_Level__c').create({ Stock_Key__c: `${shopId}|${skus[0]}|WH-9`, Sku__c: skus[0], Warehouse__c: 'WH-9', Quantity__c: 40, Product__r: { Sku__c: skus[0] } } as any);
+    await eventually(shopLevels, (l) => l[`${shopId}|${skus[0]}|WH-9`] === 40, 60_000);
   });
 
   test('1,000 random changes on both sides with a SIGKILL of `shopforce run` in the middle: both sides end at start + every delta', async (ctx) => {
@@ -154,7 +155,7 @@ describe('stock windows on a graceful stop', () => {
         (events) => events.some((e) => e.key === `${shopId}|${sku}|WH-1` && e.decision === 'APPLY'), 60_000);
       assert.equal((await sf.query('SELECT COUNT() FROM Stock_Level__c')).totalSize, 0, 'nothing written before the window ends');
       assert.equal(await pipeline.stop(), 0);
-      const rows = (await sf.query<{ Quantity__c: number }>(`SELECT Quantity__c FROM Stock_Level__c WHERE Stock_Key__c = '${sku}|WH-1'`)).records;
+      const rows = (await sf.query<{ Quantity__c: number }>(`SELECT Quantity__c FROM Stock_Level__c WHERE Stock_Key__c = '${shopId}|${sku}|WH-1'`)).records;
       assert.deepEqual(rows.map((r) => Number(r.Quantity__c)), [25], 'written by the final flush, before the process exited');
     } finally {
       await pipeline?.cleanup();
