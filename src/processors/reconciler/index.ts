@@ -16,7 +16,7 @@ import type { Output, RecordContext } from '../../kafka/types.ts';
 import { decide } from '../../reconcile/decide.ts';
 import { policyFor } from '../../reconcile/policy.ts';
 import type { Alert } from '../../reconcile/types.ts';
-import { emptyEntityState, withImage, type EntityState } from './images.ts';
+import { emptyEntityState, isStale, withImage, withVersion, type EntityState } from './images.ts';
 import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
 import { flushDueWindows, type WindowContext } from './window.ts';
 
@@ -43,10 +43,13 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     if (!partSpec) throw new PoisonRecordError(`${msg.part} is not a part of ${msg.entity}`);
     const isMain = Object.keys(sideSpec)[0] === msg.part;
     const op = isMain && msg.op === 'DELETE' ? 'DELETE' : 'UPSERT';
+    const lastSame = shopSide ? state.rec?.lastFromShop : state.rec?.lastFromSalesforce;
     const envelope: CanonicalChange = {
       shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
-      transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,
-      sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, record: null, knownFields: [],
+      transactionId: msg.transactionId,
+      // a backfilled image joins kept images that may be more recent: the record they make is as of the newest
+      eventTime: msg.backfill ? Math.max(msg.eventTime, lastSame?.eventTime ?? 0) : msg.eventTime,
+      op, sourceRecordId: msg.recordId, sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, record: null, knownFields: [],
     };
     const lastBySide = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
 
@@ -56,8 +59,15 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       return decisionOutputs({ entity, change: envelope, writes: [], lastBySide, audit: result.audit, publish: false }, names, encode);
     }
 
+    // older than the image kept for its record, where a backfill is involved (docs/design.md, "Backfill")
+    const stale = isStale(state, msg);
+    if (stale && msg.backfill !== 'written') {
+      const result = decide(state.rec, msg.key, { ...envelope, backfill: msg.backfill, stale }, policy);
+      return decisionOutputs({ entity, change: envelope, writes: [], lastBySide, audit: result.audit, publish: false }, names, encode);
+    }
     const parts = withImage(shopSide ? state.shop : state.salesforce, partSpec, msg);
-    const next: EntityState = { ...state, [shopSide ? 'shop' : 'salesforce']: parts };
+    // a stale image is not kept: the record is only read for what it says the backfill wrote
+    const next: EntityState = stale ? state : { ...state, [shopSide ? 'shop' : 'salesforce']: parts, versions: withVersion(state, msg) };
     const input = shopSide ? entity.flow.shopInput(parts) : entity.flow.salesforceInput(parts);
     if (op === 'UPSERT' && !input) {
       // a child before its parent (a line before its order): keep it until the main part arrives
@@ -85,7 +95,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       }
     }
     const change: CanonicalChange = { ...envelope, record, knownFields };
-    const result = decide(state.rec, msg.key, { ...change, ours: msg.ours ?? undefined }, policy);
+    const result = decide(state.rec, msg.key, { ...change, ours: msg.ours ?? undefined, backfill: msg.backfill, stale }, policy);
     const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? Date.now() : undefined;
     ctx.state.set(msg.key, { ...next, entity: msg.entity, rec: result.newState, windowOpenedAt });
     for (const alert of result.alerts) {
