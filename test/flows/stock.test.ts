@@ -97,9 +97,9 @@ describe('stock, both ways, merged by delta', () => {
 
   test('1,000 random changes on both sides with a SIGKILL of `shopforce run` in the middle: both sides end at start + every delta', async (ctx) => {
     // this test's keys (the test before added a warehouse on both sides)
-    const ours = (levels: Record<string, number>) => Object.fromEntries(Object.entries(levels).filter(([k]) => keys.some((x) => x.stockKey === k)));
-    const expected = ours(await shopLevels());
-    assert.deepEqual(expected, ours(await eventually(orgLevels, (l) => keys.every((k) => l[k.stockKey] === expected[k.stockKey]), 60_000)));
+    const onlyOurs = (levels: Record<string, number>) => Object.fromEntries(Object.entries(levels).filter(([k]) => keys.some((x) => x.stockKey === k)));
+    const expected = onlyOurs(await shopLevels());
+    assert.deepEqual(expected, onlyOurs(await eventually(orgLevels, (l) => keys.every((k) => l[k.stockKey] === expected[k.stockKey]), 60_000)));
     let seed = 42;
     const random = () => { seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31; return seed / 2 ** 31; };
     const windowsBefore = t.sb.admin.counters().recordsByObject.Stock_Level__c ?? 0;
