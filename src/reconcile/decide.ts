@@ -38,7 +38,8 @@ export function decide(state: KeyState | null, key: string, change: Change, poli
   s.seenPositions = rememberPosition(s.seenPositions, positionId, policy.seenPositions);
   if (change.stale) return decideOverwritten(s, change, policy);
   const last = change.origin === 'SHOP' ? s.lastFromShop : s.lastFromSalesforce;
-  const before = last?.record ?? null;
+  // what S itself last showed: a field it did not report then (filled from the base) is not known
+  const before = last?.record ? Object.fromEntries(Object.entries(last.record).filter(([f]) => !last.knownFields?.length || last.knownFields.includes(f))) : null;
   setLastFrom(s, change);
   if (change.backfill === 'written' && change.op === 'UPSERT') return decideBackfilled(s, change, policy, last?.sourcePosition ?? null);
   if (policy.master === 'BOTH') return decideDelta(s, change, policy);
@@ -138,7 +139,7 @@ function decideOwnWrite(s: KeyState, change: Change, policy: Policy, fields: str
   const T = otherSide(S);
   const rec = change.record as Rec;
   const base = s.base as Rec;
-  const changedOnS = (f: string) => !sameOn(policy, S, f, rec[f], before ? before[f] : null);
+  const changedOnS = (f: string) => !sameOn(policy, S, f, rec[f], before?.[f] ?? null);
   const own = fields.filter((f) => ownerOf(policy, f) === S && changedOnS(f) && !sameOn(policy, S, f, rec[f], base[f]));
   if (own.length === 0) {
     return finish(s, change, policy, { decision: 'echo', acknowledged, message: `our write to ${S} came back${acknowledged.length ? ` (${acknowledged.length} acknowledged)` : ''}` });
@@ -362,7 +363,7 @@ function mkAlert(kind: Alert['kind'], key: string, message: string, fields: stri
 
 function setLastFrom(s: KeyState, change: Change): void {
   const snap: Snapshot = {
-    record: change.record ? structuredClone(change.record as Rec) : null, op: change.op,
+    record: change.record ? structuredClone(change.record as Rec) : null, knownFields: change.knownFields ?? [], op: change.op,
     sourcePosition: change.sourcePosition, transactionId: change.transactionId, eventTime: change.eventTime,
   };
   if (change.origin === 'SHOP') s.lastFromShop = snap;

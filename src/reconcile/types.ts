@@ -65,6 +65,8 @@ export interface Change {
 
 export interface Snapshot {
   record: Rec | null;
+  /** The fields the side reported in that change (the rest came from the base); empty or absent = all. */
+  knownFields?: string[];
   op: Op;
   sourcePosition: string;
   transactionId: string;

@@ -32,13 +32,14 @@ function issuesOf(fn: () => unknown): string[] {
   assert.fail('expected the configuration to be rejected');
 }
 
-test('the sandbox example loads with the sandbox environment: customer, order and product flows on', () => {
+test('the sandbox example loads with the sandbox environment: customer, order, product and stock flows on, the catalogue loaded at the first start', () => {
   const cfg = loadConfig(join(root, 'examples/shopforce.sandbox.yaml'), sandboxEnv);
   assert.equal(cfg.salesforce.loginUrl, 'https://127.0.0.1:58443');
   assert.equal(cfg.salesforce.authType, 'jwt');
   assert.equal(cfg.salesforce.source.pubsubEndpoint, '127.0.0.1:58444');
   assert.equal(cfg.shop.databaseUrl, 'postgres://shopforce:shopforce@127.0.0.1:55432/shop');
-  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product']);
+  assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product', 'stock']);
+  assert.deepEqual(cfg.backfill.initialLoad, ['product']);
   assert.equal(cfg.entities.product.master, 'salesforce');
   assert.deepEqual(cfg.entities.customer.fieldMasters, { creditStatus: 'salesforce' });
   assert.equal(cfg.sink.batchSize, 200);
@@ -122,6 +123,28 @@ entities:
   payment: { enabled: true }
 `, minimalEnv));
   assert.deepEqual(issues, ['entities.payment.enabled: the payment flow is not complete (missing its parts on each side (flow), its mappings, its field mappings); disable it']);
+});
+
+test('the initial load names enabled entities of which Salesforce masters a field', () => {
+  const issues = issuesOf(() => parseConfigText(`${minimal}
+backfill: { initialLoad: [product, order, customer, parcel] }
+entities:
+  order: { enabled: true }
+  customer: { enabled: true }
+`, minimalEnv));
+  assert.deepEqual(issues.map((i) => i.replace(/; .*$/, '')), [
+    'backfill.initialLoad.3: Invalid option: expected one of "customer"|"order"|"product"|"stock"|"payment"|"invoice"|"support_ticket"|"campaign_segment"',
+  ]);
+  const semantic = issuesOf(() => parseConfigText(`${minimal}
+backfill: { initialLoad: [product, order, customer] }
+entities:
+  order: { enabled: true }
+  customer: { enabled: true }
+`, minimalEnv));
+  assert.deepEqual(semantic, [
+    'backfill.initialLoad.0: the product flow is not enabled (entities.product.enabled)',
+    'backfill.initialLoad.1: Salesforce masters no field of order: there is nothing to load from the org into the shop',
+  ], 'customer is allowed: Salesforce masters its credit status');
 });
 
 test('a stock window is 0 (real time) to 15 minutes', () => {

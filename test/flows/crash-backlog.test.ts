@@ -58,6 +58,9 @@ describe('catching up after downtime', () => {
     ctx.diagnostic(`${accounts} Accounts ${Math.round((Date.now() - started) / 1000)} s after the restart`);
     const stuck = pipeline.output().match(/.*MESSAGE_TOO_LARGE.*transaction aborted.*/)?.[0];
     assert.equal(accounts, CUSTOMERS, `every customer has its Account${stuck ? ` (the pipeline logged: ${stuck.slice(0, 400)})` : ''}`);
-    assert.equal((await sf.query(`SELECT COUNT() FROM Contact WHERE Shop_Customer_Id__c LIKE '${shopId}|B-${run}-%'`)).totalSize, CUSTOMERS);
+    // Contacts are written after their Accounts (parents first): they may still be on their way
+    const contacts = await untilDoneOrIdle(
+      async () => (await sf.query(`SELECT COUNT() FROM Contact WHERE Shop_Customer_Id__c LIKE '${shopId}|B-${run}-%'`)).totalSize, CUSTOMERS, 30_000);
+    assert.equal(contacts, CUSTOMERS);
   });
 });

@@ -156,3 +156,18 @@ describe('stock: a backfilled level written to Salesforce', () => {
     assert.deepEqual(stale.salesforce.map((w) => w.fields.Quantity__c), [37], 'the org holds the stale 39: it gets the merged 37');
   });
 });
+
+describe('our own echoes, a Contact before its Account', () => {
+  test('the shop\'s credit status is kept: a field the Contact event did not carry is not Salesforce\'s to change', async () => {
+    const handle = harness();
+    const key = 'shop-1|C-2';
+    const row = { id: 8, shop_id: 'shop-1', customer_number: 'C-2', email: 'bo@example.com', first_name: 'Bo', last_name: 'Li', company_name: 'Li Lamps', credit_status: 'hold', marketing_opt_in: false, version: 1 };
+    const created = await handle(change({ entity: 'customer', key, origin: 'SHOP', part: 'customers', image: row, recordId: '8', sourcePosition: 'pg:1:public.customers:8', sourceVersion: 1 }));
+    assert.ok(created.salesforce.length > 0);
+    const echo = (n: number, part: string, image: Record<string, unknown>) => change({ entity: 'customer', key, origin: 'SALESFORCE', part, image, recordId: String(image.Id), sourcePosition: `sf:${n}`, eventTime: T0 + n, sourceVersion: n, ours: true, changeOrigin: 'client=shopforce' });
+    const contact = await handle(echo(1, 'Contact', { Id: '003B', Shop_Customer_Id__c: key, FirstName: 'Bo', LastName: 'Li', Email: 'bo@example.com', HasOptedOutOfEmail: true }));
+    const account = await handle(echo(2, 'Account', { Id: '001B', Shop_Customer_Id__c: key, Name: 'Li Lamps', Credit_Status__c: null }));
+    assert.deepEqual([contact.decision, account.decision], ['ECHO', 'ECHO'], account.message);
+    assert.deepEqual(account.shop, [], 'no write of a null credit status to the shop');
+  });
+});

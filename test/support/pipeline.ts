@@ -28,6 +28,8 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
   config.observability.metricsPort = 0;
   // the example runs the stock flow; a test turns it on when it is about stock (test/flows/stock.test.ts)
   config.entities.stock.enabled = false;
+  // and loads the org's catalogue at the first start; a test turns it on when it is about that
+  config.backfill.initialLoad = [];
   overrides(config);
   return config;
 }
