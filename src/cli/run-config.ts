@@ -24,7 +24,8 @@ export function withConfigOptions(command: Command): Command {
     .option('--sandbox', `start the local stack and the Salesforce sandbox org if needed, and use ${SANDBOX_CONFIG}`);
 }
 
-export async function resolveConfig(opts: ConfigOptions): Promise<{ config: ShopforceConfig; file: string }> {
+/** The configuration, its file, and the environment it was read with (the sandbox's SF_* variables included). */
+export async function resolveConfig(opts: ConfigOptions): Promise<{ config: ShopforceConfig; file: string; env: NodeJS.ProcessEnv }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   let file = opts.config;
   if (opts.sandbox) {
@@ -44,5 +45,5 @@ export async function resolveConfig(opts: ConfigOptions): Promise<{ config: Shop
   }
   if (!file) throw new Error('no configuration: pass --config <file> (or SHOPFORCE_CONFIG), or --sandbox to run against the local sandbox');
   if (!existsSync(file)) throw new Error(`configuration file ${file} does not exist`);
-  return { config: loadConfig(file, env), file };
+  return { config: loadConfig(file, env), file, env };
 }
