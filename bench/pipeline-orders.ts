@@ -24,7 +24,9 @@ import pg from 'pg';
 import type { ShopforceConfig } from '../src/config/schema.ts';
 import { restParentLookup } from '../src/processors/router.ts';
 import { skipShopHistory } from '../test/support/pipeline.ts';
+import { readExternalId } from '../src/entities/keys.ts';
 import { startPipeline, type Pipeline } from '../src/run/pipeline.ts';
+import { DEFAULT_SHOP_ID } from '../src/shop/tables.ts';
 import { lazyConnection, salesforceStages } from '../src/run/salesforce-stages.ts';
 import type { CounterSnapshot } from '../src/sandbox/admin/counters.ts';
 import { jwtConnection, startTestSandbox, type TestSandbox } from '../test/sandbox/sandbox-helpers.ts';
@@ -44,6 +46,8 @@ const STALL_MS = 45_000;
 const WRITE_APIS = ['collections', 'composite', 'rest', 'bulk'] as const;
 
 const run = randomUUID().slice(0, 6).toUpperCase();
+/** The rows take the table's default shop, which the example config syncs; the org's external ids start with it (keys.ts). */
+const SHOP = DEFAULT_SHOP_ID;
 const progress = (msg: string) => process.stderr.write(`[pipeline-orders ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 // ---------- small helpers ----------
@@ -214,14 +218,14 @@ interface Landed { opportunities: number; lineItems: number }
 
 async function landed(sf: Connection, prefix: string): Promise<Landed> {
   return {
-    opportunities: await countOf(sf, `SELECT COUNT() FROM Opportunity WHERE Shop_Order_Id__c LIKE '${prefix}-%'`),
-    lineItems: await countOf(sf, `SELECT COUNT() FROM OpportunityLineItem WHERE Shop_Line_Id__c LIKE '${prefix}-%'`),
+    opportunities: await countOf(sf, `SELECT COUNT() FROM Opportunity WHERE Shop_Order_Id__c LIKE '${SHOP}|${prefix}-%'`),
+    lineItems: await countOf(sf, `SELECT COUNT() FROM OpportunityLineItem WHERE Shop_Line_Id__c LIKE '${SHOP}|${prefix}-%'`),
   };
 }
 
 /** Records of this phase (LIKE) or of everything else in the emulator (NOT), by object. */
 async function landedAll(sf: Connection, prefix: string, which: 'LIKE' | 'NOT'): Promise<Record<string, number>> {
-  const where = (field: string) => (which === 'LIKE' ? `${field} LIKE '${prefix}-%'` : `(NOT ${field} LIKE '${prefix}-%')`);
+  const where = (field: string) => (which === 'LIKE' ? `${field} LIKE '${SHOP}|${prefix}-%'` : `(NOT ${field} LIKE '${SHOP}|${prefix}-%')`);
   return {
     Account: await countOf(sf, `SELECT COUNT() FROM Account WHERE ${where('Shop_Customer_Id__c')}`),
     Contact: await countOf(sf, `SELECT COUNT() FROM Contact WHERE ${where('Shop_Customer_Id__c')}`),
@@ -233,13 +237,13 @@ async function landedAll(sf: Connection, prefix: string, which: 'LIKE' | 'NOT'):
 /** Write time of each order of a phase: its Opportunity's CreatedDate and the latest of it and its lines. */
 async function writeTimes(sf: Connection, prefix: string): Promise<Map<string, { opp: number; complete: number; amount: number | null }>> {
   const opps = (await sf.query<{ Id: string; Shop_Order_Id__c: string; CreatedDate: string; Amount: number | null }>(
-    `SELECT Id, Shop_Order_Id__c, CreatedDate, Amount FROM Opportunity WHERE Shop_Order_Id__c LIKE '${prefix}-%'`).run({ autoFetch: true, maxFetch: 1_000_000 })).records;
+    `SELECT Id, Shop_Order_Id__c, CreatedDate, Amount FROM Opportunity WHERE Shop_Order_Id__c LIKE '${SHOP}|${prefix}-%'`).run({ autoFetch: true, maxFetch: 1_000_000 })).records;
   const items = (await sf.query<{ OpportunityId: string; CreatedDate: string }>(
-    `SELECT OpportunityId, CreatedDate FROM OpportunityLineItem WHERE Shop_Line_Id__c LIKE '${prefix}-%'`).run({ autoFetch: true, maxFetch: 1_000_000 })).records;
+    `SELECT OpportunityId, CreatedDate FROM OpportunityLineItem WHERE Shop_Line_Id__c LIKE '${SHOP}|${prefix}-%'`).run({ autoFetch: true, maxFetch: 1_000_000 })).records;
   const byId = new Map<string, { order: string; opp: number; complete: number; amount: number | null }>();
   for (const o of opps) {
     const t = Date.parse(o.CreatedDate);
-    byId.set(o.Id, { order: o.Shop_Order_Id__c, opp: t, complete: t, amount: o.Amount });
+    byId.set(o.Id, { order: readExternalId(o.Shop_Order_Id__c)!.parts[0]!, opp: t, complete: t, amount: o.Amount });
   }
   for (const li of items) {
     const o = byId.get(li.OpportunityId);

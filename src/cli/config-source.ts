@@ -23,7 +23,7 @@ export function sandboxEnvironment(addresses: StackAddresses, sandboxEnvFile: st
 }
 
 /** Loads --config (or SHOPFORCE_CONFIG); with `sandbox`, the example config of the local sandbox. */
-export function resolveConfig(file: string | undefined, sandbox: { repoDir: string; env: NodeJS.ProcessEnv } | undefined): { file: string; config: ShopforceConfig } {
+export function configFrom(file: string | undefined, sandbox: { repoDir: string; env: NodeJS.ProcessEnv } | undefined): { file: string; config: ShopforceConfig } {
   const path = file ?? (sandbox ? join(sandbox.repoDir, SANDBOX_CONFIG) : undefined);
   if (!path) throw new Error('no configuration: pass --config <file> (or SHOPFORCE_CONFIG), or --sandbox for the local sandbox');
   if (!existsSync(path)) throw new Error(`configuration file ${path} does not exist`);

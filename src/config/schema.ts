@@ -4,8 +4,8 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { entitiesSchema } from '../entities/index.ts';
-import { identifier } from '../entities/config-section.ts';
+import { entitiesSchema, ENTITY_NAMES, type EntityName } from '../entities/index.ts';
+import { identifier, sidesMastering, type BaseEntityConfig } from '../entities/config-section.ts';
 import { alertsSchema } from '../observability/alerts/config.ts';
 
 const urlString = z.url({ error: 'must be a URL' });
@@ -68,6 +68,14 @@ export const configSchema = z.strictObject({
     maxInFlight: z.number().int().min(1).default(32).describe('Unacknowledged writes remembered per key for echo detection.'),
     inFlightTtlMs: z.number().int().min(1000).default(600_000).describe('A write not seen back from its target within this time (source clock) is no longer expected as an echo.'),
   }).prefault({}).describe('Reconciler state.'),
+  backfill: z.strictObject({
+    chunkRecords: z.number().int().min(1).max(1_000_000).default(100_000)
+      .describe('Shop -> Salesforce: records of the main shop table per chunk; a chunk is one Bulk API 2.0 upsert job per Salesforce object, then one checkpoint.'),
+    pageRecords: z.number().int().min(1).max(1_000_000).default(50_000)
+      .describe('Salesforce -> shop: records per Bulk API 2.0 query results page; each page is handed over, then checkpointed.'),
+    initialLoad: z.array(z.enum(ENTITY_NAMES as [EntityName, ...EntityName[]])).default([])
+      .describe('Entities `run` loads from the org into the shop at its first start (a backfill to the shop, once; its checkpoint says it was done). Enabled entities of which Salesforce masters some field.'),
+  }).prefault({}).describe('`shopforce backfill` and the initial load of `run` (docs/design.md, "Backfill").'),
   observability: z.strictObject({
     metricsPort: z.number().int().min(0).max(65535).default(9464).describe('Port of /metrics, /healthz, /readyz (0: ephemeral).'),
     metricsHost: z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(h), { error: 'must be an IP address or a host name' }).default('127.0.0.1')
@@ -78,6 +86,14 @@ export const configSchema = z.strictObject({
     alerts: alertsSchema.prefault({}).describe('Delivery of reconcile alerts to webhooks (src/observability/alerts/config.ts).'),
   }).prefault({}).describe('Metrics, health, logs and alerts.'),
   entities: entitiesSchema.prefault({}).describe('Flows: mapping and policy of each entity.'),
+}).superRefine((cfg, ctx) => {
+  cfg.backfill.initialLoad.forEach((name, i) => {
+    const section = (cfg.entities as Record<string, BaseEntityConfig>)[name]!;
+    if (!section.enabled) ctx.addIssue({ code: 'custom', path: ['backfill', 'initialLoad', i], message: `the ${name} flow is not enabled (entities.${name}.enabled)` });
+    else if (!sidesMastering(section).has('salesforce')) {
+      ctx.addIssue({ code: 'custom', path: ['backfill', 'initialLoad', i], message: `Salesforce masters no field of ${name}: there is nothing to load from the org into the shop` });
+    }
+  });
 });
 
 export type ShopforceConfig = z.infer<typeof configSchema>;

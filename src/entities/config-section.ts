@@ -103,3 +103,11 @@ function refineSection(spec: SectionSpec<z.ZodRawShape>, cfg: BaseEntityConfig, 
     ctx.addIssue({ code: 'custom', path: ['externalIds'], message: `needs an external id field for ${cfg.salesforceObjects[0]}` });
   }
 }
+
+/** The sides that master at least one field of the entity (its master, per-field masters, mappings' masters). */
+export function sidesMastering(cfg: BaseEntityConfig): Set<'shop' | 'salesforce'> {
+  const sides = new Set<'shop' | 'salesforce'>(cfg.master === 'both' ? ['shop', 'salesforce'] : [cfg.master]);
+  for (const side of Object.values(cfg.fieldMasters)) sides.add(side);
+  for (const m of cfg.fields) if (m.master) sides.add(m.master);
+  return sides;
+}

@@ -2,6 +2,7 @@
  * An entity's parts on each side: the shop tables and Salesforce objects it reads, how an image of
  * each finds its entity key, and how the kept images assemble into the mapping's input.
  */
+import { readExternalId } from './keys.ts';
 
 /**
  * A field of a parent record, reached through a lookup field of a Salesforce image: the entity key
@@ -44,6 +45,13 @@ export interface PartSpec {
    * per-key state. All fields when absent.
    */
   fields?: string[];
+  /**
+   * A Salesforce part keyed by an external id we wrote: the shop the image belongs to (keys.ts), so a
+   * pipeline skips the records another shop syncs into the same org.
+   */
+  shop?: (image: Record<string, unknown>) => string | undefined;
+  /** A shop part: the columns holding the business key parts, in order (the backfill reads a chunk's rows by them). */
+  keyColumns?: string[];
 }
 
 /**
@@ -69,6 +77,26 @@ export const one = (field: string) => (image: Record<string, unknown>) => {
   const v = text(image[field]);
   return v === undefined ? undefined : [v];
 };
+/** The key is in columns of a shop row: their values, in order (all present), and the columns themselves. */
+export const columns = (...names: string[]): Pick<PartSpec, 'key' | 'keyColumns'> => ({
+  keyColumns: names,
+  key: (image) => {
+    const values = names.map((n) => text(image[n]));
+    return values.every((v) => v !== undefined) ? (values as string[]) : undefined;
+  },
+});
+/**
+ * The key is read back out of an external id we wrote ("<shop>|<parts>", keys.ts), and so is the shop
+ * the record belongs to. `pick` keeps the parts that make the entity key (a line item's external id holds
+ * its order number and its line number; its entity is the order).
+ */
+export const byExternalId = (field: string, pick: (parts: string[]) => string[] = (p) => p): Pick<PartSpec, 'key' | 'shop'> => ({
+  key: (image) => {
+    const id = readExternalId(image[field]);
+    return id ? pick(id.parts) : undefined;
+  },
+  shop: (image) => readExternalId(image[field])?.shopId,
+});
 /** The images of a many-part, or undefined before the first one arrived (so "no lines known" is not "no lines"). */
 export const list = (parts: Parts, name: string) => {
   const images = Object.values((parts[name] as Record<string, Record<string, unknown>> | undefined) ?? {});

@@ -30,4 +30,22 @@ export interface RoutedChange {
    * change made in a transaction our shop sink recorded. null when the origin cannot be told.
    */
   ours: boolean | null;
+  /**
+   * Set by `shopforce backfill` (docs/design.md, "Backfill"): 'read' for a record it read from its side,
+   * 'written' for one it also wrote to the other side (Bulk API) before handing it over. Its source
+   * position names the backfill run; its version (shop row version, or the time Salesforce's query
+   * started) orders it against the live changes of the same record.
+   */
+  backfill?: 'read' | 'written';
+}
+
+/** The source position of a backfilled record: the run, then the part and the record (the same on a resumed run). */
+export function backfillPosition(run: string, part: string, recordId: string): string {
+  return `backfill:${run}:${part}:${recordId}`;
+}
+
+/** The backfill run a source position belongs to, or null for a live change's. */
+export function backfillRunOf(position: string): string | null {
+  if (!position.startsWith('backfill:')) return null;
+  return position.slice('backfill:'.length).split(':')[0] ?? null;
 }

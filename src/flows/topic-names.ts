@@ -14,6 +14,7 @@ export interface TopicNames {
   sfCdcPrefix: string;                      // sf.cdc  (+ .<Object>)
   sfCheckpoints: string;                    // sf.source.checkpoints
   sfImagePrefix: string;                    // sf.image (+ .<Object>)
+  backfillCheckpoints: string;              // sync.backfill.checkpoints
 }
 
 export function topicNames(namespace = ''): TopicNames {
@@ -28,6 +29,7 @@ export function topicNames(namespace = ''): TopicNames {
     sfCdcPrefix: ns('sf.cdc'),
     sfCheckpoints: ns('sf.source.checkpoints'),
     sfImagePrefix: ns('sf.image'),
+    backfillCheckpoints: ns('sync.backfill.checkpoints'),
   };
 }
 

@@ -147,6 +147,9 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
     if (msg.record) {
       image = { ...msg.record };
       for (const lookup of route.spec.parentFields ?? []) image[parentFieldName(lookup)] = (await parentValue(lookup, msg.record)) ?? null;
+      // several shops may sync into one org: this pipeline syncs the records its own shop wrote (keys.ts)
+      const owner = route.spec.shop?.(image);
+      if (owner !== undefined && owner !== config.shopId) return null;
       let parts = route.spec.key?.(msg.record);
       if (!parts && route.spec.parentKey) {
         const value = await parentValue(route.spec.parentKey, msg.record);

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { atPrecision } from '../entities/precision.ts';
+import { backfillRunOf } from '../flows/routed-change.ts';
 import { otherSide, ownerOf } from './policy.ts';
 import { boundInFlight, emptyState, rememberPosition } from './state.ts';
 import type {
@@ -28,12 +29,17 @@ export function decide(state: KeyState | null, key: string, change: Change, poli
   if (prior.seenPositions.includes(positionId)) {
     return finish(prior, change, policy, { decision: 'duplicate', message: `source position ${change.sourcePosition} already seen` });
   }
+  if (change.stale && change.backfill !== 'written') {
+    return finish(prior, change, policy, { decision: 'duplicate', message: `older than the image kept for its record (${change.backfill ? 'a backfilled image a live change overtook' : 'a live change behind a backfilled image'})` });
+  }
   if (change.op === 'UPSERT' && !change.record) throw new Error(`reconcile ${key}: an UPSERT from ${change.origin} carries no record`);
   const s: KeyState = structuredClone(prior);
   s.inFlight = s.inFlight.filter((w) => w.issuedAt >= change.eventTime - policy.inFlightTtlMs);
   s.seenPositions = rememberPosition(s.seenPositions, positionId, policy.seenPositions);
+  if (change.stale) return decideOverwritten(s, change, policy);
   const before = (change.origin === 'SHOP' ? s.lastFromShop : s.lastFromSalesforce) ?? null;
   setLastFrom(s, change);
+  if (change.backfill === 'written' && change.op === 'UPSERT') return decideBackfilled(s, change, policy, before?.sourcePosition ?? null);
   if (policy.master === 'BOTH') return decideDelta(s, change, policy);
   if (change.op === 'DELETE') return decideDelete(s, change, policy);
   return decideUpsert(s, change, policy, before);
@@ -76,6 +82,10 @@ function decideUpsert(s: KeyState, change: Change, policy: Policy, before: Snaps
   const acknowledged = change.ours === false ? [] : acknowledge(s, change, policy);
   const fields = comparableFields(s.base ?? {}, rec, policy, change.knownFields);
   if (change.ours && s.base !== null && !s.deleted) return decideOwnWrite(s, change, policy, fields, acknowledged, before);
+  if (change.ours) {
+    // a backfill writes first and hands its records over after: their echoes may come first
+    return finish(s, change, policy, { decision: 'echo', acknowledged, message: `our write to ${S} came back before its cause was seen here` });
+  }
 
   if (s.base === null || s.deleted) {
     const owned = fields.filter((f) => ownerOf(policy, f) === S);
@@ -229,6 +239,75 @@ function decideDelta(s: KeyState, change: Change, policy: Policy): DecideResult 
     decision: 'apply', writes: windowed(s, change, policy), alerts, changedFields: [field],
     message: `${field} ${delta >= 0 ? '+' : ''}${delta} on ${S}: ${baseValue} -> ${merged}`,
   });
+}
+
+/**
+ * A record the backfill has already written to T (Bulk API) before handing it over. With no earlier
+ * state for the key it becomes the base, and nothing is written again. Otherwise earlier writes of ours
+ * to T may have landed after the backfill's: T gets the fields S owns once more, unless T's last image
+ * (its change stream is in commit order) already shows them and no write of ours to T is in flight.
+ * Stock (owned by both): S's delta merges as any change of S, and T now holds what S reported.
+ */
+function decideBackfilled(s: KeyState, change: Change, policy: Policy, lastPosition: string | null): DecideResult {
+  const S = change.origin;
+  const T = otherSide(S);
+  const rec = change.record as Rec;
+  const idle = !s.inFlight.some((w) => w.target === T);
+  // another part of the same record from the same run (an address after its customer) carries on from it
+  const sameRun = lastPosition !== null && backfillRunOf(lastPosition) !== null && backfillRunOf(lastPosition) === backfillRunOf(change.sourcePosition);
+  const fresh = idle && ((s.base === null && !s.deleted) || sameRun);
+  if (policy.master === 'BOTH') {
+    const field = policy.deltaField as string;
+    const reported = rec[field] as number;
+    if (fresh) {
+      s.base = { ...s.base, ...rec };
+      s.sideValues = { SHOP: reported, SALESFORCE: reported };
+      return finish(s, change, policy, { decision: 'apply', changedFields: [field], message: `backfilled: ${field}=${reported} written to ${T} by the backfill` });
+    }
+    s.sideValues[T] = reported;
+    const merged = decideDelta(s, change, policy);
+    const differs = s.base !== null && (s.sideValues.SHOP !== s.base[field] || s.sideValues.SALESFORCE !== s.base[field]);
+    const writes = merged.writes.length > 0 || s.windowPending || !differs ? merged.writes : windowed(s, change, policy);
+    return finish(s, change, policy, { decision: 'apply', writes, alerts: merged.alerts, changedFields: [field], message: `backfilled over earlier changes (${merged.audit.message}); ${T} holds ${reported}` });
+  }
+  const owned = comparableFields(s.base ?? {}, rec, policy, change.knownFields).filter((f) => ownerOf(policy, f) === S);
+  if (fresh) {
+    s.base = { ...(s.base ?? rec), ...Object.fromEntries(owned.map((f) => [f, rec[f]])) };
+    s.deleted = false;
+    return finish(s, change, policy, { decision: 'apply', changedFields: owned, message: `backfilled: written to ${T} by the backfill` });
+  }
+  const prior = s.base === null || s.deleted ? rec : s.base;
+  s.base = { ...prior, ...Object.fromEntries(owned.map((f) => [f, rec[f]])) };
+  s.deleted = false;
+  return finish(s, change, policy, { decision: 'apply', writes: writeUnlessHeld(s, change, T, owned, policy), changedFields: owned, message: `backfilled over earlier changes: the fields ${S} owns go to ${T} again unless it holds them` });
+}
+
+/**
+ * A backfilled record older than the image kept for it: its values are stale, but the backfill wrote
+ * them to T, possibly over a newer write of ours. T gets the base again (the fields S owns) unless its
+ * last image shows them; for stock, T now holds the stale quantity and the merged value is written.
+ */
+function decideOverwritten(s: KeyState, change: Change, policy: Policy): DecideResult {
+  const S = change.origin;
+  const T = otherSide(S);
+  if (s.base === null || s.deleted) return finish(s, change, policy, { decision: 'noop', message: 'a stale backfilled record of a record gone since' });
+  if (policy.master === 'BOTH') {
+    const field = policy.deltaField as string;
+    const reported = (change.record as Rec | null)?.[field];
+    if (typeof reported === 'number') s.sideValues[T] = reported;
+    const writes = s.base[field] !== s.sideValues[T] ? windowed(s, change, policy) : [];
+    return finish(s, change, policy, { decision: 'apply', writes, message: `a stale backfilled ${field} was written to ${T}: the merged ${String(s.base[field])} goes there again` });
+  }
+  const owned = comparableFields({}, s.base, policy).filter((f) => ownerOf(policy, f) === S);
+  return finish(s, change, policy, { decision: 'apply', writes: writeUnlessHeld(s, change, T, owned, policy), message: `older than the image kept: the backfill may have overwritten a newer write to ${T}, so the base goes there again unless it holds it` });
+}
+
+/** A re-assertion of the base's `fields` to T, unless T's last image shows them and no write of ours to T is in flight. */
+function writeUnlessHeld(s: KeyState, change: Change, T: Side, fields: string[], policy: Policy): PlannedWrite[] {
+  const base = s.base as Rec;
+  const lastT = (T === 'SHOP' ? s.lastFromShop : s.lastFromSalesforce)?.record ?? null;
+  const held = lastT !== null && !s.inFlight.some((w) => w.target === T) && fields.every((f) => sameOn(policy, T, f, lastT[f], base[f]));
+  return held || fields.length === 0 ? [] : [plan(s, change, T, 'UPSERT', fields, 'reassert-master', policy)];
 }
 
 /** The delta writes now (no window), or none and the key marked for the window's flush. */

@@ -61,6 +61,13 @@ export interface Change {
   knownFields?: string[];
   /** Our own write coming back, known by its origin (Salesforce changeOrigin, the shop sink's transaction). */
   ours?: boolean;
+  /**
+   * A backfilled record (docs/design.md, "Backfill"): 'read' from its side, or 'written', which the backfill
+   * also wrote to the other side before handing it over.
+   */
+  backfill?: 'read' | 'written';
+  /** Older than the image kept for its record (a backfill is involved): it brings nothing new. */
+  stale?: boolean;
 }
 
 export interface Snapshot {

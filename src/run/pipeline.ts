@@ -7,7 +7,6 @@ import { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopWrite } from '../entities/types.ts';
 import { compressedJsonCodec } from '../kafka/compressed-codec.ts';
 import { createProcessor } from '../kafka/processor.ts';
-import { ensureTopics } from '../kafka/topics.ts';
 import { applyConfiguredLogLevel, createLogger, type Logger } from '../observability/logger.ts';
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
@@ -20,7 +19,7 @@ import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter, type ParentLookup } from '../processors/router.ts';
 import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
-import { pipelineTopics } from './topics.ts';
+import { ensurePipelineTopics } from './topics.ts';
 
 /**
  * A part of the running pipeline, reported by /readyz. Started in order; stopped upstream first:
@@ -79,13 +78,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const alerts = new Counter({ name: 'shopforce_reconcile_alerts_total', help: 'Conflicts and other reconcile alerts, by entity and kind.', labelNames: ['entity', 'kind'], registers: [registryMetrics] });
 
   await registry.registerAll(loadCanonicalSchemas());
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, pipelineTopics(config));
-  } finally {
-    await admin.disconnect();
-  }
+  await ensurePipelineTopics(kafka, config);
 
   const names = topicNames(config.kafka.topicNamespace);
   const group = (name: string) => `${config.kafka.groupIdPrefix}.${name}`;

@@ -6,6 +6,7 @@ import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/ba
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { createSalesforceSource } from '../salesforce/source/index.ts';
+import { initialLoadStage } from './initial-load.ts';
 import type { SharedPieces, Stage } from './pipeline.ts';
 
 /** One logged-in Salesforce connection per process, made on first use (jsforce re-logs in itself). */
@@ -44,8 +45,9 @@ function finalResult(outcome: WriteOutcome): Final {
 }
 
 /**
- * The Salesforce stages: the change-event source (Salesforce -> sf.cdc.<Object>) and the sink
- * (sync.out.salesforce -> Salesforce through sObject Collections / Bulk API 2.0).
+ * The Salesforce stages: the change-event source (Salesforce -> sf.cdc.<Object>), the sink
+ * (sync.out.salesforce -> Salesforce through sObject Collections / Bulk API 2.0), and the initial load
+ * of the org's records at the first start (backfill.initialLoad).
  */
 export async function salesforceStages(shared: SharedPieces, conn: () => Promise<Connection>): Promise<Stage[]> {
   const { config, kafka, registry, metrics, log, names } = shared;
@@ -99,5 +101,6 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       },
       ready: () => writer.ready(),
     },
+    initialLoadStage(shared, conn),
   ];
 }

@@ -1,7 +1,8 @@
+import type { Kafka } from 'kafkajs';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { topicNames } from '../flows/topic-names.ts';
-import { changelogTopicFor, type TopicSpec } from '../kafka/topics.ts';
+import { changelogTopicFor, ensureTopics, type TopicSpec } from '../kafka/topics.ts';
 
 /**
  * Every topic the pipeline reads or writes, with the same partition count, so the router's inputs
@@ -31,8 +32,21 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
     ...raw.map((topic) => ({ topic, partitions })),
     ...topics.filter((t) => !raw.includes(t)).map((topic) => ({ topic, partitions, configs })),
     ...changelogs.map((topic) => ({ topic, partitions, compacted: true, configs })),
+    // one key per entity and direction: a single partition keeps them in one place
+    { topic: names.backfillCheckpoints, partitions: 1, compacted: true },
   ];
 }
 
 /** Largest record batch accepted on shopforce's own topics (16 MiB). */
 export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** Creates the pipeline's topics that do not exist yet (`run` and `backfill` both need them). */
+export async function ensurePipelineTopics(kafka: Kafka, config: ShopforceConfig): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, pipelineTopics(config));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -34,7 +34,7 @@ function issuesOf(fn: () => unknown): string[] {
   assert.fail('expected the configuration to be rejected');
 }
 
-test('the sandbox example loads with the sandbox environment: every flow that runs is on', () => {
+test('the sandbox example loads with the sandbox environment: every flow on, the catalogue loaded at the first start', () => {
   const cfg = loadConfig(join(root, 'examples/shopforce.sandbox.yaml'), sandboxEnv);
   assert.equal(cfg.salesforce.loginUrl, 'https://127.0.0.1:58443');
   assert.equal(cfg.salesforce.authType, 'jwt');
@@ -42,6 +42,7 @@ test('the sandbox example loads with the sandbox environment: every flow that ru
   assert.equal(cfg.shop.databaseUrl, 'postgres://shopforce:shopforce@127.0.0.1:55432/shop');
   assert.deepEqual(Object.entries(cfg.entities).filter(([, e]) => e.enabled).map(([n]) => n), ['customer', 'order', 'product', 'stock', 'payment', 'invoice', 'support_ticket', 'campaign_segment']);
   assert.deepEqual(cfg.entities.support_ticket.fieldMasters, { status: 'salesforce' });
+  assert.deepEqual(cfg.backfill.initialLoad, ['product']);
   assert.equal(cfg.entities.product.master, 'salesforce');
   assert.equal(cfg.entities.stock.windowMs, 10_000, 'a short stock window, so the demo shows stock moving');
   assert.deepEqual(cfg.entities.customer.fieldMasters, { creditStatus: 'salesforce' });
@@ -125,6 +126,28 @@ test('every registered entity is complete; a definition still missing its parts 
   const bare = { name: 'loyalty_points', config: ENTITIES[0]!.config } as any;
   assert.deepEqual(missingParts(bare, { enabled: true, master: 'both' } as any),
     ['its parts on each side (flow)', 'its mappings', 'its field mappings', 'a delta field (policy hook) for master "both"']);
+});
+
+test('the initial load names enabled entities of which Salesforce masters a field', () => {
+  const issues = issuesOf(() => parseConfigText(`${minimal}
+backfill: { initialLoad: [product, order, customer, parcel] }
+entities:
+  order: { enabled: true }
+  customer: { enabled: true }
+`, minimalEnv));
+  assert.deepEqual(issues.map((i) => i.replace(/; .*$/, '')), [
+    'backfill.initialLoad.3: Invalid option: expected one of "customer"|"order"|"product"|"stock"|"payment"|"invoice"|"support_ticket"|"campaign_segment"',
+  ]);
+  const semantic = issuesOf(() => parseConfigText(`${minimal}
+backfill: { initialLoad: [product, order, customer] }
+entities:
+  order: { enabled: true }
+  customer: { enabled: true }
+`, minimalEnv));
+  assert.deepEqual(semantic, [
+    'backfill.initialLoad.0: the product flow is not enabled (entities.product.enabled)',
+    'backfill.initialLoad.1: Salesforce masters no field of order: there is nothing to load from the org into the shop',
+  ], 'customer is allowed: Salesforce masters its credit status');
 });
 
 test('a stock window is 0 (real time) to 15 minutes', () => {

@@ -32,7 +32,7 @@ const payment = createPaymentMapping(entities.payment, 'shop-1').fromShopRow({
   provider_transaction_id: 'pi_1', provider: 'stripe', order_number: '1042', method: 'card', amount: '20.00', currency: 'EUR', status: 'captured', processed_at: '2026-11-27T06:00:00Z',
 });
 const invoice = createInvoiceMapping(entities.invoice, 'shop-1').fromSalesforce({
-  Invoice_Number__c: 'INV-1', 'Opportunity__r.Shop_Order_Id__c': '1042', Amount__c: 20, Tax_Amount__c: 3.19, Paid_Amount__c: 20, Currency__c: 'EUR', Status__c: 'Paid',
+  Invoice_Number__c: 'INV-1', 'Opportunity__c.Shop_Order_Id__c': 'shop-1|1042', Amount__c: 20, Tax_Amount__c: 3.19, Paid_Amount__c: 20, Currency__c: 'EUR', Status__c: 'Paid',
   Issued_Date__c: '2026-11-27', Due_Date__c: '2026-12-27', Pdf_Url__c: null,
 });
 

@@ -6,10 +6,10 @@ import { ctx, entities } from './helpers.ts';
 
 const mapping = createCampaignSegmentMapping(entities.campaign_segment, 'shop-1');
 const campaign = { Id: '701000000000001AAA', Name: 'Spring sale', Description: 'Loyal buyers', IsActive: true, Shop_Segment_Id__c: 'SPRING' };
-const member = (customer: string | null, status = 'Sent') => ({ 'ContactId.Shop_Customer_Id__c': customer, Status: status });
+const member = (customer: string | null, status = 'Sent', shop = 'shop-1') => ({ 'ContactId.Shop_Customer_Id__c': customer && `${shop}|${customer}`, Status: status });
 
-test('a Campaign and its members become one segment; a member that is no shop customer (a lead) is left out', () => {
-  const s = mapping.fromSalesforce({ Campaign: campaign, members: [member('C-3', 'Responded'), member(null), member('C-1'), member('C-2', 'Opened')] });
+test('a Campaign and its members become one segment; a member that is no shop customer (a lead) or another shop\'s is left out', () => {
+  const s = mapping.fromSalesforce({ Campaign: campaign, members: [member('C-3', 'Responded'), member(null), member('C-1'), member('C-4', 'Sent', 'shop-2'), member('C-2', 'Opened')] });
   assert.deepEqual(s, {
     segmentId: 'SPRING', name: 'Spring sale', description: 'Loyal buyers', active: true, updatedAt: null, extra: {},
     members: [{ customerId: 'C-1', status: 'Sent' }, { customerId: 'C-2', status: 'Opened' }, { customerId: 'C-3', status: 'Responded' }],

@@ -28,7 +28,7 @@ test('customer -> Account then Contact (linked by external id) -> back to the sa
   const c = mapping.fromShopRow({ customer: row, addresses: [billing] });
   const writes = mapping.toSalesforce(c, ctx, 'UPSERT');
   assert.deepEqual(writes.map((w) => `${w.sobject}/${w.externalIdField}=${w.externalId}`), [
-    'Account/Shop_Customer_Id__c=C-1001', 'Contact/Shop_Customer_Id__c=C-1001',
+    'Account/Shop_Customer_Id__c=shop-1|C-1001', 'Contact/Shop_Customer_Id__c=shop-1|C-1001',
   ]);
   const [account, contact] = writes;
   assert.equal(account.fields.Name, 'Ann Lee');
@@ -37,7 +37,7 @@ test('customer -> Account then Contact (linked by external id) -> back to the sa
   assert.equal(contact.fields.Email, 'ann.lee@example.com');
   assert.equal(contact.fields.HasOptedOutOfEmail, false);
   assert.equal(contact.fields.MailingCity, 'Berlin');
-  assert.deepEqual(contact.references, [{ field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: 'C-1001' }]);
+  assert.deepEqual(contact.references, [{ field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: 'shop-1|C-1001' }]);
   assert.ok(account.sequence < contact.sequence, 'parent first');
   const back = mapping.fromSalesforce({ Account: asStored(account), Contact: asStored(contact) }, c);
   assert.deepEqual(back, c);
@@ -64,7 +64,7 @@ test('a write restricted to Salesforce-owned fields reaches the shop as only tho
 
 test('a Salesforce credit status is read back into the shop vocabulary', () => {
   const c = mapping.fromShopRow({ customer: row });
-  const updated = mapping.fromSalesforce({ Account: { Shop_Customer_Id__c: 'C-1001', Credit_Status__c: 'Blocked' } }, c);
+  const updated = mapping.fromSalesforce({ Account: { Shop_Customer_Id__c: 'shop-1|C-1001', Credit_Status__c: 'Blocked' } }, c);
   assert.equal(updated.creditStatus, 'blocked');
 });
 

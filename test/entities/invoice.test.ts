@@ -5,7 +5,7 @@ import { ctx, entities } from './helpers.ts';
 
 const mapping = createInvoiceMapping(entities.invoice, 'shop-1');
 const image = (over: Record<string, unknown> = {}) => ({
-  Id: 'a0C000000000001AAA', Invoice_Number__c: 'INV-7', Opportunity__c: '006000000000001AAA', 'Opportunity__r.Shop_Order_Id__c': '1042',
+  Id: 'a0C000000000001AAA', Invoice_Number__c: 'INV-7', Opportunity__c: '006000000000001AAA', 'Opportunity__c.Shop_Order_Id__c': 'shop-1|1042',
   Amount__c: 119, Tax_Amount__c: 19, Paid_Amount__c: 0, Currency__c: 'EUR', Status__c: 'Issued', Issued_Date__c: '2026-11-27',
   Due_Date__c: '2026-12-11', Pdf_Url__c: 'https://billing.example.com/INV-7.pdf', ...over,
 });
@@ -40,5 +40,5 @@ test('the shop row our write made reads back into the same invoice (our write is
 });
 
 test('an invoice whose Opportunity is not a shop order cannot be placed: the reason names the lookup', () => {
-  assert.throws(() => mapping.fromSalesforce(image({ 'Opportunity__r.Shop_Order_Id__c': undefined })), /Opportunity__c -> Opportunity\.Shop_Order_Id__c/);
+  assert.throws(() => mapping.fromSalesforce(image({ 'Opportunity__c.Shop_Order_Id__c': undefined })), /Opportunity__c -> Opportunity\.Shop_Order_Id__c/);
 });

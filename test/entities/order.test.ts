@@ -24,20 +24,20 @@ test('an order with three lines -> one Opportunity then three line items, stage 
   assert.deepEqual(writes.map((w) => w.sobject), ['Opportunity', 'OpportunityLineItem', 'OpportunityLineItem', 'OpportunityLineItem']);
   const opp = writes[0];
   assert.equal(opp.externalIdField, 'Shop_Order_Id__c');
-  assert.equal(opp.externalId, '1042');
+  assert.equal(opp.externalId, 'shop-1|1042', 'the external id carries the shop');
   assert.equal(opp.fields.StageName, 'Closed Won');
   assert.equal(opp.fields.Amount, '64.96');
   assert.ok(opp.decimalFields.includes('Amount'));
   assert.equal(opp.fields.CloseDate, '2026-11-27');
   assert.equal(opp.fields.Name, 'Order 1042');
-  assert.deepEqual(opp.references[0], { field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: 'C-1001' });
+  assert.deepEqual(opp.references[0], { field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: 'shop-1|C-1001' });
   assert.deepEqual(opp.parentKeys, ['shop-1|C-1001']);
   const li = writes[1];
-  assert.equal(li.externalId, '1042-1');
+  assert.equal(li.externalId, 'shop-1|1042|1');
   assert.equal(li.fields.UnitPrice, '19.99');
   assert.equal(li.fields.Quantity, 1);
   assert.deepEqual(li.pricebookEntry, { field: 'PricebookEntryId', sku: 'SKU-1', currency: 'EUR', pricebook: 'standard' });
-  assert.equal(li.references[0].externalId, '1042');
+  assert.equal(li.references[0].externalId, 'shop-1|1042');
   assert.equal(new Set(writes.map((w) => w.commandId)).size, 4);
 });
 
@@ -61,9 +61,9 @@ test('a line removed from the order deletes its line item; a deleted order delet
   assert.equal(after.lines.length, 2);
   const writes = mapping.toSalesforce(after, ctx, 'UPSERT', { previous: before });
   const deletes = writes.filter((w) => w.operation === 'DELETE');
-  assert.deepEqual(deletes.map((w) => `${w.sobject}:${w.externalId}`), ['OpportunityLineItem:1042-3']);
+  assert.deepEqual(deletes.map((w) => `${w.sobject}:${w.externalId}`), ['OpportunityLineItem:shop-1|1042|3']);
   const del = mapping.toSalesforce(after, ctx, 'DELETE');
-  assert.deepEqual(del.map((w) => `${w.operation} ${w.sobject}:${w.externalId}`), ['DELETE Opportunity:1042']);
+  assert.deepEqual(del.map((w) => `${w.operation} ${w.sobject}:${w.externalId}`), ['DELETE Opportunity:shop-1|1042']);
 });
 
 test('an order written to the shop keeps its money exact and its lines keyed by line number', () => {

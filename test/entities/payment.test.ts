@@ -23,7 +23,7 @@ test('a shop payment -> one Payment__c by "<shop>|<provider>|<transaction id>", 
     Provider__c: 'stripe', Amount__c: '80.00', Currency__c: 'EUR', Status__c: 'Captured', Paid_At__c: '2026-11-27T06:00:00.123Z', Shop_Id__c: 'shop-1',
   });
   assert.deepEqual(w!.decimalFields, ['Amount__c']);
-  assert.deepEqual(w!.references, [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: 'Shop_Order_Id__c', externalId: '1042' }]);
+  assert.deepEqual(w!.references, [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: 'Shop_Order_Id__c', externalId: 'shop-1|1042' }]);
   assert.deepEqual(w!.parentKeys, ['shop-1|1042'], 'waits for the order in the sink');
 });
 

@@ -15,10 +15,10 @@ test('a ticket becomes one Case: text, picklist values through the value maps, l
   const [w, ...rest] = mapping.toSalesforce(t, ctx, 'UPSERT');
   assert.equal(rest.length, 0);
   assert.equal(w!.sobject, 'Case');
-  assert.deepEqual([w!.externalIdField, w!.externalId], ['Shop_Ticket_Id__c', 'T-0000042']);
+  assert.deepEqual([w!.externalIdField, w!.externalId], ['Shop_Ticket_Id__c', 'shop-1|T-0000042']);
   assert.deepEqual(w!.fields, { Subject: 'Mug arrived broken', Description: 'The handle came off.', Status: 'Closed', Priority: 'High', Origin: 'Web' });
   assert.deepEqual(w!.references.map((r) => `${r.field} -> ${r.sobject}.${r.externalIdField}=${r.externalId}`), [
-    'ContactId -> Contact.Shop_Customer_Id__c=C-1001', 'AccountId -> Account.Shop_Customer_Id__c=C-1001', 'Order__c -> Opportunity.Shop_Order_Id__c=1042',
+    'ContactId -> Contact.Shop_Customer_Id__c=shop-1|C-1001', 'AccountId -> Account.Shop_Customer_Id__c=shop-1|C-1001', 'Order__c -> Opportunity.Shop_Order_Id__c=shop-1|1042',
   ]);
   assert.deepEqual(w!.parentKeys, ['shop-1|C-1001', 'shop-1|1042']);
 });

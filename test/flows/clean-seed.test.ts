@@ -69,7 +69,8 @@ test('a clean seed syncs with no conflict, no re-assertion, and each Account wri
   t.sb.admin.resetCounters();
 
   // everything arrives: every Account, every Opportunity with all its line items
-  const customers = (await db.query('SELECT customer_number FROM customers WHERE shop_id = $1 ORDER BY 1', [shopId])).rows.map((r) => r.customer_number);
+  // each Account's external id is the shop id and the customer number (keys.ts)
+  const customers = (await db.query('SELECT customer_number FROM customers WHERE shop_id = $1 ORDER BY 1', [shopId])).rows.map((r) => `${shopId}|${r.customer_number}`);
   const accounts = await eventually(async () => (await sf.query<any>('SELECT Shop_Customer_Id__c, Name FROM Account')).records, (r) => r.length >= CUSTOMERS, 180_000);
   assert.deepEqual(accounts.map((a) => a.Shop_Customer_Id__c).sort(), customers, `one Account per customer: ${JSON.stringify(accounts.map((a) => [a.Shop_Customer_Id__c, a.Name]))}`);
   await eventually(async () => (await sf.query<any>('SELECT COUNT() FROM OpportunityLineItem')).totalSize, (n) => n === lines, 180_000);

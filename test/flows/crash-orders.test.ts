@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Connection } from 'jsforce';
 import pg from 'pg';
+import { readExternalId } from '../../src/entities/keys.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
 import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
 import { getTestStack } from '../support/stack.ts';
@@ -23,6 +24,8 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
   let db: pg.Client;
   let pipeline: PipelineProcess;
   const run = randomUUID().slice(0, 6).toUpperCase();
+  /** The example config's shop (the rows below take the table's default shop_id); external ids start with it. */
+  let shopId: string;
   const skus = ['A', 'B', 'C'].map((s) => `K${run}-${s}`);
   const orderNumber = (i: number) => `O-${run}-${i}`;
   const linesOf = (i: number) => 1 + (i % 3);
@@ -38,6 +41,7 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
       c.salesforce.apiVersion = '60.0';
       c.sink.lingerMs = 100;
     });
+    shopId = config.shopId;
     pipeline = await startPipelineProcess(config);
   });
   after(async () => {
@@ -76,7 +80,7 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
         if (i % 10 === 9) await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const opportunities = async () => (await sf.query(`SELECT COUNT() FROM Opportunity WHERE Shop_Order_Id__c LIKE 'O-${run}-%'`)).totalSize;
+    const opportunities = async () => (await sf.query(`SELECT COUNT() FROM Opportunity WHERE Shop_Order_Id__c LIKE '${shopId}|O-${run}-%'`)).totalSize;
 
     // kill -9 once a part of the orders is in the shop and the sink has begun writing them
     await eventually(async () => ({ inserted, synced: await opportunities() }), (s) => s.inserted >= KILL_AFTER && s.synced > 0, 180_000, 100);
@@ -91,24 +95,24 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
     const totalLines = Array.from({ length: ORDERS }, (_, i) => linesOf(i)).reduce((a, b) => a + b, 0);
     // wait until everything is there, or nothing more arrives for a minute; the assertions below say what is missing
     const synced = await untilDoneOrIdle(opportunities, ORDERS);
-    const lines = await untilDoneOrIdle(async () => (await sf.query(`SELECT COUNT() FROM OpportunityLineItem WHERE Shop_Line_Id__c LIKE 'O-${run}-%'`)).totalSize, totalLines, 30_000);
+    const lines = await untilDoneOrIdle(async () => (await sf.query(`SELECT COUNT() FROM OpportunityLineItem WHERE Shop_Line_Id__c LIKE '${shopId}|O-${run}-%'`)).totalSize, totalLines, 30_000);
     ctx.diagnostic(`${synced} Opportunities and ${lines} line items in Salesforce ${Math.round((Date.now() - started) / 1000)} s after the inserts ended (want ${ORDERS} and ${totalLines})`);
 
     const opps = await queryAll<{ Id: string; Shop_Order_Id__c: string; Amount: number | null; Account: { Shop_Customer_Id__c: string } | null }>(sf,
-      `SELECT Id, Shop_Order_Id__c, Amount, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c LIKE 'O-${run}-%'`);
-    const present = new Set(opps.map((o) => o.Shop_Order_Id__c));
+      `SELECT Id, Shop_Order_Id__c, Amount, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c LIKE '${shopId}|O-${run}-%'`);
+    const present = new Set(opps.map((o) => readExternalId(o.Shop_Order_Id__c)?.parts[0]));
     const missing = Array.from({ length: ORDERS }, (_, i) => orderNumber(i)).filter((o) => !present.has(o));
     assert.deepEqual(missing, [], `every order has its Opportunity (${missing.length} missing)`);
     assert.equal(opps.length, ORDERS, 'exactly one Opportunity per order');
     assert.equal(new Set(opps.map((o) => o.Shop_Order_Id__c)).size, ORDERS, 'no order twice');
-    for (const o of opps) assert.equal(o.Account?.Shop_Customer_Id__c, o.Shop_Order_Id__c.replace(/^O-/, 'C-'), `${o.Shop_Order_Id__c}: the Opportunity hangs under its customer's Account`);
+    for (const o of opps) assert.equal(o.Account?.Shop_Customer_Id__c, o.Shop_Order_Id__c.replace('|O-', '|C-'), `${o.Shop_Order_Id__c}: the Opportunity hangs under its customer's Account`);
 
     const amountOf = (o: { Shop_Order_Id__c: string }) => { const n = linesOf(Number(o.Shop_Order_Id__c.split('-').pop())); return n * 10 + (n * (n - 1)) / 2; };
     const badAmounts = opps.filter((o) => o.Amount !== amountOf(o)).map((o) => `${o.Shop_Order_Id__c}: ${o.Amount}`);
     assert.deepEqual(badAmounts, [], 'each Opportunity carries its order\'s total');
 
     const items = await queryAll<{ Shop_Line_Id__c: string; OpportunityId: string }>(sf,
-      `SELECT Shop_Line_Id__c, OpportunityId FROM OpportunityLineItem WHERE Shop_Line_Id__c LIKE 'O-${run}-%'`);
+      `SELECT Shop_Line_Id__c, OpportunityId FROM OpportunityLineItem WHERE Shop_Line_Id__c LIKE '${shopId}|O-${run}-%'`);
     assert.equal(items.length, totalLines, 'exactly one line item per order line');
     assert.equal(new Set(items.map((i) => i.Shop_Line_Id__c)).size, totalLines, 'no line twice');
     const perOpp = new Map<string, number>();
@@ -116,8 +120,8 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
     const wrong = opps.filter((o) => perOpp.get(o.Id) !== linesOf(Number(o.Shop_Order_Id__c.split('-').pop())));
     assert.deepEqual(wrong.map((o) => `${o.Shop_Order_Id__c}: ${perOpp.get(o.Id) ?? 0}`), [], 'each Opportunity has as many line items as its order has lines');
 
-    assert.equal((await sf.query(`SELECT COUNT() FROM Account WHERE Shop_Customer_Id__c LIKE 'C-${run}-%'`)).totalSize, ORDERS, 'one Account per customer');
-    assert.equal((await sf.query(`SELECT COUNT() FROM Contact WHERE Shop_Customer_Id__c LIKE 'C-${run}-%'`)).totalSize, ORDERS, 'one Contact per customer');
+    assert.equal((await sf.query(`SELECT COUNT() FROM Account WHERE Shop_Customer_Id__c LIKE '${shopId}|C-${run}-%'`)).totalSize, ORDERS, 'one Account per customer');
+    assert.equal((await sf.query(`SELECT COUNT() FROM Contact WHERE Shop_Customer_Id__c LIKE '${shopId}|C-${run}-%'`)).totalSize, ORDERS, 'one Contact per customer');
   });
 
   // found by the crash run above: an Opportunity created after a crash by a later partial command had
@@ -127,7 +131,7 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
     await insertOrder(i);
     const want = linesOf(i) * 10 + (linesOf(i) * (linesOf(i) - 1)) / 2;
     const opp = await eventually(
-      async () => (await sf.query<{ Id: string; Amount: number | null }>(`SELECT Id, Amount FROM Opportunity WHERE Shop_Order_Id__c = '${orderNumber(i)}'`)).records,
+      async () => (await sf.query<{ Id: string; Amount: number | null }>(`SELECT Id, Amount FROM Opportunity WHERE Shop_Order_Id__c = '${shopId}|${orderNumber(i)}'`)).records,
       (r) => r.length === 1 && r[0]!.Amount === want, 120_000);
     t.sb.admin.userEdit({ object: 'Opportunity', id: opp[0]!.Id, fields: { Amount: null } });
     const after = await eventually(

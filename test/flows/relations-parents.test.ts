@@ -5,6 +5,7 @@ import type { Connection } from 'jsforce';
 import pg from 'pg';
 import { SchemaCatalogClient } from '../../src/avro/registry.ts';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
+import { externalIdOf } from '../../src/entities/keys.ts';
 import type { SalesforceWrite } from '../../src/entities/types.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
 import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
@@ -70,6 +71,8 @@ describe('parents before children: late parents, missing parents, refused record
     throw new Error(`the expected dead letters did not arrive in ${timeoutMs} ms; saw ${JSON.stringify(seen.map((d) => [d.command.sobject, d.command.externalId, d.reason])).slice(0, 2000)}`);
   }
   const letterFor = (all: DeadLetter[], sobject: string, externalId: string) => all.find((d) => d.command.sobject === sobject && d.command.externalId === externalId);
+  /** The external id of a record of this shop (keys.ts). */
+  const ext = (...parts: string[]) => externalIdOf(config.shopId, ...parts);
   const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
   before(async () => {
@@ -97,13 +100,13 @@ describe('parents before children: late parents, missing parents, refused record
     const customer = `C-${run}-REFUSED`;
     await db.query(`insert into customers (customer_number, email, first_name, last_name, company_name) values ($1, $2, 'Ada', 'Lovelace', $3)`,
       [customer, `${customer.toLowerCase()}@example.com`, tooLong]);
-    const letters = await deadLetters((all) => !!letterFor(all, 'Account', customer));
-    const account = letterFor(letters, 'Account', customer)!;
+    const letters = await deadLetters((all) => !!letterFor(all, 'Account', ext(customer)));
+    const account = letterFor(letters, 'Account', ext(customer))!;
     assert.match(account.reason, /^STRING_TOO_LONG: /);
     assert.match(account.reason, /Account Name|Name/);
     assert.equal(account.sourceTopic, `${config.kafka.topicNamespace}.sync.out.salesforce`);
     assert.equal(account.command.fields.Name, tooLong, 'the DLQ keeps the refused command as it was');
-    assert.equal((await sf.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c = '${customer}'`)).totalSize, 0);
+    assert.equal((await sf.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c = '${ext(customer)}'`)).totalSize, 0);
     const metrics = await pipeline.metrics();
     assert.match(metrics, /shopforce_sf_sink_outcomes_total\{status="failed",sobject="Account"\} [1-9]/);
     assert.doesNotMatch(metrics, /shopforce_sf_sink_retries_total\{error_code="STRING_TOO_LONG"\}/, 'a validation error is never retried');
@@ -114,38 +117,38 @@ describe('parents before children: late parents, missing parents, refused record
     const order = `O-${run}-LATE`;
     await insertOrder(customer, order, tooLong);
     // Salesforce refused the Account: the Opportunity has no parent and waits
-    await deadLetters((all) => !!letterFor(all, 'Account', customer));
+    await deadLetters((all) => !!letterFor(all, 'Account', ext(customer)));
     await eventually(async () => metric(await pipeline.metrics(), 'shopforce_sf_sink_parked'), (n) => n >= 1, 30_000);
-    assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).totalSize, 0);
+    assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, 0);
 
     await new Promise((r) => setTimeout(r, 3_000));
     await db.query('update customers set company_name = $1 where customer_number = $2', [`Analytical Engines ${run}`, customer]);
 
     const opp = await eventually(
-      async () => (await sf.query<any>(`SELECT Id, CreatedDate, Account.Name, Account.CreatedDate, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records,
+      async () => (await sf.query<any>(`SELECT Id, CreatedDate, Account.Name, Account.CreatedDate, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).records,
       (r) => r.length === 1, 60_000);
-    assert.equal(opp[0].Account?.Shop_Customer_Id__c, customer);
+    assert.equal(opp[0].Account?.Shop_Customer_Id__c, ext(customer));
     assert.equal(opp[0].Account?.Name, `Analytical Engines ${run}`);
     assert.ok(Date.parse(opp[0].Account.CreatedDate) <= Date.parse(opp[0].CreatedDate), 'the Account was created before the Opportunity');
     const items = await eventually(
       async () => (await sf.query<any>(`SELECT Shop_Line_Id__c FROM OpportunityLineItem WHERE OpportunityId = '${opp[0].Id}'`)).records,
       (r) => r.length === 2, 60_000);
-    assert.deepEqual(items.map((i) => i.Shop_Line_Id__c).sort(), [`${order}-1`, `${order}-2`]);
-    assert.equal((await sf.query(`SELECT Id FROM Contact WHERE Shop_Customer_Id__c = '${customer}'`)).totalSize, 1, 'the Contact waited for its Account too');
+    assert.deepEqual(items.map((i) => i.Shop_Line_Id__c).sort(), [ext(order, '1'), ext(order, '2')]);
+    assert.equal((await sf.query(`SELECT Id FROM Contact WHERE Shop_Customer_Id__c = '${ext(customer)}'`)).totalSize, 1, 'the Contact waited for its Account too');
     const letters = await deadLetters(() => true, 30_000);
-    assert.equal(letterFor(letters, 'Opportunity', order), undefined, 'the late order never went to the DLQ');
+    assert.equal(letterFor(letters, 'Opportunity', ext(order)), undefined, 'the late order never went to the DLQ');
   });
 
   test('an order whose customer never reaches Salesforce goes to the DLQ with the reason after the parent timeout', async () => {
     const customer = `C-${run}-NEVER`;
     const order = `O-${run}-NEVER`;
     await insertOrder(customer, order, tooLong);
-    const letters = await deadLetters((all) => !!letterFor(all, 'Opportunity', order), PARENT_TIMEOUT_MS + 90_000);
-    const opp = letterFor(letters, 'Opportunity', order)!;
-    assert.ok(opp.reason.startsWith(`parent Account ${customer} never arrived`), opp.reason);
+    const letters = await deadLetters((all) => !!letterFor(all, 'Opportunity', ext(order)), PARENT_TIMEOUT_MS + 90_000);
+    const opp = letterFor(letters, 'Opportunity', ext(order))!;
+    assert.ok(opp.reason.startsWith(`parent Account ${ext(customer)} never arrived`), opp.reason);
     assert.equal(opp.processor, 'sf-sink');
-    assert.equal(opp.command.references.find((r) => r.field === 'AccountId')?.externalId, customer);
-    assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).totalSize, 0);
+    assert.equal(opp.command.references.find((r) => r.field === 'AccountId')?.externalId, ext(customer));
+    assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, 0);
     const metrics = await pipeline.metrics();
     assert.match(metrics, /shopforce_dlq_\w+\{[^}]*processor="sf-sink"[^}]*reason="non-retryable"[^}]*\} [1-9]/);
   });
@@ -155,17 +158,17 @@ describe('parents before children: late parents, missing parents, refused record
     const customer = `C-${run}-${name}`;
     const order = `O-${run}-${name}`;
     await insertOrder(customer, order, tooLong);
-    await deadLetters((all) => !!letterFor(all, 'Account', customer));
+    await deadLetters((all) => !!letterFor(all, 'Account', ext(customer)));
     // the Contact, the Opportunity and its two lines wait for the Account
     await eventually(async () => metric(await pipeline.metrics(), 'shopforce_sf_sink_parked'), (n) => n >= 4, 30_000);
     await pipeline.kill(how);
     await pipeline.restart();
     await db.query('update customers set company_name = $1 where customer_number = $2', [`Difference Engines ${run} ${name}`, customer]);
     const opp = await eventually(
-      async () => (await sf.query<any>(`SELECT Id, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records,
+      async () => (await sf.query<any>(`SELECT Id, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).records,
       (r) => r.length === 1, 60_000).catch(() => []);
     assert.equal(opp.length, 1, `the order parked when the pipeline got ${how} reached Salesforce once its customer did`);
-    assert.equal(opp[0].Account?.Shop_Customer_Id__c, customer);
+    assert.equal(opp[0].Account?.Shop_Customer_Id__c, ext(customer));
     const items = await eventually(
       async () => (await sf.query<any>(`SELECT Shop_Line_Id__c FROM OpportunityLineItem WHERE OpportunityId = '${opp[0].Id}'`)).records,
       (r) => r.length === 2, 60_000);
@@ -187,7 +190,7 @@ describe('parents before children: late parents, missing parents, refused record
       const customer = `C-${run}-QUOTA`;
       const order = `O-${run}-QUOTA`;
       await insertOrder(customer, order, null);
-      await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).totalSize, (n) => n === 1, 120_000, 1_000);
+      await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, (n) => n === 1, 120_000, 1_000);
       await eventually(async () => pipeline.output(), (out) => out.includes('Salesforce daily API quota under the reserve: slowing down the sink'), 30_000);
       const remaining = metric(await pipeline.metrics(), 'shopforce_sf_sink_quota_remaining_percent');
       assert.ok(remaining < config.sink.quotaReservePercent, `the quota gauge shows the low quota: ${remaining} %`);

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Connection } from 'jsforce';
 import pg from 'pg';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
+import { externalIdOf } from '../../src/entities/keys.ts';
 import { startPipeline, type Pipeline } from '../../src/run/pipeline.ts';
 import { lazyConnection, salesforceStages } from '../../src/run/salesforce-stages.ts';
 import { restParentLookup } from '../../src/processors/router.ts';
@@ -29,6 +30,8 @@ describe('sync between the shop and the sandbox org', () => {
   const customer = `C-${run}`;
   const order = `O-${run}`;
 
+  /** The external id of a record of the example config's shop (keys.ts). */
+  const ext = (...parts: string[]) => externalIdOf(config.shopId, ...parts);
   const productRow = async (sku: string) => (await db.query('SELECT name, price::text AS price, active FROM products WHERE sku = $1', [sku])).rows[0];
 
   before(async () => {
@@ -74,22 +77,22 @@ describe('sync between the shop and the sandbox org', () => {
     await db.query('commit');
 
     const opp = await eventually(
-      async () => (await sf.query<any>(`SELECT Id, StageName, Amount, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records,
+      async () => (await sf.query<any>(`SELECT Id, StageName, Amount, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).records,
       (r) => r.length === 1, 60_000);
     assert.equal(opp[0].StageName, 'Prospecting');
-    assert.equal(opp[0].Account?.Shop_Customer_Id__c, customer);
+    assert.equal(opp[0].Account?.Shop_Customer_Id__c, ext(customer));
     const items = await eventually(
       async () => (await sf.query<any>(`SELECT Shop_Line_Id__c, Quantity, UnitPrice FROM OpportunityLineItem WHERE OpportunityId = '${opp[0].Id}'`)).records,
       (r) => r.length === 3, 60_000);
-    assert.deepEqual(items.map((i) => i.Shop_Line_Id__c).sort(), skus.map((_, i) => `${order}-${i + 1}`));
-    assert.equal((await sf.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c = '${customer}'`)).totalSize, 1);
-    const contacts = (await sf.query<any>(`SELECT Email FROM Contact WHERE Shop_Customer_Id__c = '${customer}'`)).records;
+    assert.deepEqual(items.map((i) => i.Shop_Line_Id__c).sort(), skus.map((_, i) => ext(order, String(i + 1))));
+    assert.equal((await sf.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c = '${ext(customer)}'`)).totalSize, 1);
+    const contacts = (await sf.query<any>(`SELECT Email FROM Contact WHERE Shop_Customer_Id__c = '${ext(customer)}'`)).records;
     assert.equal(contacts.length, 1);
     assert.equal(contacts[0].Email, `ada.${run.toLowerCase()}@example.com`);
   });
 
   test('an e-mail changed in Salesforce (the shop is its master) is audited as a conflict and the shop\'s value re-asserted', async () => {
-    const contact = (await sf.query<any>(`SELECT Id FROM Contact WHERE Shop_Customer_Id__c = '${customer}'`)).records[0];
+    const contact = (await sf.query<any>(`SELECT Id FROM Contact WHERE Shop_Customer_Id__c = '${ext(customer)}'`)).records[0];
     t.sb.admin.userEdit({ object: 'Contact', id: contact.Id, fields: { Email: 'someone.else@example.com' } });
     const audits = await waitForCommands<any>(stack, `${config.kafka.topicNamespace}.sync.audit`, (m) => m.key === `shop-1|${customer}`,
       (all) => all.some((a) => a.decision === 'CONFLICT'));
@@ -104,7 +107,7 @@ describe('sync between the shop and the sandbox org', () => {
   test('updating the order status moves the Opportunity stage', async () => {
     await db.query(`update orders set status = 'paid' where order_number = $1`, [order]);
     const opp = await eventually(
-      async () => (await sf.query<any>(`SELECT StageName FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records[0],
+      async () => (await sf.query<any>(`SELECT StageName FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).records[0],
       (r) => r?.StageName === 'Closed Won', 60_000);
     assert.equal(opp.StageName, 'Closed Won');
   });
@@ -138,6 +141,6 @@ describe('sync between the shop and the sandbox org', () => {
 
   test('deleting the order deletes the Opportunity (delete policy: propagate)', async () => {
     await db.query(`delete from orders where order_number = $1`, [order]);
-    await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).totalSize, (n) => n === 0, 60_000);
+    await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, (n) => n === 0, 60_000);
   });
 });

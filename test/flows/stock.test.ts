@@ -33,10 +33,11 @@ describe('stock, both ways, merged by delta', () => {
   const shopId = `stk-${randomUUID().slice(0, 6)}`;
   const skus = ['A', 'B', 'C'].map((s) => `S${shopId.slice(4)}-${s}`.toUpperCase());
   const warehouses = ['WH-1', 'WH-2'];
-  const keys = skus.flatMap((sku) => warehouses.map((wh) => ({ sku, wh, stockKey: `${sku}|${wh}` })));
+  // Stock_Key__c, the external id, is the shop id, the SKU and the warehouse (keys.ts)
+  const keys = skus.flatMap((sku) => warehouses.map((wh) => ({ sku, wh, stockKey: `${shopId}|${sku}|${wh}` })));
 
   const shopLevels = async () => Object.fromEntries((await db.query<{ sku: string; warehouse_code: string; quantity: number }>(
-    'SELECT sku, warehouse_code, quantity FROM stock_levels WHERE shop_id = $1', [shopId])).rows.map((r) => [`${r.sku}|${r.warehouse_code}`, r.quantity]));
+    'SELECT sku, warehouse_code, quantity FROM stock_levels WHERE shop_id = $1', [shopId])).rows.map((r) => [`${shopId}|${r.sku}|${r.warehouse_code}`, r.quantity]));
   const orgLevels = async () => Object.fromEntries((await queryAll<{ Stock_Key__c: string; Quantity__c: number }>(sf,
     'SELECT Stock_Key__c, Quantity__c FROM Stock_Level__c')).map((r) => [r.Stock_Key__c, Number(r.Quantity__c)]));
   const shopSale = (k: { sku: string; wh: string }, n: number) =>
@@ -89,14 +90,16 @@ describe('stock, both ways, merged by delta', () => {
 
   test('a stock row made in Salesforce is created in the shop', async () => {
     await db.query("INSERT INTO warehouses (shop_id, warehouse_code, name, country) VALUES ($1, 'WH-9', 'WH-9', 'DE')", [shopId]);
-    // a warehouse user adds the SKU to a new warehouse, through the API of another integration
-    await sf.sobject('Stock_Level__c').create({ Stock_Key__c: `${skus[0]}|WH-9`, Sku__c: skus[0], Warehouse__c: 'WH-9', Quantity__c: 40, Product__r: { Sku__c: skus[0] } } as any);
-    await eventually(shopLevels, (l) => l[`${skus[0]}|WH-9`] === 40, 60_000);
+    // a warehouse user adds the SKU to a new warehouse of this shop, through the API of another integration
+    await sf.sobject('Stock_Level__c').create({ Stock_Key__c: `${shopId}|${skus[0]}|WH-9`, Sku__c: skus[0], Warehouse__c: 'WH-9', Quantity__c: 40, Product__r: { Sku__c: skus[0] } } as any);
+    await eventually(shopLevels, (l) => l[`${shopId}|${skus[0]}|WH-9`] === 40, 60_000);
   });
 
   test('1,000 random changes on both sides with a SIGKILL of `shopforce run` in the middle: both sides end at start + every delta', async (ctx) => {
-    const expected = Object.fromEntries(Object.entries(await shopLevels()).filter(([k]) => keys.some((x) => x.stockKey === k)));
-    await eventually(orgLevels, (l) => keys.every((k) => l[k.stockKey] === expected[k.stockKey]), 60_000);
+    // this test's keys (the test before added a warehouse on both sides)
+    const onlyOurs = (levels: Record<string, number>) => Object.fromEntries(Object.entries(levels).filter(([k]) => keys.some((x) => x.stockKey === k)));
+    const expected = onlyOurs(await shopLevels());
+    assert.deepEqual(expected, onlyOurs(await eventually(orgLevels, (l) => keys.every((k) => l[k.stockKey] === expected[k.stockKey]), 60_000)));
     let seed = 42;
     const random = () => { seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31; return seed / 2 ** 31; };
     const windowsBefore = t.sb.admin.counters().recordsByObject.Stock_Level__c ?? 0;
@@ -158,7 +161,7 @@ describe('stock windows on a graceful stop', () => {
       // once, not when the 10-minute window would have ended
       const restarted = Date.now();
       await pipeline.restart();
-      const rows = await eventually(async () => (await sf.query<{ Quantity__c: number }>(`SELECT Quantity__c FROM Stock_Level__c WHERE Stock_Key__c = '${sku}|WH-1'`)).records,
+      const rows = await eventually(async () => (await sf.query<{ Quantity__c: number }>(`SELECT Quantity__c FROM Stock_Level__c WHERE Stock_Key__c = '${shopId}|${sku}|WH-1'`)).records,
         (r) => r.length === 1, 120_000);
       assert.deepEqual(rows.map((r) => Number(r.Quantity__c)), [25]);
       assert.ok(Date.now() - restarted < 300_000, 'delivered from the flushed window, long before the window would end');

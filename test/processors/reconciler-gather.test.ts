@@ -34,7 +34,7 @@ function event(part: 'Campaign' | 'CampaignMember', recordId: string, image: Rec
 }
 const campaign = (name: string) => event('Campaign', '701000000000001AAA', { Id: '701000000000001AAA', Name: name, IsActive: true, Shop_Segment_Id__c: 'SPRING' });
 const memberId = (i: number) => `00v${String(i).padStart(15, '0')}`;
-const member = (i: number, status = 'Sent') => event('CampaignMember', memberId(i), { 'ContactId.Shop_Customer_Id__c': `C-${String(i).padStart(5, '0')}`, Status: status });
+const member = (i: number, status = 'Sent') => event('CampaignMember', memberId(i), { 'ContactId.Shop_Customer_Id__c': `shop-1|C-${String(i).padStart(5, '0')}`, Status: status });
 
 function setup() {
   const reconciler = createReconciler(config, encode);

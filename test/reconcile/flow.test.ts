@@ -112,5 +112,5 @@ test('an order status update moves the Opportunity stage, sending only the Oppor
   assert.deepEqual(paid.commands.salesforce.map((w) => w.sobject), ['Opportunity']);
   assert.equal(paid.commands.salesforce[0].fields.StageName, 'Closed Won');
   const deleted = run('SHOP', null, [], 'DELETE');
-  assert.deepEqual(deleted.commands.salesforce.map((w) => `${w.operation} ${w.sobject} ${w.externalId}`), ['DELETE Opportunity 1042']);
+  assert.deepEqual(deleted.commands.salesforce.map((w) => `${w.operation} ${w.sobject} ${w.externalId}`), ['DELETE Opportunity shop-1|1042']);
 });

@@ -86,6 +86,21 @@ describe('seeding the shop database', () => {
     }
   });
 
+  it('fills only the tables asked for (the story seed leaves the org-mastered ones to the org)', async () => {
+    const other = await createTestDatabase('seed3');
+    try {
+      const result = await seedShop(other.appUrl, { ...SMALL, shopId: 'shop-3' }, undefined, ['customers', 'addresses']);
+      const generated = generateSeedData(resolveSeedOptions({ ...SMALL, shopId: 'shop-3' }));
+      assert.deepEqual(Object.entries(result.tables).filter(([, c]) => c.inserted > 0).map(([t, c]) => [t, c.inserted]),
+        [['customers', generated.customers.length], ['addresses', generated.addresses.length]]);
+      await withClient(other.appUrl, async (c) => {
+        assert.equal((await c.query("SELECT 1 FROM products WHERE shop_id = 'shop-3'")).rowCount, 0);
+      });
+    } finally {
+      await other.drop();
+    }
+  });
+
   it('keeps money exact in the database: stored sums match to the cent', async () => {
     await withClient(db.appUrl, async (c) => {
       const mismatched = await c.query(`

@@ -33,6 +33,8 @@ export function testPipelineConfig(stack: StackAddresses, sf: Record<string, str
   config.entities.invoice.enabled = false;
   config.entities.support_ticket.enabled = false;
   config.entities.campaign_segment.enabled = false;
+  // and loads the org's catalogue at the first start; a test turns it on when it is about that
+  config.backfill.initialLoad = [];
   overrides(config);
   return config;
 }

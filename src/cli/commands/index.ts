@@ -9,6 +9,7 @@ import { register as sandbox } from './sandbox.ts';
 import { register as run } from './run.ts';
 import { register as dlq } from './dlq.ts';
 import { register as status } from './status.ts';
+import { register as backfill } from './backfill.ts';
 
 /** Every CLI command module exports a register(program) function; list them here. */
-export const commands: Array<(program: Command) => void> = [run, status, stack, sandbox, migrate, seed, connectors, dlq, kafka, schemas];
+export const commands: Array<(program: Command) => void> = [run, status, backfill, stack, sandbox, migrate, seed, connectors, dlq, kafka, schemas];

@@ -4,32 +4,19 @@ import { createLogger } from '../../observability/logger.ts';
 import { startPipeline } from '../../run/pipeline.ts';
 import { lazyConnection, salesforceStages } from '../../run/salesforce-stages.ts';
 import { restParentLookup } from '../../processors/router.ts';
-import { sandboxUp } from '../../sandbox/daemon.ts';
-import { createStackContext } from '../../stack/context.ts';
-import { stackUp } from '../../stack/stack.ts';
-import { resolveConfig, SANDBOX_CONFIG, sandboxEnvironment } from '../config-source.ts';
+import { resolveConfig, withConfigOptions, type ConfigOptions } from '../run-config.ts';
 
-interface RunOptions { config?: string; sandbox?: boolean; metricsPort?: string; metricsHost?: string }
+interface RunOptions extends ConfigOptions { metricsPort?: string; metricsHost?: string }
 
 export function register(program: Command): void {
-  program
+  withConfigOptions(program
     .command('run')
-    .description('run the sync processors (router, reconciler, sinks, Salesforce source); start several copies to share the partitions')
-    .option('-c, --config <file>', 'configuration file (YAML or JSON); secrets come from the environment', process.env.SHOPFORCE_CONFIG)
-    .option('--sandbox', `start the local stack and the Salesforce sandbox org if needed, and run with ${SANDBOX_CONFIG}`)
+    .description('run the sync processors (router, reconciler, sinks, Salesforce source); start several copies to share the partitions'))
     .option('--metrics-port <port>', 'port of /metrics, /healthz, /readyz (overrides observability.metricsPort; 0 = any free port)')
     .option('--metrics-host <address>', 'listen address of /metrics, /healthz, /readyz (overrides observability.metricsHost; 0.0.0.0 = every interface)')
     .action(async (opts: RunOptions) => {
       const log = createLogger('run');
-      let sandbox: { repoDir: string; env: NodeJS.ProcessEnv } | undefined;
-      if (opts.sandbox) {
-        const ctx = createStackContext();
-        const { addresses } = await stackUp(ctx);
-        const org = await sandboxUp(ctx.stateDir);
-        if (!org.healthy) throw new Error(`the sandbox org did not come up: see ${org.logFile}`);
-        sandbox = { repoDir: ctx.repoDir, env: sandboxEnvironment(addresses, org.envFile) };
-      }
-      const { file, config } = resolveConfig(opts.config, sandbox);
+      const { config, file } = await resolveConfig(opts);
       const conn = lazyConnection(config);
       const pipeline = await startPipeline(config, {
         metricsPort: opts.metricsPort === undefined ? undefined : Number(opts.metricsPort),

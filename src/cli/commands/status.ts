@@ -6,7 +6,7 @@ import { redactUrl } from '../../shop/db.ts';
 import { createStackContext } from '../../stack/context.ts';
 import { stackAddresses } from '../../stack/stack.ts';
 import { pipelineStatus, type PipelineStatus } from '../../status/status.ts';
-import { resolveConfig, sandboxEnvironment } from '../config-source.ts';
+import { configFrom, sandboxEnvironment } from '../config-source.ts';
 
 /** One dependency of the pipeline, as its configuration names it. */
 export interface DependencyStatus { name: string; healthy: boolean; address: string; detail?: string }
@@ -91,7 +91,7 @@ export function register(program: Command): void {
         const org = await sandboxStatus(ctx.stateDir);
         sandbox = { repoDir: ctx.repoDir, env: sandboxEnvironment(stackAddresses(ctx), org.envFile) };
       }
-      const { config } = resolveConfig(opts.config, sandbox);
+      const { config } = configFrom(opts.config, sandbox);
       const [status, deps] = await Promise.all([
         pipelineStatus(config, { latestDeadLetters: Number(opts.deadLetters) }).catch((err: unknown) => {
           throw new Error(`cannot read the pipeline's state from Kafka (${config.kafka.brokers.join(', ')}): ${(err as Error).message}`);

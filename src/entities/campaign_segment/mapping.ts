@@ -7,7 +7,7 @@
  */
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import { known, wants, type EntityMapping } from '../entity.ts';
-import { entityKey } from '../keys.ts';
+import { entityKey, readExternalId } from '../keys.ts';
 import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, topField, type FieldMapping } from '../mapping.ts';
 import { parentFieldName, type ParentKeyLookup } from '../parts.ts';
 import type { ShopWrite } from '../types.ts';
@@ -103,8 +103,13 @@ export function createCampaignSegmentMapping(cfg: CampaignSegmentConfig, shopId:
       if (members) {
         const byId = new Map<string, SegmentMember>();
         for (const image of members) {
-          const customerId = str(`${memberObj}.${customerField}`, image[customerField]);
-          if (customerId) byId.set(customerId, { customerId, status: str(`${memberObj}.Status`, image.Status) });
+          // the Contact's "<shop>|<customer number>": members of another shop syncing into the same org
+          // (or Contacts that are no shop's customers) are not this shop's segment members
+          const customer = readExternalId(str(`${memberObj}.${customerField}`, image[customerField]));
+          if (customer?.shopId === shopId && customer.parts.length === 1) {
+            const customerId = customer.parts[0]!;
+            byId.set(customerId, { customerId, status: str(`${memberObj}.Status`, image.Status) });
+          }
         }
         s.members = [...byId.values()].sort(byCustomer);
       }

@@ -1,10 +1,10 @@
 /**
  * customer: shop customers + addresses <-> Salesforce Account + Contact (external id
- * Shop_Customer_Id__c on both), owned by the shop except the credit status.
+ * Shop_Customer_Id__c = "<shop>|<customer number>" on both), owned by the shop except the credit status.
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { list, one, single } from '../parts.ts';
+import { byExternalId, columns, list, single } from '../parts.ts';
 import { customerConfig } from './config.ts';
 import { createCustomerMapping, CUSTOMER_FIELDS } from './mapping.ts';
 import { CUSTOMER_KINDS } from './record.ts';
@@ -21,12 +21,12 @@ export const customer = defineEntity({
     return {
       entity: 'customer',
       shop: {
-        [customers!]: { as: 'customer', many: false, key: one('customer_number') },
-        ...(addresses ? { [addresses]: { as: 'addresses', many: true, key: one('customer_number') } } : {}),
+        [customers!]: { as: 'customer', many: false, ...columns('customer_number') },
+        ...(addresses ? { [addresses]: { as: 'addresses', many: true, ...columns('customer_number') } } : {}),
       },
       salesforce: {
-        [account!]: { as: 'Account', many: false, key: one(cfg.externalIds[account!]!) },
-        ...(contact ? { [contact]: { as: 'Contact', many: false, key: one(cfg.externalIds[contact]!) } } : {}),
+        [account!]: { as: 'Account', many: false, ...byExternalId(cfg.externalIds[account!]!) },
+        ...(contact ? { [contact]: { as: 'Contact', many: false, ...byExternalId(cfg.externalIds[contact]!) } } : {}),
       },
       shopInput: (p) => single(p, 'customer') && { customer: single(p, 'customer'), addresses: list(p, 'addresses') },
       salesforceInput: (p) => (single(p, 'Account') || single(p, 'Contact')) && { Account: single(p, 'Account'), Contact: single(p, 'Contact') },

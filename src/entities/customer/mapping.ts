@@ -1,10 +1,11 @@
 /**
- * customer: shop customers + addresses <-> Salesforce Account + Contact (external id Shop_Customer_Id__c on both).
+ * customer: shop customers + addresses <-> Salesforce Account + Contact (external id Shop_Customer_Id__c =
+ * "<shop>|<customer number>" on both, keys.ts).
  * Account.Name is the company, or "First Last" for a private customer; the Contact hangs under the Account.
  */
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import { known, wants, type EntityMapping } from '../entity.ts';
-import { entityKey } from '../keys.ts';
+import { entityKey, externalIdOf, requiredKeyParts } from '../keys.ts';
 import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
 import type { FieldValue, SalesforceWrite, ShopWrite } from '../types.ts';
 import { bool, requiredStr, str } from '../values.ts';
@@ -102,7 +103,9 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
     },
 
     fromSalesforce({ Account: account, Contact: contact }, previous) {
-      const customerId = requiredStr(`${accountObj}.${accountExt}`, account?.[accountExt] ?? (contactExt ? contact?.[contactExt] : undefined));
+      const [customerId] = account
+        ? requiredKeyParts(`${accountObj}.${accountExt}`, account[accountExt], 1)
+        : requiredKeyParts(`${contactObj}.${contactExt}`, contactExt ? contact?.[contactExt] : undefined, 1);
       const c: Customer = previous ? structuredClone(previous) : emptyCustomer(customerId);
       c.customerId = customerId;
       if (contact) readSalesforceImage(K, mappings, contactObj, contact, c);
@@ -132,9 +135,10 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
 
     toSalesforce(c, ctx, op, opts) {
       const parentKeys: string[] = [];
-      const account = { sobject: accountObj, externalIdField: accountExt, externalId: c.customerId, parentKeys };
+      const externalId = externalIdOf(shopId, c.customerId);
+      const account = { sobject: accountObj, externalIdField: accountExt, externalId, parentKeys };
       const contact = contactObj && contactExt
-        ? { sobject: contactObj, externalIdField: contactExt, externalId: c.customerId, parentKeys } : null;
+        ? { sobject: contactObj, externalIdField: contactExt, externalId, parentKeys } : null;
       if (op === 'DELETE') {
         // children first on delete
         return [...(contact ? [salesforceWrite(ctx, 'DELETE', 0, contact)] : []), salesforceWrite(ctx, 'DELETE', 1, account)];
@@ -153,7 +157,7 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
         if (wants(opts, 'billingAddress') && ADDRESS_SF.billingAddress.some((x) => x.object === contactObj)) addAddress(con.fields, 'Mailing', c.billingAddress);
         writes.push(salesforceWrite(ctx, 'UPSERT', 1, {
           ...contact, ...con,
-          references: [{ field: 'AccountId', relationshipName: 'Account', sobject: accountObj, externalIdField: accountExt, externalId: c.customerId }],
+          references: [{ field: 'AccountId', relationshipName: 'Account', sobject: accountObj, externalIdField: accountExt, externalId }],
         }));
       }
       return writes;

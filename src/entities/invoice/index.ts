@@ -5,9 +5,10 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { one, single } from '../parts.ts';
+import { readExternalId } from '../keys.ts';
+import { columns, one, single } from '../parts.ts';
 import { invoiceConfig } from './config.ts';
-import { createInvoiceMapping, INVOICE_FIELDS, invoiceOrderLookup } from './mapping.ts';
+import { createInvoiceMapping, INVOICE_FIELDS, invoiceOrderLookup, orderOfInvoiceField } from './mapping.ts';
 import { INVOICE_KINDS } from './record.ts';
 
 export const invoice = defineEntity({
@@ -21,11 +22,13 @@ export const invoice = defineEntity({
     const [object] = cfg.salesforceObjects;
     return {
       entity: 'invoice',
-      shop: { [table!]: { as: 'invoice', many: false, key: one('invoice_number') } },
+      shop: { [table!]: { as: 'invoice', many: false, ...columns('invoice_number') } },
       salesforce: {
         [object!]: {
           as: 'Invoice__c', many: false, key: one(cfg.externalIds[object!]!),
           parentFields: [invoiceOrderLookup(cfg.orderExternalId)],
+          // the shop whose order the invoice is for ("<shop>|<order number>" on the Opportunity)
+          shop: (image) => readExternalId(image[orderOfInvoiceField(cfg.orderExternalId)])?.shopId,
         },
       },
       shopInput: (p) => single(p, 'invoice'),

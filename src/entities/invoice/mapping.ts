@@ -6,7 +6,7 @@
  */
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import { known, wants, type EntityMapping } from '../entity.ts';
-import { entityKey } from '../keys.ts';
+import { entityKey, externalIdOf, requiredKeyParts } from '../keys.ts';
 import { parentFieldName, type ParentKeyLookup } from '../parts.ts';
 import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
 import { normalizeMoney, subtractMoney } from '../money.ts';
@@ -64,7 +64,9 @@ export function createInvoiceMapping(cfg: InvoiceConfig, shopId: string): Entity
       const number = requiredStr(`${obj}.${ext}`, image[ext]);
       const inv = previous ? structuredClone(previous) : emptyInvoice(number);
       inv.invoiceNumber = number;
-      inv.orderNumber = requiredStr(`${obj}.Opportunity__c -> Opportunity.${cfg.orderExternalId} (the invoice's shop order)`, image[orderField] ?? previous?.orderNumber);
+      inv.orderNumber = image[orderField] === undefined || image[orderField] === null
+        ? requiredStr(`${obj}.Opportunity__c -> Opportunity.${cfg.orderExternalId} (the invoice's shop order)`, previous?.orderNumber)
+        : requiredKeyParts(`${obj}.Opportunity__c -> Opportunity.${cfg.orderExternalId} (the invoice's shop order)`, image[orderField], 1)[0]!;
       readSalesforceImage(K, mappings, obj, image, inv);
       return inv;
     },
@@ -79,7 +81,7 @@ export function createInvoiceMapping(cfg: InvoiceConfig, shopId: string): Entity
       const { fields, decimalFields } = salesforceFields(K, mappings, obj, inv);
       return [salesforceWrite(ctx, 'UPSERT', 0, {
         ...target, fields, decimalFields, parentKeys: [entityKey(shopId, inv.orderNumber)],
-        references: [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: cfg.orderExternalId, externalId: inv.orderNumber }],
+        references: [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: cfg.orderExternalId, externalId: externalIdOf(shopId, inv.orderNumber) }],
       })];
     },
 

@@ -1,12 +1,13 @@
 /**
  * order: shop orders + order_lines -> Salesforce Opportunity + OpportunityLineItems (external ids
- * Shop_Order_Id__c and Shop_Line_Id__c = "<order number>-<line number>"), owned by the shop. The
- * order's payments are a part of it too (like its lines): captured minus refunded against the total
- * gives its payment status, and a status that does not match the total alerts when it lasts.
+ * Shop_Order_Id__c = "<shop>|<order number>" and Shop_Line_Id__c = "<shop>|<order number>|<line number>"),
+ * owned by the shop. The order's payments are a part of it too (like its lines): captured minus
+ * refunded against the total gives its payment status, and a status that does not match the total
+ * alerts when it lasts.
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { list, one, single, text } from '../parts.ts';
+import { byExternalId, columns, list, single } from '../parts.ts';
 import { orderConfig } from './config.ts';
 import { paymentMismatch } from './payments.ts';
 import { createOrderMapping, ORDER_FIELDS } from './mapping.ts';
@@ -21,23 +22,18 @@ export const order = defineEntity({
   flow(cfg) {
     const [orders, lines, payments] = cfg.shopTables;
     const [opportunity, lineItem] = cfg.salesforceObjects;
-    const lineExt = lineItem ? cfg.externalIds[lineItem] : undefined;
-    // a line item's external id is "<order number>-<line number>": the order number is its key
-    const orderOfLine = (img: Record<string, unknown>) => {
-      const v = lineExt ? text(img[lineExt]) : undefined;
-      return v?.includes('-') ? [v.slice(0, v.lastIndexOf('-'))] : undefined;
-    };
     return {
       entity: 'order',
       shop: {
-        [orders!]: { as: 'order', many: false, key: one('order_number') },
-        ...(lines ? { [lines]: { as: 'lines', many: true, key: one('order_number') } } : {}),
+        [orders!]: { as: 'order', many: false, ...columns('order_number') },
+        ...(lines ? { [lines]: { as: 'lines', many: true, ...columns('order_number') } } : {}),
         // the order's payments, for its payment status (the payment entity syncs each payment itself)
-        ...(payments ? { [payments]: { as: 'payments', many: true, key: one('order_number') } } : {}),
+        ...(payments ? { [payments]: { as: 'payments', many: true, ...columns('order_number') } } : {}),
       },
       salesforce: {
-        [opportunity!]: { as: 'Opportunity', many: false, key: one(cfg.externalIds[opportunity!]!) },
-        ...(lineItem ? { [lineItem]: { as: 'lineItems', many: true, field: 'lines', key: orderOfLine } } : {}),
+        [opportunity!]: { as: 'Opportunity', many: false, ...byExternalId(cfg.externalIds[opportunity!]!) },
+        // a line item's external id holds its order number and its line number: the order is its entity
+        ...(lineItem ? { [lineItem]: { as: 'lineItems', many: true, field: 'lines', ...byExternalId(cfg.externalIds[lineItem]!, ([order]) => [order!]) } } : {}),
       },
       shopInput: (p) => single(p, 'order') && { order: single(p, 'order'), lines: list(p, 'lines'), payments: list(p, 'payments') },
       salesforceInput: (p) => single(p, 'Opportunity') && { Opportunity: single(p, 'Opportunity'), lineItems: list(p, 'lineItems') },

@@ -1,12 +1,13 @@
 /**
  * order: shop orders + order_lines -> Salesforce Opportunity (stage from status, amount, close date) +
- * OpportunityLineItems (external ids Shop_Order_Id__c / Shop_Line_Id__c; the line's PricebookEntry is
- * resolved by the sink from the SKU and the configured price book). The order's payments (shop
- * payments rows) give its payment status and paid amount, on the Opportunity too.
+ * OpportunityLineItems (external ids Shop_Order_Id__c = "<shop>|<order number>", Shop_Line_Id__c =
+ * "<shop>|<order number>|<line number>", keys.ts; the line's PricebookEntry is resolved by the sink from
+ * the SKU and the configured price book). The order's payments (shop payments rows) give its payment
+ * status and paid amount, on the Opportunity too.
  */
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import { known, wants, type EntityMapping } from '../entity.ts';
-import { entityKey } from '../keys.ts';
+import { entityKey, externalIdOf, requiredKeyParts } from '../keys.ts';
 import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
 import { addMoney, multiplyMoney, normalizeMoney, normalizeMoneyOrNull } from '../money.ts';
 import type { SalesforceWrite, ShopWrite } from '../types.ts';
@@ -96,6 +97,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
   const lineExt = lineObj ? cfg.externalIds[lineObj] : undefined;
   const [ordersTable, linesTable, paymentsTable] = cfg.shopTables;
   const stageOf = (status: string) => cfg.stageMap[status] ?? cfg.defaultStage;
+  const lineExternalId = (orderNumber: string, lineNumber: number) => externalIdOf(shopId, orderNumber, String(lineNumber));
 
   function statusFromStage(stage: string | null, previous: Order | null | undefined): string {
     if (previous && (stage === null || stageOf(previous.status) === stage)) return previous.status;
@@ -106,10 +108,10 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
   function lineWrites(o: Order, ctx: Parameters<typeof salesforceWrite>[0], start: number): SalesforceWrite[] {
     if (!lineObj || !lineExt) return [];
     return o.lines.map((l, i) => salesforceWrite(ctx, 'UPSERT', start + i, {
-      sobject: lineObj, externalIdField: lineExt, externalId: l.lineId,
+      sobject: lineObj, externalIdField: lineExt, externalId: lineExternalId(o.orderNumber, l.lineNumber),
       fields: { Quantity: l.quantity, UnitPrice: l.unitPrice, Description: l.productName },
       decimalFields: ['UnitPrice'],
-      references: [{ field: 'OpportunityId', relationshipName: 'Opportunity', sobject: oppObj, externalIdField: oppExt, externalId: o.orderNumber }],
+      references: [{ field: 'OpportunityId', relationshipName: 'Opportunity', sobject: oppObj, externalIdField: oppExt, externalId: externalIdOf(shopId, o.orderNumber) }],
       pricebookEntry: { field: 'PricebookEntryId', sku: l.sku, currency: o.currency, pricebook: cfg.pricebook },
       parentKeys: [entityKey(shopId, o.orderNumber), entityKey(shopId, l.sku)],
     }));
@@ -132,22 +134,23 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
     },
 
     fromSalesforce({ Opportunity: opp, lineItems }, previous) {
-      const orderNumber = requiredStr(`${oppObj}.${oppExt}`, opp[oppExt]);
-      const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber);
+      const [orderNumber] = requiredKeyParts(`${oppObj}.${oppExt}`, opp[oppExt], 1);
+      const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber!);
       o.orderNumber = orderNumber;
       readSalesforceImage(K, mappings, oppObj, opp, o);
       if ('StageName' in opp) o.status = statusFromStage(str(`${oppObj}.StageName`, opp.StageName), previous);
       if (lineItems && lineExt) {
         const before = new Map((previous?.lines ?? []).map((l) => [l.lineId, l]));
         o.lines = lineItems.map((img) => {
-          const lineId = requiredStr(`${lineObj}.${lineExt}`, img[lineExt]);
+          const [lineOrder, lineNumber] = requiredKeyParts(`${lineObj}.${lineExt}`, img[lineExt], 2);
+          const lineId = lineIdOf(lineOrder!, Number(lineNumber));
           const prev = before.get(lineId);
           const quantity = int(`${lineObj}.Quantity`, img.Quantity) ?? prev?.quantity ?? 0;
           const unitPrice = normalizeMoneyOrNull(img.UnitPrice) ?? prev?.unitPrice ?? '0.00';
           const discount = prev?.discount ?? null;
           const sameAmounts = prev && prev.quantity === quantity && prev.unitPrice === unitPrice;
           return {
-            lineId, lineNumber: prev?.lineNumber ?? Number(lineId.slice(lineId.lastIndexOf('-') + 1)),
+            lineId, lineNumber: prev?.lineNumber ?? Number(lineNumber),
             sku: prev?.sku ?? str(`${lineObj}.ProductCode`, img.ProductCode) ?? '',
             productName: 'Description' in img ? str(`${lineObj}.Description`, img.Description) : prev?.productName ?? null,
             quantity, unitPrice, discount,
@@ -171,7 +174,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
     },
 
     toSalesforce(o, ctx, op, opts) {
-      const opp = { sobject: oppObj, externalIdField: oppExt, externalId: o.orderNumber };
+      const opp = { sobject: oppObj, externalIdField: oppExt, externalId: externalIdOf(shopId, o.orderNumber) };
       if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, opp)];
       // the Opportunity always carries all its fields: a write for a line alone may be the one that
       // creates it (its first write parked or dead-lettered), and it must not be created half empty
@@ -184,13 +187,13 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
       const customerKey = entityKey(shopId, o.customerId);
       const writes: SalesforceWrite[] = [salesforceWrite(ctx, 'UPSERT', 0, {
         ...opp, fields, decimalFields, parentKeys: [customerKey],
-        references: [{ field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: o.customerId }],
+        references: [{ field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: externalIdOf(shopId, o.customerId) }],
       })];
       if (wants(opts, 'lines')) {
         writes.push(...lineWrites(o, ctx, 1));
         const current = new Set(o.lines.map((l) => l.lineId));
         for (const gone of (opts?.previous?.lines ?? []).filter((l) => !current.has(l.lineId))) {
-          if (lineObj && lineExt) writes.push(salesforceWrite(ctx, 'DELETE', writes.length, { sobject: lineObj, externalIdField: lineExt, externalId: gone.lineId }));
+          if (lineObj && lineExt) writes.push(salesforceWrite(ctx, 'DELETE', writes.length, { sobject: lineObj, externalIdField: lineExt, externalId: lineExternalId(o.orderNumber, gone.lineNumber) }));
         }
       }
       return writes;

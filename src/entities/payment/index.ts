@@ -6,7 +6,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { single, text } from '../parts.ts';
+import { columns, single } from '../parts.ts';
 import { paymentConfig } from './config.ts';
 import { createPaymentMapping, PAYMENT_FIELDS, paymentOfExternalId } from './mapping.ts';
 import { PAYMENT_KINDS } from './record.ts';
@@ -26,11 +26,7 @@ export const payment = defineEntity({
       shop: {
         [table!]: {
           as: 'payment', many: false,
-          key: (row) => {
-            const provider = text(row.provider);
-            const txId = text(row.provider_transaction_id);
-            return provider && txId ? [provider, txId] : undefined;
-          },
+          ...columns('provider', 'provider_transaction_id'),
         },
       },
       salesforce: {
@@ -40,6 +36,7 @@ export const payment = defineEntity({
             const id = paymentOfExternalId(image[ext]);
             return id ? [id.provider, id.providerTransactionId] : undefined;
           },
+          shop: (image) => paymentOfExternalId(image[ext])?.shopId,
         },
       },
       shopInput: (p) => single(p, 'payment'),

@@ -7,7 +7,7 @@
  */
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import { known, type EntityMapping } from '../entity.ts';
-import { entityKey, parseKey } from '../keys.ts';
+import { entityKey, externalIdOf, parseKey } from '../keys.ts';
 import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
 import { requiredStr } from '../values.ts';
 import type { PaymentConfig } from './config.ts';
@@ -77,7 +77,7 @@ export function createPaymentMapping(cfg: PaymentConfig, shopId: string): Entity
       const { fields, decimalFields } = salesforceFields(K, mappings, obj, p);
       return [salesforceWrite(ctx, 'UPSERT', 0, {
         ...target, fields: { ...fields, Shop_Id__c: shopId }, decimalFields,
-        references: [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: cfg.orderExternalId, externalId: p.orderNumber }],
+        references: [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: cfg.orderExternalId, externalId: externalIdOf(shopId, p.orderNumber) }],
         parentKeys: [entityKey(shopId, p.orderNumber)],
       })];
     },

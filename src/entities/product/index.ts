@@ -1,10 +1,14 @@
 /**
  * product: Salesforce Product2 (external id Sku__c) + its entry in the configured price book ->
  * shop products, owned by Salesforce. A deleted product is deactivated in the shop.
+ *
+ * Sku__c is the org's own SKU, not an external id we write: the org masters its catalogue and every
+ * shop syncing into it sells from the same Product2 records, so the key carries no shop id on the
+ * Salesforce side (docs/design.md, "Several shops, one org"); each shop keeps its own products row.
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { one, single } from '../parts.ts';
+import { columns, one, single } from '../parts.ts';
 import { productConfig } from './config.ts';
 import { createProductMapping, PRODUCT_FIELDS } from './mapping.ts';
 import { PRODUCT_KINDS } from './record.ts';
@@ -21,7 +25,7 @@ export const product = defineEntity({
     const skuField = cfg.externalIds[product2!]!;
     return {
       entity: 'product',
-      shop: { [products!]: { as: 'product', many: false, key: one('sku') } },
+      shop: { [products!]: { as: 'product', many: false, ...columns('sku') } },
       salesforce: {
         [product2!]: { as: 'Product2', many: false, key: one(skuField) },
         // a price book entry's key is its product's SKU

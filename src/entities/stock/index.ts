@@ -1,20 +1,14 @@
 /**
- * stock: shop stock_levels <-> Salesforce Stock_Level__c (Stock_Key__c = "<sku>|<warehouse>",
+ * stock: shop stock_levels <-> Salesforce Stock_Level__c (Stock_Key__c = "<shop>|<sku>|<warehouse>",
  * linked to Product2 by SKU). Both sides change it (the shop sells, warehouse users restock or
  * correct): the reconciler merges quantities by delta and writes once per window.
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { single, text } from '../parts.ts';
+import { byExternalId, columns, single } from '../parts.ts';
 import { stockConfig } from './config.ts';
 import { createStockMapping, STOCK_FIELDS } from './mapping.ts';
 import { STOCK_KINDS } from './record.ts';
-
-const skuAndWarehouse = (sku: string, warehouse: string) => (image: Record<string, unknown>) => {
-  const s = text(image[sku]);
-  const w = text(image[warehouse]);
-  return s && w ? [s, w] : undefined;
-};
 
 export const stock = defineEntity({
   name: 'stock',
@@ -27,8 +21,8 @@ export const stock = defineEntity({
     const [object] = cfg.salesforceObjects;
     return {
       entity: 'stock',
-      shop: { [table!]: { as: 'stock', many: false, key: skuAndWarehouse('sku', 'warehouse_code') } },
-      salesforce: { [object!]: { as: 'Stock_Level__c', many: false, key: skuAndWarehouse('Sku__c', 'Warehouse__c') } },
+      shop: { [table!]: { as: 'stock', many: false, ...columns('sku', 'warehouse_code') } },
+      salesforce: { [object!]: { as: 'Stock_Level__c', many: false, ...byExternalId(cfg.externalIds[object!]!) } },
       shopInput: (p) => single(p, 'stock'),
       salesforceInput: (p) => single(p, 'Stock_Level__c'),
     };

@@ -1,11 +1,11 @@
 /**
  * stock: shop stock_levels (sku, warehouse_code, quantity) <-> Salesforce Stock_Level__c (Stock_Key__c =
- * "<sku>|<warehouse>", Sku__c, Warehouse__c, Quantity__c, Product__c by Sku__c). Owned by both sides;
- * the reconciler merges quantities by delta.
+ * "<shop>|<sku>|<warehouse>" (keys.ts), Sku__c, Warehouse__c, Quantity__c, Product__c by Sku__c). Owned by
+ * both sides; the reconciler merges quantities by delta.
  */
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import type { EntityMapping } from '../entity.ts';
-import { entityKey } from '../keys.ts';
+import { entityKey, externalIdOf, requiredKeyParts } from '../keys.ts';
 import { mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
 import { requiredStr } from '../values.ts';
 import type { StockConfig } from './config.ts';
@@ -15,10 +15,6 @@ export const STOCK_FIELDS: FieldMapping[] = [
   { canonical: 'quantity', shop: 'quantity', salesforce: 'Stock_Level__c.Quantity__c', transform: 'none' },
   { canonical: 'updatedAt', shop: 'updated_at', transform: 'none' },
 ];
-
-export function stockKeyOf(sku: string, warehouseCode: string): string {
-  return `${sku}|${warehouseCode}`;
-}
 
 export function createStockMapping(cfg: StockConfig, shopId: string): EntityMapping<StockLevel, Record<string, unknown>, Record<string, unknown>> {
   const mappings = mergeMappings(STOCK_FIELDS, cfg.fields);
@@ -37,16 +33,15 @@ export function createStockMapping(cfg: StockConfig, shopId: string): EntityMapp
       return s;
     },
     fromSalesforce(image, previous) {
-      const sku = requiredStr(`${obj}.Sku__c`, image.Sku__c ?? previous?.sku);
-      const wh = requiredStr(`${obj}.Warehouse__c`, image.Warehouse__c ?? previous?.warehouseCode);
-      const s = previous ? structuredClone(previous) : emptyStock(sku, wh);
+      const [sku, wh] = requiredKeyParts(`${obj}.${ext}`, image[ext], 2);
+      const s = previous ? structuredClone(previous) : emptyStock(sku!, wh!);
       readSalesforceImage(K, mappings, obj, image, s);
       return s;
     },
     knownFromShop: () => [],
     knownFromSalesforce: () => [],
     toSalesforce(s, ctx, op, opts) {
-      const target = { sobject: obj, externalIdField: ext, externalId: stockKeyOf(s.sku, s.warehouseCode) };
+      const target = { sobject: obj, externalIdField: ext, externalId: externalIdOf(shopId, s.sku, s.warehouseCode) };
       if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, target)];
       const { fields, decimalFields } = salesforceFields(K, mappings, obj, s, opts?.fields);
       return [salesforceWrite(ctx, 'UPSERT', 0, {

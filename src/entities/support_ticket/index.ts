@@ -1,11 +1,11 @@
 /**
- * support_ticket: shop support_tickets -> Salesforce Case (external id Shop_Ticket_Id__c), linked to the
+ * support_ticket: shop support_tickets -> Salesforce Case (external id Shop_Ticket_Id__c = "<shop>|<ticket number>"), linked to the
  * customer's Contact and to the order's Opportunity; the Case's status comes back (Salesforce owns it).
  * A Case made in Salesforce without a shop ticket id is not a shop ticket and is left alone.
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { one, single } from '../parts.ts';
+import { byExternalId, columns, single } from '../parts.ts';
 import { supportTicketConfig } from './config.ts';
 import { createSupportTicketMapping, SUPPORT_TICKET_FIELDS } from './mapping.ts';
 import { SUPPORT_TICKET_KINDS } from './record.ts';
@@ -21,8 +21,8 @@ export const supportTicket = defineEntity({
     const [caseObj] = cfg.salesforceObjects;
     return {
       entity: 'support_ticket',
-      shop: { [tickets!]: { as: 'ticket', many: false, key: one('ticket_number') } },
-      salesforce: { [caseObj!]: { as: 'Case', many: false, key: one(cfg.externalIds[caseObj!]!), keyOptional: true } },
+      shop: { [tickets!]: { as: 'ticket', many: false, ...columns('ticket_number') } },
+      salesforce: { [caseObj!]: { as: 'Case', many: false, ...byExternalId(cfg.externalIds[caseObj!]!), keyOptional: true } },
       shopInput: (p) => single(p, 'ticket'),
       salesforceInput: (p) => single(p, 'Case'),
     };

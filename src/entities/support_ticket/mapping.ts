@@ -6,7 +6,7 @@
  */
 import { salesforceWrite, shopWrite } from '../commands.ts';
 import { known, wants, type EntityMapping } from '../entity.ts';
-import { entityKey } from '../keys.ts';
+import { entityKey, externalIdOf, requiredKeyParts } from '../keys.ts';
 import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
 import type { SalesforceReference } from '../types.ts';
 import { requiredStr } from '../values.ts';
@@ -42,10 +42,10 @@ export function createSupportTicketMapping(cfg: SupportTicketConfig, shopId: str
   /** The Case's lookups: the customer's Contact and Account, and the order's Opportunity. */
   function references(t: SupportTicket): SalesforceReference[] {
     const byCustomer = (field: string, sobject: string): SalesforceReference =>
-      ({ field, relationshipName: sobject, sobject, externalIdField: 'Shop_Customer_Id__c', externalId: t.customerId });
+      ({ field, relationshipName: sobject, sobject, externalIdField: 'Shop_Customer_Id__c', externalId: externalIdOf(shopId, t.customerId) });
     return [
       byCustomer('ContactId', 'Contact'), byCustomer('AccountId', 'Account'),
-      ...(t.orderNumber ? [{ field: 'Order__c', relationshipName: 'Order__r', sobject: 'Opportunity', externalIdField: 'Shop_Order_Id__c', externalId: t.orderNumber }] : []),
+      ...(t.orderNumber ? [{ field: 'Order__c', relationshipName: 'Order__r', sobject: 'Opportunity', externalIdField: 'Shop_Order_Id__c', externalId: externalIdOf(shopId, t.orderNumber) }] : []),
     ];
   }
 
@@ -62,7 +62,7 @@ export function createSupportTicketMapping(cfg: SupportTicketConfig, shopId: str
     },
 
     fromSalesforce(image, previous) {
-      const ticketId = requiredStr(`${caseObj}.${caseExt}`, image[caseExt]);
+      const [ticketId] = requiredKeyParts(`${caseObj}.${caseExt}`, image[caseExt], 1) as [string];
       const t: SupportTicket = previous ? structuredClone(previous) : emptyTicket(ticketId);
       t.ticketId = ticketId;
       readSalesforceImage(K, mappings, caseObj, image, t);
@@ -83,7 +83,7 @@ export function createSupportTicketMapping(cfg: SupportTicketConfig, shopId: str
     },
 
     toSalesforce(t, ctx, op, opts) {
-      const target = { sobject: caseObj, externalIdField: caseExt, externalId: t.ticketId };
+      const target = { sobject: caseObj, externalIdField: caseExt, externalId: externalIdOf(shopId, t.ticketId) };
       if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, target)];
       const { fields, decimalFields } = salesforceFields(K, mappings, caseObj, t, opts?.fields);
       // a ticket no longer about an order leaves the Case unlinked

@@ -37,6 +37,8 @@ export interface EntityState {
   written?: Partial<Record<Origin, WriteOrder>>;
   /** Many-part changes of each side not decided yet (PolicyHooks.gatherMs). */
   gathered?: Partial<Record<Origin, Gathered>>;
+  /** The version of the image kept for each record of each part (see imageVersion), by "<origin>:<part>:<record id>". */
+  versions?: Record<string, ImageVersion>;
 }
 
 /** A watched state of the record that is open: since when (wall clock, ms), what is wrong, whether it was alerted. */
@@ -44,6 +46,43 @@ export interface WatchState {
   since: number;
   message: string;
   alerted: boolean;
+}
+
+/**
+ * How recent a kept image is: a shop row's version column, or a Salesforce change's commit time (for a
+ * backfilled record: the time Salesforce's query started, which it is at least as recent as). Only
+ * compared when a backfill is involved: live changes arrive in order (docs/design.md, "Backfill").
+ */
+export interface ImageVersion {
+  version: number;
+  backfill: boolean;
+}
+
+/** A routed change's version, or null when its side tells none (a shop table without a version column). */
+export function imageVersion(msg: RoutedChange): number | null {
+  return msg.origin === 'SHOP' ? msg.sourceVersion : msg.eventTime;
+}
+
+export function versionKey(msg: RoutedChange): string {
+  return `${msg.origin}:${msg.part}:${msg.recordId}`;
+}
+
+/**
+ * A change older than the image kept for its record, where a backfill is involved: a backfilled image
+ * a live change overtook, or a live change that lagged behind a backfilled image of a later state.
+ */
+export function isStale(state: EntityState, msg: RoutedChange): boolean {
+  const kept = state.versions?.[versionKey(msg)];
+  const version = imageVersion(msg);
+  if (!kept || version === null || (!msg.backfill && !kept.backfill)) return false;
+  return version < kept.version;
+}
+
+/** The versions with this change's recorded (kept also for a delete, so an older image cannot bring the record back). */
+export function withVersion(state: EntityState, msg: RoutedChange): Record<string, ImageVersion> | undefined {
+  const version = imageVersion(msg);
+  if (version === null) return state.versions;
+  return { ...state.versions, [versionKey(msg)]: { version, backfill: !!msg.backfill } };
 }
 
 export function emptyEntityState(): EntityState {

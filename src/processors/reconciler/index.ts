@@ -18,9 +18,9 @@ import type { Output, RecordContext } from '../../kafka/types.ts';
 import { decide } from '../../reconcile/decide.ts';
 import { policyFor } from '../../reconcile/policy.ts';
 import type { Alert } from '../../reconcile/types.ts';
-import { decideFromImages, seen, type DecisionEnv } from './decision.ts';
+import { decideFromImages, seen, type DecisionEnv, type SideChange } from './decision.ts';
 import { checkImage, flushGathered, gather, gatherMsOf, gathers } from './gather.ts';
-import { emptyEntityState, withImage, type EntityState } from './images.ts';
+import { emptyEntityState, isStale, withImage, withVersion, type EntityState } from './images.ts';
 import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
 import { raiseOverdue } from './watch.ts';
 import { flushDueWindows, type WindowContext } from './window.ts';
@@ -62,13 +62,26 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       return decisionOutputs({ entity, change, writes: [], lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit, publish: false }, names, encode);
     }
 
+    // older than the image kept for its record, where a backfill is involved (docs/design.md, "Backfill")
+    const stale = isStale(state, msg);
+    if (stale && msg.backfill !== 'written') {
+      const change: CanonicalChange = {
+        shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
+        transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,
+        sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, record: null, knownFields: [],
+      };
+      const result = decide(state.rec, msg.key, { ...change, backfill: msg.backfill, stale }, policy);
+      const lastBySide = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
+      return decisionOutputs({ entity, change, writes: [], lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit, publish: false }, names, encode);
+    }
+
     if (gathers(flow, partSpec.many, isMain)) {
       checkImage(flow, state, partSpec, msg);
       ctx.state.set(msg.key, gather(flow, state, partSpec, msg, Date.now()));
       return [];
     }
     const parts = withImage(shopSide ? state.shop : state.salesforce, partSpec, msg);
-    const next: EntityState = { ...state, [shopSide ? 'shop' : 'salesforce']: parts };
+    const next: EntityState = stale ? state : { ...state, [shopSide ? 'shop' : 'salesforce']: parts, versions: withVersion(state, msg) };
     const input = shopSide ? entity.flow.shopInput(parts) : entity.flow.salesforceInput(parts);
     if (op === 'UPSERT' && !input) {
       // a child before its parent (a line before its order): keep it until the main part arrives, and
@@ -79,11 +92,17 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     // this decision takes every image of its side, those of a gathered run too
     const gathered = { ...next.gathered };
     delete gathered[msg.origin];
-    const decided = await decideFromImages(flow, msg.key, { ...next, gathered: Object.keys(gathered).length ? gathered : undefined }, {
+    const lastSame = shopSide ? state.rec?.lastFromShop : state.rec?.lastFromSalesforce;
+    const change: SideChange = {
       origin: msg.origin, op, recordId: msg.recordId, sourcePosition: msg.sourcePosition, transactionId: msg.transactionId,
-      eventTime: msg.eventTime, sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, ours: msg.ours,
-    }, envFor(ctx.log, Date.now()));
-    ctx.state.set(msg.key, decided.state);
+      // a backfilled image joins kept images that may be more recent: the record they make is as of the newest
+      eventTime: msg.backfill ? Math.max(msg.eventTime, lastSame?.eventTime ?? 0) : msg.eventTime,
+      sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, ours: msg.ours, backfill: msg.backfill, stale,
+    };
+    const deciding: EntityState = { ...next, [shopSide ? 'shop' : 'salesforce']: parts, gathered: Object.keys(gathered).length ? gathered : undefined };
+    const decided = await decideFromImages(flow, msg.key, deciding, change, envFor(ctx.log, Date.now()));
+    // a stale image is not kept: the record is only read for what it says the backfill wrote
+    ctx.state.set(msg.key, stale ? { ...decided.state, shop: state.shop, salesforce: state.salesforce } : decided.state);
     return decided.outputs;
   }
 

@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { readCompactedTopic } from './compacted-topic.ts';
+import { readCompactedTopic } from '../../kafka/compacted-topic.ts';
 import type { Checkpoint } from './types.ts';
 
 /** Replay id checkpoints per channel in a compacted topic (key = channel). */

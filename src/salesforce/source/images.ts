@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { readCompactedTopic } from './compacted-topic.ts';
+import { readCompactedTopic } from '../../kafka/compacted-topic.ts';
 
 export type Image = Record<string, unknown>;
 

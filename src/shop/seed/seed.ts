@@ -30,15 +30,18 @@ const INSERT_ORDER: SyncedTable[] = [
 /**
  * Fills the shop database with deterministic plausible data (see generateSeedData), in one
  * transaction; rows whose business key exists are skipped, so seeding twice changes nothing.
+ * `only` limits it to some tables (the others are reported with nothing generated).
  */
 export async function seedShop(
   pgUrl: string,
   input: SeedOptionsInput = {},
   onProgress?: (p: SeedProgress) => void,
+  only: readonly SyncedTable[] = SYNCED_TABLES,
 ): Promise<SeedResult> {
   const started = Date.now();
   const options = resolveSeedOptions(input);
-  const data: SeedData = generateSeedData(options);
+  const generated: SeedData = generateSeedData(options);
+  const data = Object.fromEntries(SYNCED_TABLES.map((t) => [t, only.includes(t) ? generated[t] : []])) as SeedData;
   const total = SYNCED_TABLES.reduce((n, t) => n + data[t].length, 0);
   const tables = {} as SeedResult['tables'];
   await withClient(pgUrl, async (client) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { fixedAssigner } from '../../kafka/assigner.ts';
-import { fetchTopicOffsetsSettled } from '../../kafka/topics.ts';
+import { fixedAssigner } from './assigner.ts';
+import { fetchTopicOffsetsSettled } from './topics.ts';
 
 /**
  * Reads every partition of a (compacted) topic from the beginning to its current end and hands
@@ -26,7 +26,7 @@ export async function readCompactedTopic(
   const remaining = new Map<number, bigint>();
   for (const o of offsets) if (BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high));
   if (remaining.size === 0) return 0;
-  const groupId = `shopforce-sf-source-restore-${randomUUID()}`;
+  const groupId = `shopforce-compacted-read-${randomUUID()}`;
   const consumer = kafka.consumer({
     groupId,
     partitionAssigners: [fixedAssigner({ [topic]: [...remaining.keys()] })],
