@@ -61,10 +61,10 @@ describe('campaign segments: Campaign + CampaignMember -> customer_segments + se
     [shopId, tag, MEMBERS + ONE_BY_ONE]);
     const contacts = await sf.bulk2.loadAndWaitForResults({
       object: 'Contact', operation: 'insert',
-      input: Array.from({ length: MEMBERS + ONE_BY_ONE }, (_, i) => ({ LastName: `No ${i}`, FirstName: 'Buyer', Shop_Customer_Id__c: customerOf(i) })),
+      input: Array.from({ length: MEMBERS + ONE_BY_ONE }, (_, i) => ({ LastName: `No ${i}`, FirstName: 'Buyer', Shop_Customer_Id__c: `${shopId}|${customerOf(i)}` })),
     });
     assert.equal(contacts.failedResults.length, 0);
-    for (const r of contacts.successfulResults as unknown as Array<Record<string, string>>) contactIds.set(r.Shop_Customer_Id__c!, r.sf__Id!);
+    for (const r of contacts.successfulResults as unknown as Array<Record<string, string>>) contactIds.set(r.Shop_Customer_Id__c!.split('|')[1]!, r.sf__Id!);
     config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
       c.shopId = shopId;
       c.salesforce.apiVersion = '60.0';

@@ -118,7 +118,7 @@ test('an order whose timestamps carry milliseconds is written once: Salesforce k
   await db.query(`insert into orders (shop_id, order_number, customer_number, status, currency, total_amount, placed_at) values ($1, $2, $3, 'paid', 'EUR', 10.00, '2026-11-03 09:15:42.123+00')`, [config.shopId, order, `C-${order}`]);
   await db.query('commit');
 
-  const opp = await eventually(async () => (await sf.query<any>(`SELECT Ordered_At__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records, (r) => r.length === 1, 90_000);
+  const opp = await eventually(async () => (await sf.query<any>(`SELECT Ordered_At__c FROM Opportunity WHERE Shop_Order_Id__c = '${config.shopId}|${order}'`)).records, (r) => r.length === 1, 90_000);
   assert.match(opp[0].Ordered_At__c, /^2026-11-03T09:15:42\.000\+0000$/, 'Salesforce keeps the second');
   // the Opportunity's change event comes back; read until the order's Salesforce decision is on the audit
   const audit = await waitForCommands<AuditEvent>(stack, `${config.kafka.topicNamespace}.sync.audit`, (m) => m.key === `${config.shopId}|${order}`,

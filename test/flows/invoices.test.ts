@@ -57,7 +57,7 @@ describe('invoices, from the org to the shop', () => {
     // an order of the shop, in the org as an Opportunity
     await db.query(`INSERT INTO customers (shop_id, customer_number, email, first_name, last_name) VALUES ($1, 'C-1', 'grace@example.com', 'Grace', 'Billed')`, [shopId]);
     await db.query(`INSERT INTO orders (shop_id, order_number, customer_number, status, subtotal_amount, total_amount) VALUES ($1, 'O-1', 'C-1', 'paid', 119, 119)`, [shopId]);
-    const opp = await eventually(async () => (await billing.query<{ Id: string }>(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = 'O-1'`)).records[0], (o) => !!o, 90_000);
+    const opp = await eventually(async () => (await billing.query<{ Id: string }>(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${shopId}|O-1'`)).records[0], (o) => !!o, 90_000);
     opportunityId = opp!.Id;
   });
   after(async () => {

@@ -80,7 +80,7 @@ class PaymentWorld {
   }
 
   async opportunity(order: string): Promise<Opp | undefined> {
-    return (await this.sf.query<Opp>(`SELECT Id, Payment_Status__c, Paid_Amount__c FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records[0];
+    return (await this.sf.query<Opp>(`SELECT Id, Payment_Status__c, Paid_Amount__c FROM Opportunity WHERE Shop_Order_Id__c = '${this.shopId}|${order}'`)).records[0];
   }
 
   async paymentsOf(order: string): Promise<Pay[]> {
@@ -204,7 +204,7 @@ describe('a payment that arrives before its order', () => {
     const dlq = await collectMessages(w.stack.kafka.brokers, [`${w.config.kafka.topicNamespace}.sync.dlq`], { until: () => false, timeoutMs: 2_000 });
     assert.deepEqual(dlq.map((m) => m.headers), [], 'nothing dead-lettered');
 
-    await w.sf.sobject('Account').create({ Name: 'Ada Payer', Shop_Customer_Id__c: 'C-O-EARLY' });
+    await w.sf.sobject('Account').create({ Name: 'Ada Payer', Shop_Customer_Id__c: `${w.shopId}|C-O-EARLY` });
     const opp = await w.statusIs('O-EARLY', 'Paid', 42);
     assert.deepEqual(await w.paymentsOnceThere('O-EARLY', 1), [
       { Provider_Transaction_Id__c: `${w.shopId}|stripe|pi_early`, Opportunity__c: opp!.Id, Amount__c: 42, Status__c: 'Captured' },

@@ -36,10 +36,11 @@ describe('support tickets: shop -> Case, the status back', () => {
   const ticket = `T-${tag}-1`;
 
   const caseOf = async (ticketId: string) => (await sf.query<CaseRow>(
-    `SELECT Id, Subject, Description, Status, Priority, Origin, ContactId, AccountId, Order__c FROM Case WHERE Shop_Ticket_Id__c = '${ticketId}'`)).records[0];
+    `SELECT Id, Subject, Description, Status, Priority, Origin, ContactId, AccountId, Order__c FROM Case WHERE Shop_Ticket_Id__c = '${shopId}|${ticketId}'`)).records[0];
   const shopTicket = async (ticketId: string) => (await db.query<{ subject: string; status: string; description: string }>(
     'SELECT subject, status, description FROM support_tickets WHERE shop_id = $1 AND ticket_number = $2', [shopId, ticketId])).rows[0];
-  const idOf = async (object: string, field: string, value: string) => (await sf.query<{ Id: string }>(`SELECT Id FROM ${object} WHERE ${field} = '${value}'`)).records[0]?.Id;
+  // the external ids we write carry the shop: "<shop>|<number>"
+  const idOf = async (object: string, field: string, value: string) => (await sf.query<{ Id: string }>(`SELECT Id FROM ${object} WHERE ${field} = '${shopId}|${value}'`)).records[0]?.Id;
 
   before(async () => {
     stack = await getTestStack();
@@ -87,13 +88,13 @@ describe('support tickets: shop -> Case, the status back', () => {
   });
 
   test('an agent closes the Case: the shop ticket is closed', async () => {
-    t.sb.admin.userEdit({ object: 'Case', externalId: { field: 'Shop_Ticket_Id__c', value: ticket }, fields: { Status: 'Closed' } });
+    t.sb.admin.userEdit({ object: 'Case', externalId: { field: 'Shop_Ticket_Id__c', value: `${shopId}|${ticket}` }, fields: { Status: 'Closed' } });
     const row = await eventually(() => shopTicket(ticket), (r) => r?.status === 'closed', 60_000);
     assert.equal(row!.subject, 'Mug arrived broken', 'only the status moved');
   });
 
   test('an agent edits the Subject, which the shop owns: a conflict, alerted, and the shop\'s subject written back', async () => {
-    t.sb.admin.userEdit({ object: 'Case', externalId: { field: 'Shop_Ticket_Id__c', value: ticket }, fields: { Subject: 'Customer is angry' } });
+    t.sb.admin.userEdit({ object: 'Case', externalId: { field: 'Shop_Ticket_Id__c', value: `${shopId}|${ticket}` }, fields: { Subject: 'Customer is angry' } });
     const audit = await waitForCommands<AuditEvent>(stack, `${config.kafka.topicNamespace}.sync.audit`, () => true,
       (events) => events.some((e) => e.key === `${shopId}|${ticket}` && e.decision === 'CONFLICT'), 60_000);
     const conflict = audit.find((e) => e.key === `${shopId}|${ticket}` && e.decision === 'CONFLICT')!;
