@@ -2,6 +2,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { Counter } from 'prom-client';
 import type { ShopforceConfig } from '../config/schema.ts';
+import { createAuditProducer, type AuditProducer } from '../audit/audit-producer.ts';
+import { shopWriteResult, writeResultEvent } from '../audit/write-results.ts';
 import { loadCanonicalSchemas } from '../avro/catalog.ts';
 import { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopWrite } from '../entities/types.ts';
@@ -57,6 +59,8 @@ export interface SharedPieces {
   metrics: ReturnType<typeof runtimeMetrics>;
   log: Logger;
   names: TopicNames;
+  /** sync.audit outside the reconciler's transactions: the sinks' write results. */
+  audit: AuditProducer;
 }
 
 /**
@@ -91,6 +95,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const router = createRouter(config, { lookupParent: extras.lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
   const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), (entity, alert) => alerts.inc({ entity, kind: alert.kind }));
   const shopSink = new ShopSink(pool, config.shop.schema);
+  const audit = createAuditProducer({ kafka, topic: names.audit, encode: (subject, value) => registry.encode(subject, value), registry: registryMetrics });
 
   const stages: Stage[] = [
     createProcessor<unknown, string>({
@@ -109,13 +114,19 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
       name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: names.shopCommands, dlqTopic: names.dlq, metrics, log: log.child({ processor: 'shop-sink' }),
       decode: (m) => registry.decode<ShopWrite>(m.value!),
       chunkSize: config.sink.shopBatchSize,
-      write: async (commands) => (await shopSink.write(commands)).map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const })),
+      write: async (commands) => {
+        const outcomes = await shopSink.write(commands);
+        // each command's outcome on sync.audit before its offset is committed
+        const at = Date.now();
+        await audit.send(outcomes.map((o, i) => writeResultEvent(commands[i]!, shopWriteResult(commands[i]!, o), { processor: 'shop-sink', at })));
+        return outcomes.map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const }));
+      },
     }),
   ].map((p): Stage => ({
     name: p.name, role: p.name === 'shop-sink' ? 'sink' : 'processor', start: () => p.start(), stop: () => p.stop(), ready: () => p.ready(),
     drain: p.name === 'shop-sink' ? { groupId: group('shop-sink'), topic: names.shopCommands } : undefined,
   }));
-  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names })));
+  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names, audit })));
 
   const health = await startHealthServer({ registry: registryMetrics, checks: stages, port: extras.metricsPort ?? config.observability.metricsPort });
   for (const stage of stages) {
@@ -134,6 +145,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
         await stopOne(stage);
       }));
       await drainAdmin.disconnect().catch(() => undefined);
+      await audit.stop().catch((err) => log.warn({ err }, 'closing the audit producer failed'));
       await health.close();
       await pool.end();
     },

@@ -1,4 +1,6 @@
 import type { Connection } from 'jsforce';
+import { salesforceWriteResult, writeResultEvent } from '../audit/write-results.ts';
+import type { AuditEvent } from '../reconcile/audit.ts';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { TransientError } from '../kafka/errors.ts';
@@ -48,7 +50,7 @@ function finalResult(outcome: WriteOutcome): Final {
  * (sync.out.salesforce -> Salesforce through sObject Collections / Bulk API 2.0).
  */
 export async function salesforceStages(shared: SharedPieces, conn: () => Promise<Connection>): Promise<Stage[]> {
-  const { config, kafka, registry, metrics, log, names } = shared;
+  const { config, kafka, registry, metrics, log, names, audit } = shared;
   const source = createSalesforceSource({
     sfConfig: config.salesforce, objects: salesforceObjects(config), kafka, logger: log.child({ stage: 'sf-source' }),
     metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions,
@@ -56,6 +58,13 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   });
 
   let sink: SalesforceSink | undefined;
+  const auditOf = (outcomes: WriteOutcome[]): AuditEvent[] => {
+    const at = Date.now();
+    return outcomes.flatMap((o) => {
+      const details = salesforceWriteResult(o);
+      return details ? [writeResultEvent(o.command, details, { processor: 'sf-sink', at })] : [];
+    });
+  };
   // a parked child (its parent has not landed): its offset stays uncommitted until its final outcome
   const waiting = new Map<string, (r: Settled) => void>();
   const lateOutcome = (outcome: WriteOutcome) => {
@@ -64,7 +73,8 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     waiting.delete(outcome.command.commandId);
     // a parked child that later fails with a retryable error is handed back: the sink re-delivers it
     if (outcome.status === 'retryable') settle({ ok: 'retry', reason: `${outcome.error.errorCode}: ${outcome.error.message}` });
-    else settle(finalResult(outcome));
+    // its outcome is on sync.audit before its offset may be committed; if that fails, it is delivered again
+    else audit.send(auditOf([outcome])).then(() => settle(finalResult(outcome)), (err: unknown) => settle({ ok: 'retry', reason: `its write result could not be audited: ${(err as Error).message}` }));
   };
   const itemResult = (outcome: WriteOutcome): ItemResult => {
     if (outcome.status !== 'parked') return finalResult(outcome);
@@ -78,7 +88,9 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     decode: (m) => registry.decode<SalesforceWrite>(m.value!),
     write: async (commands) => {
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });
-      return (await sink.write(commands)).map(itemResult);
+      const outcomes = await sink.write(commands);
+      await audit.send(auditOf(outcomes));
+      return outcomes.map(itemResult);
     },
   });
 
