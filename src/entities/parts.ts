@@ -20,8 +20,18 @@ export interface PartSpec {
   field?: string;
   /** Business key parts of the entity, read from an image of this part; undefined when absent. */
   key?: (image: Record<string, unknown>) => string[] | undefined;
+  /**
+   * The image fields `key` reads as they are, in key order (set by keyedBy): a drift check asks a
+   * side for this part's records in key order by them (shop) or for those that have them (Salesforce).
+   */
+  keyFields?: string[];
   /** Or: the key is on a parent record, looked up by id (cached). */
   parentKey?: ParentKeyLookup;
+  /**
+   * Salesforce parts: a SOQL condition the part's records meet (e.g. the entries of one price book),
+   * for a drift check reading the object.
+   */
+  filter?: string;
 }
 
 /**
@@ -47,6 +57,14 @@ export const one = (field: string) => (image: Record<string, unknown>) => {
   const v = text(image[field]);
   return v === undefined ? undefined : [v];
 };
+/** The key is these fields of the image, in order: `key` and `keyFields` of a part. */
+export const keyedBy = (...fields: string[]): Pick<PartSpec, 'key' | 'keyFields'> => ({
+  keyFields: fields,
+  key: (image) => {
+    const values = fields.map((f) => text(image[f]));
+    return values.every((v) => v !== undefined) ? (values as string[]) : undefined;
+  },
+});
 /** The images of a many-part, or undefined before the first one arrived (so "no lines known" is not "no lines"). */
 export const list = (parts: Parts, name: string) => {
   const images = Object.values((parts[name] as Record<string, Record<string, unknown>> | undefined) ?? {});

@@ -4,7 +4,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { list, one, single } from '../parts.ts';
+import { keyedBy, list, single } from '../parts.ts';
 import { customerConfig } from './config.ts';
 import { createCustomerMapping, CUSTOMER_FIELDS } from './mapping.ts';
 import { CUSTOMER_KINDS } from './record.ts';
@@ -21,12 +21,12 @@ export const customer = defineEntity({
     return {
       entity: 'customer',
       shop: {
-        [customers!]: { as: 'customer', many: false, key: one('customer_number') },
-        ...(addresses ? { [addresses]: { as: 'addresses', many: true, key: one('customer_number') } } : {}),
+        [customers!]: { as: 'customer', many: false, ...keyedBy('customer_number') },
+        ...(addresses ? { [addresses]: { as: 'addresses', many: true, ...keyedBy('customer_number') } } : {}),
       },
       salesforce: {
-        [account!]: { as: 'Account', many: false, key: one(cfg.externalIds[account!]!) },
-        ...(contact ? { [contact]: { as: 'Contact', many: false, key: one(cfg.externalIds[contact]!) } } : {}),
+        [account!]: { as: 'Account', many: false, ...keyedBy(cfg.externalIds[account!]!) },
+        ...(contact ? { [contact]: { as: 'Contact', many: false, ...keyedBy(cfg.externalIds[contact]!) } } : {}),
       },
       shopInput: (p) => single(p, 'customer') && { customer: single(p, 'customer'), addresses: list(p, 'addresses') },
       salesforceInput: (p) => (single(p, 'Account') || single(p, 'Contact')) && { Account: single(p, 'Account'), Contact: single(p, 'Contact') },

@@ -4,7 +4,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { list, one, single, text } from '../parts.ts';
+import { keyedBy, list, single, text } from '../parts.ts';
 import { orderConfig } from './config.ts';
 import { createOrderMapping, ORDER_FIELDS } from './mapping.ts';
 import { ORDER_KINDS } from './record.ts';
@@ -27,12 +27,12 @@ export const order = defineEntity({
     return {
       entity: 'order',
       shop: {
-        [orders!]: { as: 'order', many: false, key: one('order_number') },
-        ...(lines ? { [lines]: { as: 'lines', many: true, key: one('order_number') } } : {}),
+        [orders!]: { as: 'order', many: false, ...keyedBy('order_number') },
+        ...(lines ? { [lines]: { as: 'lines', many: true, ...keyedBy('order_number') } } : {}),
       },
       salesforce: {
-        [opportunity!]: { as: 'Opportunity', many: false, key: one(cfg.externalIds[opportunity!]!) },
-        ...(lineItem ? { [lineItem]: { as: 'lineItems', many: true, field: 'lines', key: orderOfLine } } : {}),
+        [opportunity!]: { as: 'Opportunity', many: false, ...keyedBy(cfg.externalIds[opportunity!]!) },
+        ...(lineItem ? { [lineItem]: { as: 'lineItems', many: true, field: 'lines', key: orderOfLine, filter: lineExt ? `${lineExt} != null` : undefined } } : {}),
       },
       shopInput: (p) => single(p, 'order') && { order: single(p, 'order'), lines: list(p, 'lines') },
       salesforceInput: (p) => single(p, 'Opportunity') && { Opportunity: single(p, 'Opportunity'), lineItems: list(p, 'lineItems') },

@@ -5,16 +5,10 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { single, text } from '../parts.ts';
+import { keyedBy, single } from '../parts.ts';
 import { stockConfig } from './config.ts';
 import { createStockMapping, STOCK_FIELDS } from './mapping.ts';
 import { STOCK_KINDS } from './record.ts';
-
-const skuAndWarehouse = (sku: string, warehouse: string) => (image: Record<string, unknown>) => {
-  const s = text(image[sku]);
-  const w = text(image[warehouse]);
-  return s && w ? [s, w] : undefined;
-};
 
 export const stock = defineEntity({
   name: 'stock',
@@ -27,8 +21,8 @@ export const stock = defineEntity({
     const [object] = cfg.salesforceObjects;
     return {
       entity: 'stock',
-      shop: { [table!]: { as: 'stock', many: false, key: skuAndWarehouse('sku', 'warehouse_code') } },
-      salesforce: { [object!]: { as: 'Stock_Level__c', many: false, key: skuAndWarehouse('Sku__c', 'Warehouse__c') } },
+      shop: { [table!]: { as: 'stock', many: false, ...keyedBy('sku', 'warehouse_code') } },
+      salesforce: { [object!]: { as: 'Stock_Level__c', many: false, ...keyedBy('Sku__c', 'Warehouse__c') } },
       shopInput: (p) => single(p, 'stock'),
       salesforceInput: (p) => single(p, 'Stock_Level__c'),
     };
