@@ -30,4 +30,9 @@ export interface RoutedChange {
    * change made in a transaction our shop sink recorded. null when the origin cannot be told.
    */
   ours: boolean | null;
+  /**
+   * Sent by a drift repair (src/drift/repair.ts): the side's images as they are now, which the change
+   * events did not bring; a delta-merged entity then writes the merged value to every side that differs.
+   */
+  repair?: boolean;
 }

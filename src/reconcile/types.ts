@@ -54,6 +54,8 @@ export interface Change {
   knownFields?: string[];
   /** Our own write coming back, known by its origin (Salesforce changeOrigin, the shop sink's transaction). */
   ours?: boolean;
+  /** A drift repair's reading of the side (a DELETE: the side lacks the record): see decideDelta. */
+  repair?: boolean;
 }
 
 export interface Snapshot {
@@ -107,8 +109,10 @@ export interface PlannedWrite {
   reason: WriteReason;
 }
 
+/** Something a person should know: raised by a decision, or (drift) by a scheduled drift check that found the sides apart. */
 export interface Alert {
-  kind: 'conflict' | 'negative-stock' | 'unmastered-create';
+  kind: 'conflict' | 'negative-stock' | 'unmastered-create' | 'drift';
+  /** The entity key; for drift, the first drifted key. */
   key: string;
   message: string;
   fields: string[];

@@ -85,7 +85,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       }
     }
     const change: CanonicalChange = { ...envelope, record, knownFields };
-    const result = decide(state.rec, msg.key, { ...change, ours: msg.ours ?? undefined }, policy);
+    const result = decide(state.rec, msg.key, { ...change, ours: msg.ours ?? undefined, repair: msg.repair }, policy);
     const windowOpenedAt = result.newState.windowPending ? state.windowOpenedAt ?? Date.now() : undefined;
     ctx.state.set(msg.key, { ...next, entity: msg.entity, rec: result.newState, windowOpenedAt });
     for (const alert of result.alerts) {
