@@ -3,6 +3,7 @@
  * references. Every field carries a description; docs/configuration.md is rendered from this schema.
  */
 import { z } from 'zod';
+import { driftEntityIssues, driftSchema } from '../drift/config.ts';
 import { entitiesSchema } from '../entities/index.ts';
 import { identifier } from '../entities/config-section.ts';
 
@@ -71,6 +72,9 @@ export const configSchema = z.strictObject({
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info').describe('Log level.'),
   }).prefault({}).describe('Metrics, health and logs.'),
   entities: entitiesSchema.prefault({}).describe('Flows: mapping and policy of each entity.'),
+  drift: driftSchema.prefault({}).describe('Drift checks: do both sides still agree (`shopforce drift`, and on a schedule in `run`); src/drift/config.ts.'),
+}).superRefine((cfg, ctx) => {
+  for (const issue of driftEntityIssues(cfg.drift, cfg.entities)) ctx.addIssue({ code: 'custom', ...issue });
 });
 
 export type ShopforceConfig = z.infer<typeof configSchema>;

@@ -14,6 +14,7 @@ export interface TopicNames {
   sfCdcPrefix: string;                      // sf.cdc  (+ .<Object>)
   sfCheckpoints: string;                    // sf.source.checkpoints
   sfImagePrefix: string;                    // sf.image (+ .<Object>)
+  driftRuns: string;                        // sync.drift.runs
 }
 
 export function topicNames(namespace = ''): TopicNames {
@@ -28,6 +29,7 @@ export function topicNames(namespace = ''): TopicNames {
     sfCdcPrefix: ns('sf.cdc'),
     sfCheckpoints: ns('sf.source.checkpoints'),
     sfImagePrefix: ns('sf.image'),
+    driftRuns: ns('sync.drift.runs'),
   };
 }
 

@@ -4,23 +4,22 @@ import { Counter } from 'prom-client';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { createAuditProducer, type AuditProducer } from '../audit/audit-producer.ts';
 import { shopWriteResult, writeResultEvent } from '../audit/write-results.ts';
-import { loadCanonicalSchemas } from '../avro/catalog.ts';
 import { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopWrite } from '../entities/types.ts';
 import { createProcessor } from '../kafka/processor.ts';
-import { ensureTopics } from '../kafka/topics.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
 import { createBatchSink } from '../kafka/sink/batch-sink.ts';
+import type { Alert } from '../reconcile/types.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter } from '../processors/router.ts';
 import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
 import { drain, type DrainTarget } from './drain.ts';
-import { pipelineTopics } from './topics.ts';
+import { preparePipelineTopics } from './topics.ts';
 
 /**
  * A part of the running pipeline, reported by /readyz. Started in order; stopped upstream first:
@@ -61,6 +60,8 @@ export interface SharedPieces {
   names: TopicNames;
   /** sync.audit outside the reconciler's transactions: the sinks' write results. */
   audit: AuditProducer;
+  /** Counts an alert (the reconciler's, a drift check's). */
+  onAlert: (entity: string, alert: Alert) => void;
 }
 
 /**
@@ -77,14 +78,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const metrics = runtimeMetrics(registryMetrics);
   const alerts = new Counter({ name: 'shopforce_reconcile_alerts_total', help: 'Conflicts and other reconcile alerts, by entity and kind.', labelNames: ['entity', 'kind'], registers: [registryMetrics] });
 
-  await registry.registerAll(loadCanonicalSchemas());
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, pipelineTopics(config));
-  } finally {
-    await admin.disconnect();
-  }
+  await preparePipelineTopics(config, kafka, registry);
 
   const names = topicNames(config.kafka.topicNamespace);
   const group = (name: string) => `${config.kafka.groupIdPrefix}.${name}`;
@@ -93,7 +87,8 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
   const ownTransactions = new OwnTransactions(pool);
   const router = createRouter(config, { lookupParent: extras.lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
-  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), (entity, alert) => alerts.inc({ entity, kind: alert.kind }));
+  const onAlert = (entity: string, alert: Alert) => alerts.inc({ entity, kind: alert.kind });
+  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
   const shopSink = new ShopSink(pool, config.shop.schema);
   const audit = createAuditProducer({ kafka, topic: names.audit, encode: (subject, value) => registry.encode(subject, value), registry: registryMetrics });
 
@@ -126,7 +121,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     name: p.name, role: p.name === 'shop-sink' ? 'sink' : 'processor', start: () => p.start(), stop: () => p.stop(), ready: () => p.ready(),
     drain: p.name === 'shop-sink' ? { groupId: group('shop-sink'), topic: names.shopCommands } : undefined,
   }));
-  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names, audit })));
+  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names, audit, onAlert })));
 
   const health = await startHealthServer({ registry: registryMetrics, checks: stages, port: extras.metricsPort ?? config.observability.metricsPort });
   for (const stage of stages) {

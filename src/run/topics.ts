@@ -1,7 +1,10 @@
+import type { Kafka } from 'kafkajs';
+import { loadCanonicalSchemas } from '../avro/catalog.ts';
+import type { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { topicNames } from '../flows/topic-names.ts';
-import { changelogTopicFor, type TopicSpec } from '../kafka/topics.ts';
+import { changelogTopicFor, ensureTopics, type TopicSpec } from '../kafka/topics.ts';
 
 /**
  * Every topic the pipeline reads or writes, with the same partition count, so the router's inputs
@@ -28,6 +31,8 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
   const configs = { 'max.message.bytes': String(MAX_BATCH_BYTES) };
   const changelogs = ['router', 'reconciler'].map((stage) => changelogTopicFor(`${config.kafka.groupIdPrefix}.${stage}`));
   return [
+    // scheduled drift checks: one partition, so one member of the drift group is the one that checks
+    ...(config.drift.schedule.enabled ? [{ topic: names.driftRuns, partitions: 1, compacted: true }] : []),
     ...raw.map((topic) => ({ topic, partitions })),
     ...topics.filter((t) => !raw.includes(t)).map((topic) => ({ topic, partitions, configs })),
     ...changelogs.map((topic) => ({ topic, partitions, compacted: true, configs })),
@@ -36,3 +41,15 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
 
 /** Largest record batch accepted on shopforce's own topics (16 MiB). */
 export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** The canonical schemas registered and every pipeline topic created (both idempotent): what writing to the pipeline's topics needs. */
+export async function preparePipelineTopics(config: ShopforceConfig, kafka: Kafka, registry: SchemaCatalogClient): Promise<void> {
+  await registry.registerAll(loadCanonicalSchemas());
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, pipelineTopics(config));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -12,8 +12,7 @@ import type { Pipeline } from '../../src/run/pipeline.ts';
 import { createPricedProducts } from '../support/catalogue.ts';
 import { waitForCommands } from '../support/commands.ts';
 import { eventually } from '../support/eventually.ts';
-import { testPipelineConfig } from '../support/pipeline.ts';
-import { sandboxEnv } from '../support/pipeline-process.ts';
+import { fixtureConfig } from '../support/sync-config.ts';
 import { startPipelineInProcess, startSyncFixture, type SyncFixture } from '../support/sync-fixture.ts';
 
 let f: SyncFixture;
@@ -33,11 +32,7 @@ async function insertOrder(order: string, customer: string, sku: string): Promis
 
 before(async () => {
   f = await startSyncFixture();
-  config = testPipelineConfig(f.stack, sandboxEnv(f.t), (c) => {
-    c.shopId = shopId;
-    c.salesforce.apiVersion = '60.0';
-    c.sink.lingerMs = 100;
-  });
+  config = fixtureConfig(f, shopId);
   pipeline = await startPipelineInProcess(config);
 });
 
