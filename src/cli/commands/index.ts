@@ -9,6 +9,7 @@ import { register as sandbox } from './sandbox.ts';
 import { register as run } from './run.ts';
 import { register as dlq } from './dlq.ts';
 import { register as drift } from './drift.ts';
+import { register as trace } from './trace.ts';
 
 /** Every CLI command module exports a register(program) function; list them here. */
-export const commands: Array<(program: Command) => void> = [run, stack, sandbox, migrate, seed, connectors, dlq, drift, kafka, schemas];
+export const commands: Array<(program: Command) => void> = [run, stack, sandbox, migrate, seed, connectors, dlq, drift, trace, kafka, schemas];
