@@ -6,30 +6,28 @@
  */
 import { KEY_SEPARATOR } from '../entities/keys.ts';
 
-/** Code point order of two strings (JavaScript's < compares UTF-16 units, which puts U+E000..U+FFFF after astral characters). */
-export function compareText(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    // surrogates (astral code points) sort after every other BMP unit
-    if (x >= 0xd800 && x < 0xe000) x += 0x2000; else if (x >= 0xe000) x -= 0x800;
-    if (y >= 0xd800 && y < 0xe000) y += 0x2000; else if (y >= 0xe000) y -= 0x800;
-    return x - y;
-  }
-  return a.length - b.length;
+const SEPARATOR = KEY_SEPARATOR.charCodeAt(0);
+
+/** A UTF-16 unit moved so units compare in code point order: surrogates (astral code points) after U+E000..U+FFFF. */
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit < 0xe000) return unit + 0x2000;
+  return unit >= 0xe000 ? unit - 0x800 : unit;
 }
 
-/** Entity keys in drift order: part by part, so "1|Z" comes before "1-B|A" as ("1","Z") < ("1-B","A"). */
+/**
+ * Entity keys in drift order: part by part, so "1|Z" comes before "1-B|A" as ("1","Z") < ("1-B","A").
+ * One pass, no splitting: at the first unit that differs, a part that ended there (the separator) is
+ * the smaller; else the code points decide; a key that is a prefix of the other is the smaller.
+ */
 export function compareKeys(a: string, b: string): number {
-  if (a === b) return 0;
-  const pa = a.split(KEY_SEPARATOR);
-  const pb = b.split(KEY_SEPARATOR);
-  const n = Math.min(pa.length, pb.length);
+  const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const c = compareText(pa[i]!, pb[i]!);
-    if (c !== 0) return c;
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x === SEPARATOR) return -1;
+    if (y === SEPARATOR) return 1;
+    return codePointRank(x) - codePointRank(y);
   }
-  return pa.length - pb.length;
+  return a.length - b.length;
 }

@@ -44,8 +44,9 @@ export async function openShopSide(entity: EnabledEntity, opts: { databaseUrl: s
     let n = 0;
     for (const [table, spec] of Object.entries(entity.flow.shop)) {
       if (!spec.keyFields?.length) throw new Error(`drift of ${entity.name}: its shop part ${table} names no key fields (keyedBy) to read it in key order`);
-      const columns = new Set((await client.query<{ column_name: string }>(
-        'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [opts.schema, table])).rows.map((r) => r.column_name));
+      const relation = `${client.escapeIdentifier(opts.schema)}.${client.escapeIdentifier(table)}`;
+      const columns = new Set((await client.query<{ attname: string }>(
+        'SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped', [relation])).rows.map((r) => r.attname));
       if (columns.size === 0) throw new Error(`drift of ${entity.name}: table ${opts.schema}.${table} does not exist`);
       const missing = spec.keyFields.filter((f) => !columns.has(f));
       if (missing.length) throw new Error(`drift of ${entity.name}: ${opts.schema}.${table} has no column ${missing.join(', ')}`);
@@ -54,7 +55,7 @@ export async function openShopSide(entity: EnabledEntity, opts: { databaseUrl: s
       const where = columns.has('shop_id') ? ` WHERE shop_id = ${client.escapeLiteral(opts.shopId)}` : '';
       // as text, byte by byte: the order the Salesforce side is sorted in (src/drift/key-order.ts)
       const order = [...spec.keyFields.map((f) => `${client.escapeIdentifier(f)}::text COLLATE "C"`), ...(columns.has('id') ? ['id'] : [])].join(', ');
-      await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT * FROM ${client.escapeIdentifier(opts.schema)}.${client.escapeIdentifier(table)}${where} ORDER BY ${order}`);
+      await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT * FROM ${relation}${where} ORDER BY ${order}`);
       side.rows[table] = 0;
       streams.push((async function* () {
         for (;;) {
