@@ -1,5 +1,6 @@
 import type { Connection } from 'jsforce';
 import { salesforceWriteResult, writeResultEvent } from '../audit/write-results.ts';
+import { createDriftScheduler } from '../drift/schedule.ts';
 import type { AuditEvent } from '../reconcile/audit.ts';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { enabledEntities } from '../entities/index.ts';
@@ -46,11 +47,12 @@ function finalResult(outcome: WriteOutcome): Final {
 }
 
 /**
- * The Salesforce stages: the change-event source (Salesforce -> sf.cdc.<Object>) and the sink
- * (sync.out.salesforce -> Salesforce through sObject Collections / Bulk API 2.0).
+ * The Salesforce stages: the change-event source (Salesforce -> sf.cdc.<Object>), the sink
+ * (sync.out.salesforce -> Salesforce through sObject Collections / Bulk API 2.0), and, when
+ * configured, the scheduled drift checks (they read Salesforce with Bulk API 2.0 queries).
  */
 export async function salesforceStages(shared: SharedPieces, conn: () => Promise<Connection>): Promise<Stage[]> {
-  const { config, kafka, registry, metrics, log, names, audit } = shared;
+  const { config, kafka, registry, metrics, log, names, audit, onAlert } = shared;
   const source = createSalesforceSource({
     sfConfig: config.salesforce, objects: salesforceObjects(config), kafka, logger: log.child({ stage: 'sf-source' }),
     metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions,
@@ -94,8 +96,13 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     },
   });
 
+  // scheduled drift checks read Salesforce too; they send commands, so they stop before the sinks
+  const drift = config.drift.schedule.enabled
+    ? createDriftScheduler({ config, kafka, encode: (subject, value) => registry.encode(subject, value), conn, registry: metrics.registry, log: log.child({ stage: 'drift' }), onAlert })
+    : undefined;
   return [
     { name: 'sf-source', role: 'source', start: () => source.start(), stop: () => source.stop(), ready: () => source.status().running },
+    ...(drift ? [{ name: 'drift', role: 'source' as const, start: () => drift.start(), stop: () => drift.stop(), ready: () => drift.ready() }] : []),
     {
       name: 'sf-sink',
       role: 'sink',
