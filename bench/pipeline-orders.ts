@@ -280,6 +280,8 @@ interface PhaseResult {
   foreign: Record<string, number>;
   /** shop commit -> outputs committed, per processor (router, reconciler), from the pipeline's histogram */
   stageLatency: ReturnType<typeof histogramDelta>;
+  /** the sinks' write results on sync.audit: records, sends and the time the sinks waited for them */
+  audit: { records: number; sends: number; seconds: number };
   writeCalls: Record<string, number>;
   recordsWritten: Record<string, number>;
   sink: {
@@ -359,6 +361,11 @@ async function phase(
     oppLatencyMs: summary(opp), completeLatencyMs: summary(complete),
     emulator, atDrain, settleSeconds, own, foreign, wrongAmount,
     stageLatency: histogramDelta(before, after, 'shopforce_end_to_end_latency_seconds', 'processor', [50, 99]),
+    audit: {
+      records: delta('shopforce_audit_records_total').total ?? 0,
+      sends: delta('shopforce_audit_send_seconds_count').total ?? 0,
+      seconds: delta('shopforce_audit_send_seconds_sum').total ?? 0,
+    },
     writeCalls, recordsWritten: emulator.recordsByObject,
     sink: {
       apiCalls: delta('shopforce_sf_sink_api_calls_total', 'api'),
@@ -499,6 +506,8 @@ function report(config: ShopforceConfig, loadBefore: number[], phases: PhaseResu
       + ` then ${f(r.settleSeconds, 1)} s until the emulator was quiet for 3 s`);
     const stages = Object.entries(r.stageLatency).map(([proc, h]) => `${proc}: n=${h.n} mean ${f(h.mean * 1000)} ms, p50 <= ${h.le.p50} s, p99 <= ${h.le.p99} s`);
     lines.push(`  shop commit -> stage outputs committed (pipeline histogram, bucket bounds): ${stages.join('; ') || '-'}`);
+    const a = r.audit;
+    lines.push(`  write results on sync.audit: ${a.records} records in ${a.sends} sends; the sinks waited ${f(a.seconds, 2)} s in all for them (${a.sends ? f((a.seconds / a.sends) * 1000, 1) : '-'} ms per send)`);
   }
   console.log(lines.join('\n'));
 }

@@ -28,7 +28,7 @@ const TYPES = {
 
 export class ShopChunks {
   private readonly main: [string, PartSpec];
-  private readonly children: Array<[string, PartSpec & { keyColumns: string[] }]>;
+  private readonly children: Array<[string, PartSpec & { keyFields: string[] }]>;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -41,11 +41,11 @@ export class ShopChunks {
     const parts = Object.entries(flow.shop);
     this.main = parts[0]!;
     this.children = parts.slice(1).map(([table, spec]) => {
-      if (!spec.keyColumns) throw new Error(`the ${flow.entity} flow's table ${table} names no key columns (PartSpec.keyColumns): a backfill cannot find its rows`);
-      return [table, spec as PartSpec & { keyColumns: string[] }];
+      if (!spec.keyFields) throw new Error(`the ${flow.entity} flow's table ${table} names no key fields (PartSpec.keyFields): a backfill cannot find its rows`);
+      return [table, spec as PartSpec & { keyFields: string[] }];
     });
-    if (since && this.children.length > 0 && !this.main[1].keyColumns) {
-      throw new Error(`the ${flow.entity} flow's table ${this.main[0]} names no key columns (PartSpec.keyColumns): --since cannot follow its other tables`);
+    if (since && this.children.length > 0 && !this.main[1].keyFields) {
+      throw new Error(`the ${flow.entity} flow's table ${this.main[0]} names no key fields (PartSpec.keyFields): --since cannot follow its other tables`);
     }
   }
 
@@ -56,9 +56,9 @@ export class ShopChunks {
   /** Main rows changed since `since`, or whose rows in another table were (an address edited). */
   private sinceFilter(first: number): string {
     if (!this.since) return '';
-    const mainKey = (this.main[1].keyColumns ?? []).map((c) => pg.escapeIdentifier(c)).join(', ');
+    const mainKey = (this.main[1].keyFields ?? []).map((c) => pg.escapeIdentifier(c)).join(', ');
     const viaChildren = this.children.map(([table, spec]) =>
-      ` OR (${mainKey}) IN (SELECT ${spec.keyColumns.map((c) => pg.escapeIdentifier(c)).join(', ')} FROM ${this.table(table)} WHERE shop_id = $1 AND updated_at >= $${first})`);
+      ` OR (${mainKey}) IN (SELECT ${spec.keyFields.map((c) => pg.escapeIdentifier(c)).join(', ')} FROM ${this.table(table)} WHERE shop_id = $1 AND updated_at >= $${first})`);
     return ` AND (updated_at >= $${first}${viaChildren.join('')})`;
   }
 
@@ -89,11 +89,11 @@ export class ShopChunks {
     }
     for (const [table, spec] of this.children) {
       if (keys.length === 0) break;
-      const columns = spec.keyColumns.map((c) => pg.escapeIdentifier(c)).join(', ');
-      const arrays = spec.keyColumns.map((_, i) => `$${i + 2}::text[]`).join(', ');
+      const columns = spec.keyFields.map((c) => pg.escapeIdentifier(c)).join(', ');
+      const arrays = spec.keyFields.map((_, i) => `$${i + 2}::text[]`).join(', ');
       const res = await this.pool.query({
         text: `SELECT * FROM ${this.table(table)} WHERE shop_id = $1 AND (${columns}) IN (SELECT * FROM unnest(${arrays})) ORDER BY id`,
-        values: [this.shopId, ...spec.keyColumns.map((_, i) => keys.map((k) => k[i]))], types: TYPES,
+        values: [this.shopId, ...spec.keyFields.map((_, i) => keys.map((k) => k[i]))], types: TYPES,
       });
       for (const row of res.rows as Record<string, unknown>[]) {
         const parts = spec.key?.(row);

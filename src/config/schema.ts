@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { driftEntityIssues, driftSchema } from '../drift/config.ts';
 import { entitiesSchema, ENTITY_NAMES, type EntityName } from '../entities/index.ts';
 import { identifier, sidesMastering, type BaseEntityConfig } from '../entities/config-section.ts';
 import { alertsSchema } from '../observability/alerts/config.ts';
@@ -86,6 +87,7 @@ export const configSchema = z.strictObject({
     alerts: alertsSchema.prefault({}).describe('Delivery of reconcile alerts to webhooks (src/observability/alerts/config.ts).'),
   }).prefault({}).describe('Metrics, health, logs and alerts.'),
   entities: entitiesSchema.prefault({}).describe('Flows: mapping and policy of each entity.'),
+  drift: driftSchema.prefault({}).describe('Drift checks: do both sides still agree (`shopforce drift`, and on a schedule in `run`); src/drift/config.ts.'),
 }).superRefine((cfg, ctx) => {
   cfg.backfill.initialLoad.forEach((name, i) => {
     const section = (cfg.entities as Record<string, BaseEntityConfig>)[name]!;
@@ -94,6 +96,7 @@ export const configSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', path: ['backfill', 'initialLoad', i], message: `Salesforce masters no field of ${name}: there is nothing to load from the org into the shop` });
     }
   });
+  for (const issue of driftEntityIssues(cfg.drift, cfg.entities)) ctx.addIssue({ code: 'custom', ...issue });
 });
 
 export type ShopforceConfig = z.infer<typeof configSchema>;

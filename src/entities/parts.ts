@@ -30,6 +30,12 @@ export interface PartSpec {
   field?: string;
   /** Business key parts of the entity, read from an image of this part; undefined when absent. */
   key?: (image: Record<string, unknown>) => string[] | undefined;
+  /**
+   * The image fields `key` reads, in key order (set by keyedBy, byExternalId): a drift check asks a
+   * side for this part's records in key order by them (shop) or for those that have them (Salesforce);
+   * the backfill reads a chunk's shop rows by them.
+   */
+  keyFields?: string[];
   /** Or: the key is on a parent record, looked up by id (cached). */
   parentKey?: ParentKeyLookup;
   /**
@@ -50,8 +56,11 @@ export interface PartSpec {
    * pipeline skips the records another shop syncs into the same org.
    */
   shop?: (image: Record<string, unknown>) => string | undefined;
-  /** A shop part: the columns holding the business key parts, in order (the backfill reads a chunk's rows by them). */
-  keyColumns?: string[];
+  /**
+   * Salesforce parts: a SOQL condition the part's records meet (e.g. the entries of one price book),
+   * for a drift check reading the object.
+   */
+  filter?: string;
 }
 
 /**
@@ -77,11 +86,11 @@ export const one = (field: string) => (image: Record<string, unknown>) => {
   const v = text(image[field]);
   return v === undefined ? undefined : [v];
 };
-/** The key is in columns of a shop row: their values, in order (all present), and the columns themselves. */
-export const columns = (...names: string[]): Pick<PartSpec, 'key' | 'keyColumns'> => ({
-  keyColumns: names,
+/** The key is these fields of the image, in order (shop key columns, or a Salesforce field that holds the key as it is). */
+export const keyedBy = (...fields: string[]): Pick<PartSpec, 'key' | 'keyFields'> => ({
+  keyFields: fields,
   key: (image) => {
-    const values = names.map((n) => text(image[n]));
+    const values = fields.map((f) => text(image[f]));
     return values.every((v) => v !== undefined) ? (values as string[]) : undefined;
   },
 });
@@ -90,7 +99,8 @@ export const columns = (...names: string[]): Pick<PartSpec, 'key' | 'keyColumns'
  * the record belongs to. `pick` keeps the parts that make the entity key (a line item's external id holds
  * its order number and its line number; its entity is the order).
  */
-export const byExternalId = (field: string, pick: (parts: string[]) => string[] = (p) => p): Pick<PartSpec, 'key' | 'shop'> => ({
+export const byExternalId = (field: string, pick: (parts: string[]) => string[] = (p) => p): Pick<PartSpec, 'key' | 'shop' | 'keyFields'> => ({
+  keyFields: [field],
   key: (image) => {
     const id = readExternalId(image[field]);
     return id ? pick(id.parts) : undefined;

@@ -37,6 +37,11 @@ export interface RoutedChange {
    * started) orders it against the live changes of the same record.
    */
   backfill?: 'read' | 'written';
+  /**
+   * Sent by a drift repair (src/drift/repair.ts): the side's images as they are now, which the change
+   * events did not bring; a delta-merged entity then writes the merged value to every side that differs.
+   */
+  repair?: boolean;
 }
 
 /** The source position of a backfilled record: the run, then the part and the record (the same on a resumed run). */

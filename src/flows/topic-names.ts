@@ -15,6 +15,7 @@ export interface TopicNames {
   sfCheckpoints: string;                    // sf.source.checkpoints
   sfImagePrefix: string;                    // sf.image (+ .<Object>)
   backfillCheckpoints: string;              // sync.backfill.checkpoints
+  driftRuns: string;                        // sync.drift.runs
 }
 
 export function topicNames(namespace = ''): TopicNames {
@@ -30,6 +31,7 @@ export function topicNames(namespace = ''): TopicNames {
     sfCheckpoints: ns('sf.source.checkpoints'),
     sfImagePrefix: ns('sf.image'),
     backfillCheckpoints: ns('sync.backfill.checkpoints'),
+    driftRuns: ns('sync.drift.runs'),
   };
 }
 

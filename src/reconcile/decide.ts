@@ -204,6 +204,11 @@ function decideDelta(s: KeyState, change: Change, policy: Policy): DecideResult 
   const S = change.origin;
   const field = policy.deltaField as string;
   if (change.op === 'DELETE' || !change.record) {
+    if (change.repair && s.base !== null) {
+      // a drift check found S without the record: S holds nothing, so the merged value is written there
+      s.sideValues[S] = null;
+      return finish(s, change, policy, { decision: 'apply', writes: windowed(s, change, policy), changedFields: [field], message: `repair: ${S} lacks the record; ${field}=${String(s.base[field])} goes there` });
+    }
     return finish(s, change, policy, { decision: 'noop', message: 'deletes of a delta-merged record are ignored' });
   }
   const rec = change.record as Rec;
@@ -227,7 +232,11 @@ function decideDelta(s: KeyState, change: Change, policy: Policy): DecideResult 
   const baseValue = s.base[field] as number;
   const delta = reported - (s.sideValues[S] ?? baseValue);
   s.sideValues[S] = reported;
-  if (delta === 0) return finish(s, change, policy, { decision: 'noop', message: `${field} unchanged on ${S}` });
+  if (delta === 0) {
+    // a drift repair of a side that missed nothing: the merged value still goes to a side that differs
+    if (change.repair) return finish(s, change, policy, { decision: 'apply', writes: windowed(s, change, policy), message: `repair: ${field} on ${S} is ${reported}, merged ${String(baseValue)}` });
+    return finish(s, change, policy, { decision: 'noop', message: `${field} unchanged on ${S}` });
+  }
   let merged = baseValue + delta;
   const alerts: Alert[] = [];
   if (merged < 0) {

@@ -68,6 +68,8 @@ export interface Change {
   backfill?: 'read' | 'written';
   /** Older than the image kept for its record (a backfill is involved): it brings nothing new. */
   stale?: boolean;
+  /** A drift repair's reading of the side (a DELETE: the side lacks the record): see decideDelta. */
+  repair?: boolean;
 }
 
 export interface Snapshot {
@@ -123,9 +125,11 @@ export interface PlannedWrite {
   reason: WriteReason;
 }
 
+/** Something a person should know: raised by a decision, or (drift) by a scheduled drift check that found the sides apart. */
 export interface Alert {
-  /** conflict, negative-stock, unmastered-create, or the kind of an entity's watch (e.g. payment-mismatch). */
+  /** conflict, negative-stock, unmastered-create, drift, or the kind of an entity's watch (e.g. payment-mismatch). */
   kind: string;
+  /** The entity key; for drift, the first drifted key. */
   key: string;
   message: string;
   fields: string[];

@@ -2,7 +2,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { Counter } from 'prom-client';
 import type { ShopforceConfig } from '../config/schema.ts';
-import { loadCanonicalSchemas } from '../avro/catalog.ts';
+import { createAuditProducer, type AuditProducer } from '../audit/audit-producer.ts';
+import { shopWriteResult, writeResultEvent } from '../audit/write-results.ts';
 import { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopWrite } from '../entities/types.ts';
 import { compressedJsonCodec } from '../kafka/compressed-codec.ts';
@@ -12,14 +13,14 @@ import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
 import { createAlertDispatcher } from '../observability/alerts/dispatcher.ts';
-import type { Alert } from '../reconcile/types.ts';
 import { createBatchSink } from '../kafka/sink/batch-sink.ts';
+import type { Alert } from '../reconcile/types.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
 import { createRouter, type ParentLookup } from '../processors/router.ts';
 import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
-import { ensurePipelineTopics } from './topics.ts';
+import { preparePipelineTopics } from './topics.ts';
 
 /**
  * A part of the running pipeline, reported by /readyz. Started in order; stopped upstream first:
@@ -59,6 +60,10 @@ export interface SharedPieces {
   metrics: ReturnType<typeof runtimeMetrics>;
   log: Logger;
   names: TopicNames;
+  /** sync.audit outside the reconciler's transactions: the sinks' write results. */
+  audit: AuditProducer;
+  /** Counts an alert (the reconciler's, a drift check's). */
+  onAlert: (entity: string, alert: Alert) => void;
 }
 
 /**
@@ -77,8 +82,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const metrics = runtimeMetrics(registryMetrics);
   const alerts = new Counter({ name: 'shopforce_reconcile_alerts_total', help: 'Conflicts and other reconcile alerts, by entity and kind.', labelNames: ['entity', 'kind'], registers: [registryMetrics] });
 
-  await registry.registerAll(loadCanonicalSchemas());
-  await ensurePipelineTopics(kafka, config);
+  await preparePipelineTopics(config, kafka, registry);
 
   const names = topicNames(config.kafka.topicNamespace);
   const group = (name: string) => `${config.kafka.groupIdPrefix}.${name}`;
@@ -95,6 +99,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const router = createRouter(config, { lookupParent: extras.lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
   const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
   const shopSink = new ShopSink(pool, config.shop.schema);
+  const audit = createAuditProducer({ kafka, topic: names.audit, encode: (subject, value) => registry.encode(subject, value), registry: registryMetrics });
 
   const stages: Stage[] = [
     createProcessor<unknown, string>({
@@ -114,12 +119,18 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
       name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: names.shopCommands, dlqTopic: names.dlq, metrics, log: log.child({ processor: 'shop-sink' }),
       decode: (m) => registry.decode<ShopWrite>(m.value!),
       chunkSize: config.sink.shopBatchSize,
-      write: async (commands) => (await shopSink.write(commands)).map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const })),
+      write: async (commands) => {
+        const outcomes = await shopSink.write(commands);
+        // each command's outcome on sync.audit before its offset is committed
+        const at = Date.now();
+        await audit.send(outcomes.map((o, i) => writeResultEvent(commands[i]!, shopWriteResult(commands[i]!, o), { processor: 'shop-sink', at })));
+        return outcomes.map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const }));
+      },
     }),
   ].map((p): Stage => ({
     name: p.name, role: p.name === 'shop-sink' ? 'sink' : 'processor', start: () => p.start(), stop: () => p.stop(), ready: () => p.ready(),
   }));
-  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names })));
+  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names, audit, onAlert })));
 
   const health = await startHealthServer({
     registry: registryMetrics, checks: stages, accessToken: config.observability.accessToken,
@@ -135,6 +146,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
       const stopOne = (stage: Stage) => stage.stop().catch((err) => log.error({ err, stage: stage.name }, 'stop failed'));
       for (const role of ['source', 'processor'] as const) for (const stage of stages.filter((s) => s.role === role)) await stopOne(stage);
       for (const stage of stages.filter((s) => s.role === 'sink')) await stopOne(stage);
+      await audit.stop().catch((err) => log.warn({ err }, 'closing the audit producer failed'));
       await dispatcher.close();
       await health.close();
       await pool.end();

@@ -1,4 +1,7 @@
 import type { Connection } from 'jsforce';
+import { salesforceWriteResult, writeResultEvent } from '../audit/write-results.ts';
+import { createDriftScheduler } from '../drift/schedule.ts';
+import type { AuditEvent } from '../reconcile/audit.ts';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { TransientError } from '../kafka/errors.ts';
@@ -46,11 +49,12 @@ function finalResult(outcome: WriteOutcome): Final {
 
 /**
  * The Salesforce stages: the change-event source (Salesforce -> sf.cdc.<Object>), the sink
- * (sync.out.salesforce -> Salesforce through sObject Collections / Bulk API 2.0), and the initial load
- * of the org's records at the first start (backfill.initialLoad).
+ * (sync.out.salesforce -> Salesforce through sObject Collections / Bulk API 2.0), the initial load
+ * of the org's records at the first start (backfill.initialLoad), and, when configured, the scheduled
+ * drift checks (they read Salesforce with Bulk API 2.0 queries).
  */
 export async function salesforceStages(shared: SharedPieces, conn: () => Promise<Connection>): Promise<Stage[]> {
-  const { config, kafka, registry, metrics, log, names } = shared;
+  const { config, kafka, registry, metrics, log, names, audit, onAlert } = shared;
   const source = createSalesforceSource({
     sfConfig: config.salesforce, objects: salesforceObjects(config), kafka, logger: log.child({ stage: 'sf-source' }),
     metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions,
@@ -58,6 +62,13 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   });
 
   let sink: SalesforceSink | undefined;
+  const auditOf = (outcomes: WriteOutcome[]): AuditEvent[] => {
+    const at = Date.now();
+    return outcomes.flatMap((o) => {
+      const details = salesforceWriteResult(o);
+      return details ? [writeResultEvent(o.command, details, { processor: 'sf-sink', at })] : [];
+    });
+  };
   // a parked child (its parent has not landed): its offset stays uncommitted until its final outcome
   const waiting = new Map<string, (r: Settled) => void>();
   let closing = false;
@@ -69,7 +80,8 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     // one released because the stage is closing stays uncommitted, for the next run to read again
     if (outcome.status === 'retryable' && closing) return;
     if (outcome.status === 'retryable') settle({ ok: 'retry', reason: `${outcome.error.errorCode}: ${outcome.error.message}` });
-    else settle(finalResult(outcome));
+    // its outcome is on sync.audit before its offset may be committed; if that fails, it is delivered again
+    else audit.send(auditOf([outcome])).then(() => settle(finalResult(outcome)), (err: unknown) => settle({ ok: 'retry', reason: `its write result could not be audited: ${(err as Error).message}` }));
   };
   const itemResult = (outcome: WriteOutcome): ItemResult => {
     if (outcome.status !== 'parked') return finalResult(outcome);
@@ -83,12 +95,19 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     decode: (m) => registry.decode<SalesforceWrite>(m.value!),
     write: async (commands) => {
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });
-      return (await sink.write(commands)).map(itemResult);
+      const outcomes = await sink.write(commands);
+      await audit.send(auditOf(outcomes));
+      return outcomes.map(itemResult);
     },
   });
 
+  // scheduled drift checks read Salesforce too; they send commands, so they stop before the sinks
+  const drift = config.drift.schedule.enabled
+    ? createDriftScheduler({ config, kafka, encode: (subject, value) => registry.encode(subject, value), conn, registry: metrics.registry, log: log.child({ stage: 'drift' }), onAlert })
+    : undefined;
   return [
     { name: 'sf-source', role: 'source', start: () => source.start(), stop: () => source.stop(), ready: () => source.status().running },
+    ...(drift ? [{ name: 'drift', role: 'source' as const, start: () => drift.start(), stop: () => drift.stop(), ready: () => drift.ready() }] : []),
     {
       name: 'sf-sink',
       role: 'sink',

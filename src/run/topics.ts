@@ -1,4 +1,6 @@
 import type { Kafka } from 'kafkajs';
+import { loadCanonicalSchemas } from '../avro/catalog.ts';
+import type { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { topicNames } from '../flows/topic-names.ts';
@@ -29,6 +31,8 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
   const configs = { 'max.message.bytes': String(MAX_BATCH_BYTES) };
   const changelogs = ['router', 'reconciler'].map((stage) => changelogTopicFor(`${config.kafka.groupIdPrefix}.${stage}`));
   return [
+    // scheduled drift checks: one partition, so one member of the drift group is the one that checks
+    ...(config.drift.schedule.enabled ? [{ topic: names.driftRuns, partitions: 1, compacted: true }] : []),
     ...raw.map((topic) => ({ topic, partitions })),
     ...topics.filter((t) => !raw.includes(t)).map((topic) => ({ topic, partitions, configs })),
     ...changelogs.map((topic) => ({ topic, partitions, compacted: true, configs })),
@@ -40,7 +44,13 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
 /** Largest record batch accepted on shopforce's own topics (16 MiB). */
 export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
-/** Creates the pipeline's topics that do not exist yet (`run` and `backfill` both need them). */
+/** The canonical schemas registered and every pipeline topic created (both idempotent): what writing to the pipeline's topics needs. */
+export async function preparePipelineTopics(config: ShopforceConfig, kafka: Kafka, registry: SchemaCatalogClient): Promise<void> {
+  await registry.registerAll(loadCanonicalSchemas());
+  await ensurePipelineTopics(kafka, config);
+}
+
+/** Creates the pipeline's topics that do not exist yet (`run`, `backfill` and `drift` need them). */
 export async function ensurePipelineTopics(kafka: Kafka, config: ShopforceConfig): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();

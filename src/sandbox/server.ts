@@ -85,7 +85,10 @@ async function bootCore(shared: Shared, ports: { http: number; https: number; pu
     checkToken: sessions.check, tls: { key: tls.key, cert: tls.cert }, pubSubPort: ports.pubSub, pubSubHost: cfg.host,
     keepaliveMs: cfg.pubSubKeepaliveMs, longPollSeconds: cfg.cometdLongPollSeconds, logger: logger.child({ part: 'cdc' }),
   });
-  store.setListener((tx) => hub.publish(tx));
+  store.setListener((tx) => {
+    const published = faults.publishable(tx);
+    if (published.changes.length > 0) hub.publish(published);
+  });
   const { app } = await buildApp({
     store, sessions, creds, quota, faults, counters, dataDir, tls, logger, admin: shared.admin, info: shared.info,
   });

@@ -52,7 +52,7 @@ test('a healthy start and a first sync log no warning and no error', async () =>
   }
   await f.db.query('commit');
   await eventually(
-    async () => (await f.sf.query<{ Id: string }>(`SELECT Id FROM OpportunityLineItem WHERE Opportunity.Shop_Order_Id__c = '${config.shopId}|${order}'`)).records.length,
+    async () => (await f.sf.query<{ Id: string }>(`SELECT Id FROM OpportunityLineItem WHERE Opportunity.Shop_Order_Id__c LIKE '%|${order}'`)).records.length,
     (n) => n === 3, 90_000);
   // the echoes of those writes come back through the Salesforce source; give them time to be decided
   await new Promise((r) => setTimeout(r, 10_000));

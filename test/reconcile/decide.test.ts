@@ -278,6 +278,34 @@ describe('decide: stock delta merge', () => {
     assert.equal(results[0].alerts.length, 0);
   });
 
+  const repair = (c: Change): Change => ({ ...c, repair: true });
+
+  test('a drift repair brings what the change events missed on each side: both movements merge by delta', () => {
+    const start = agreedAt(10);
+    const results = run(stockPolicy, [repair(change('SHOP', 'drift:1:shop', stock(8))), repair(change('SALESFORCE', 'drift:1:sf', stock(15)))], start);
+    assert.equal(results[1].newState.base?.quantity, 13);
+    assert.deepEqual(Object.fromEntries(results[1].writes.map((w) => [w.target, w.record.quantity])), { SHOP: 13, SALESFORCE: 13 });
+  });
+
+  test('a drift repair of a side that missed nothing still sends the merged value to the side that differs', () => {
+    const start = agreedAt(10);
+    // a sale merged and written to Salesforce, where the write never landed (dead-lettered): no echo came
+    const [sale] = run(stockPolicy, [change('SHOP', 'lsn:1', stock(9))], start);
+    const plain = decide(sale.newState, KEY, change('SALESFORCE', 'r:1', stock(10)), stockPolicy);
+    assert.equal(plain.decision, 'noop', 'the same value again is no change');
+    const repaired = decide(sale.newState, KEY, repair(change('SALESFORCE', 'drift:1:sf', stock(10))), stockPolicy);
+    assert.deepEqual(repaired.writes.map((w) => [w.target, w.record.quantity]), [['SALESFORCE', 9]]);
+  });
+
+  test('a drift repair of a side that lacks the record writes the whole record there', () => {
+    const start = agreedAt(10);
+    const plain = decide(start, KEY, change('SALESFORCE', 'r:1', null, 'DELETE'), stockPolicy);
+    assert.equal(plain.writes.length, 0, 'a delete is ignored');
+    const r = decide(start, KEY, repair(change('SALESFORCE', 'drift:1:sf', null, 'DELETE')), stockPolicy);
+    assert.deepEqual(r.writes.map((w) => [w.target, w.op, w.fields, w.record.quantity]), [['SALESFORCE', 'UPSERT', null, 10]]);
+    assert.equal(r.newState.sideValues.SALESFORCE, null);
+  });
+
   test('a first report is sent to the other side as is', () => {
     const [r] = run(stockPolicy, [change('SALESFORCE', 'r:1', stock(7))]);
     assert.equal(r.decision, 'apply');

@@ -1,7 +1,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import jsforce, { type Connection } from 'jsforce';
-import { API_VERSION, adminCall, jwtConnection, rejectionOf, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
+import { API_VERSION, adminCall, jwtConnection, rejectionOf, startTestSandbox, waitFor, withCometdEvents, type TestSandbox } from './sandbox-helpers.ts';
 
 describe('sandbox faults, as the client sees them', () => {
   let t: TestSandbox;
@@ -180,6 +180,31 @@ describe('sandbox faults, as the client sees them', () => {
     const bad = await adminCall(t.sb, 'POST', '/user-edit', { object: 'Product2', id: created.id, fields: { Nope__c: 1 } });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.errorCode, 'INVALID_FIELD');
+  });
+
+  it('drops the change events of the next writes of an object when told, and only those', async () => {
+    const channel = '/data/OpportunityChangeEvent';
+    const before = await conn.sobject('Opportunity').create({ Name: 'Seen', StageName: 'Prospecting', CloseDate: '2026-01-01' });
+    const set = await adminCall(t.sb, 'PUT', '/faults', { dropChangeEvents: { count: 2, object: 'Opportunity' } });
+    assert.deepEqual(set.body.dropChangeEvents, { count: 2, object: 'Opportunity' });
+    // a write of another object takes none of the count and publishes as usual
+    const account = await conn.sobject('Account').create({ Name: 'Still seen' });
+    const hidden = await conn.sobject('Opportunity').create({ Name: 'Hidden', StageName: 'Prospecting', CloseDate: '2026-01-01' });
+    await conn.sobject('Opportunity').update({ Id: before.id!, Amount: 99 });
+    assert.equal((await adminCall(t.sb, 'GET', '/faults')).body.dropChangeEvents, null, 'both drops spent');
+    const after = await conn.sobject('Opportunity').update({ Id: before.id!, Amount: 100 });
+    // the records changed all the same
+    assert.equal((await conn.sobject('Opportunity').retrieve(hidden.id!)).Name, 'Hidden');
+    await withCometdEvents(conn, channel, async (events) => {
+      await waitFor(() => events.length >= 2, 'the Opportunity events that were not dropped');
+      await new Promise((r) => setTimeout(r, 300));
+      const seen = events.map((e) => [e.payload.ChangeEventHeader.changeType, e.payload.ChangeEventHeader.recordIds[0], e.payload.Amount ?? null]);
+      assert.deepEqual(seen, [['CREATE', before.id, null], ['UPDATE', after.id, 100]], 'the hidden create and the update to 99 published nothing');
+    });
+    await withCometdEvents(conn, '/data/AccountChangeEvent', async (events) => {
+      await waitFor(() => events.length >= 1, 'the Account event');
+      assert.equal(events[0].payload.ChangeEventHeader.recordIds[0], account.id);
+    });
   });
 
   it('restarts the emulator on demand: the client sees the outage, then its data and session again', async () => {

@@ -139,6 +139,17 @@ export class PipelineProcess {
     return (await fetch(`${this.url}/metrics`)).text();
   }
 
+  /** Runs another shopforce command (drift, trace, ...) with this config file and environment, as an operator would. */
+  async command(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, ['bin/shopforce.js', ...args, '--config', this.configFile], { cwd: REPO_DIR, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+    const [code] = await once(child, 'close');
+    return { code: code as number | null, stdout, stderr };
+  }
+
   /** Kills the process if it still runs and removes the config dir. */
   async cleanup(): Promise<void> {
     if (this.running) {

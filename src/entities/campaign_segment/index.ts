@@ -9,7 +9,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { columns, list, one, parentFieldName, single } from '../parts.ts';
+import { keyedBy, list, one, parentFieldName, single } from '../parts.ts';
 import { campaignSegmentConfig } from './config.ts';
 import { CAMPAIGN_SEGMENT_FIELDS, createCampaignSegmentMapping, memberCustomerLookup } from './mapping.ts';
 import { CAMPAIGN_SEGMENT_KINDS } from './record.ts';
@@ -28,8 +28,8 @@ export const campaignSegment = defineEntity({
     return {
       entity: 'campaign_segment',
       shop: {
-        [segments!]: { as: 'segment', many: false, ...columns('segment_code') },
-        ...(members ? { [members]: { as: 'members', many: true, ...columns('segment_code'), fields: ['customer_number', 'member_status'] } } : {}),
+        [segments!]: { as: 'segment', many: false, ...keyedBy('segment_code') },
+        ...(members ? { [members]: { as: 'members', many: true, ...keyedBy('segment_code'), fields: ['customer_number', 'member_status'] } } : {}),
       },
       salesforce: {
         [campaign!]: { as: 'Campaign', many: false, key: one(codeField), keyOptional: true },

@@ -4,7 +4,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { byExternalId, columns, list, single } from '../parts.ts';
+import { byExternalId, keyedBy, list, single } from '../parts.ts';
 import { customerConfig } from './config.ts';
 import { createCustomerMapping, CUSTOMER_FIELDS } from './mapping.ts';
 import { CUSTOMER_KINDS } from './record.ts';
@@ -21,8 +21,8 @@ export const customer = defineEntity({
     return {
       entity: 'customer',
       shop: {
-        [customers!]: { as: 'customer', many: false, ...columns('customer_number') },
-        ...(addresses ? { [addresses]: { as: 'addresses', many: true, ...columns('customer_number') } } : {}),
+        [customers!]: { as: 'customer', many: false, ...keyedBy('customer_number') },
+        ...(addresses ? { [addresses]: { as: 'addresses', many: true, ...keyedBy('customer_number') } } : {}),
       },
       salesforce: {
         [account!]: { as: 'Account', many: false, ...byExternalId(cfg.externalIds[account!]!) },

@@ -6,7 +6,7 @@
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
 import { readExternalId } from '../keys.ts';
-import { columns, one, single } from '../parts.ts';
+import { keyedBy, one, single } from '../parts.ts';
 import { invoiceConfig } from './config.ts';
 import { createInvoiceMapping, INVOICE_FIELDS, invoiceOrderLookup, orderOfInvoiceField } from './mapping.ts';
 import { INVOICE_KINDS } from './record.ts';
@@ -22,7 +22,7 @@ export const invoice = defineEntity({
     const [object] = cfg.salesforceObjects;
     return {
       entity: 'invoice',
-      shop: { [table!]: { as: 'invoice', many: false, ...columns('invoice_number') } },
+      shop: { [table!]: { as: 'invoice', many: false, ...keyedBy('invoice_number') } },
       salesforce: {
         [object!]: {
           as: 'Invoice__c', many: false, key: one(cfg.externalIds[object!]!),

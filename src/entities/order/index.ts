@@ -7,7 +7,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { byExternalId, columns, list, single } from '../parts.ts';
+import { byExternalId, keyedBy, list, single } from '../parts.ts';
 import { orderConfig } from './config.ts';
 import { paymentMismatch } from './payments.ts';
 import { createOrderMapping, ORDER_FIELDS } from './mapping.ts';
@@ -25,10 +25,10 @@ export const order = defineEntity({
     return {
       entity: 'order',
       shop: {
-        [orders!]: { as: 'order', many: false, ...columns('order_number') },
-        ...(lines ? { [lines]: { as: 'lines', many: true, ...columns('order_number') } } : {}),
+        [orders!]: { as: 'order', many: false, ...keyedBy('order_number') },
+        ...(lines ? { [lines]: { as: 'lines', many: true, ...keyedBy('order_number') } } : {}),
         // the order's payments, for its payment status (the payment entity syncs each payment itself)
-        ...(payments ? { [payments]: { as: 'payments', many: true, ...columns('order_number') } } : {}),
+        ...(payments ? { [payments]: { as: 'payments', many: true, ...keyedBy('order_number') } } : {}),
       },
       salesforce: {
         [opportunity!]: { as: 'Opportunity', many: false, ...byExternalId(cfg.externalIds[opportunity!]!) },

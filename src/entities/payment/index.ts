@@ -6,7 +6,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { columns, single } from '../parts.ts';
+import { keyedBy, single } from '../parts.ts';
 import { paymentConfig } from './config.ts';
 import { createPaymentMapping, PAYMENT_FIELDS, paymentOfExternalId } from './mapping.ts';
 import { PAYMENT_KINDS } from './record.ts';
@@ -26,7 +26,7 @@ export const payment = defineEntity({
       shop: {
         [table!]: {
           as: 'payment', many: false,
-          ...columns('provider', 'provider_transaction_id'),
+          ...keyedBy('provider', 'provider_transaction_id'),
         },
       },
       salesforce: {

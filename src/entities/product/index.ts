@@ -6,9 +6,10 @@
  * shop syncing into it sells from the same Product2 records, so the key carries no shop id on the
  * Salesforce side (docs/design.md, "Several shops, one org"); each shop keeps its own products row.
  */
+import { soqlString } from '../../salesforce/sink/soql.ts';
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { columns, one, single } from '../parts.ts';
+import { keyedBy, single } from '../parts.ts';
 import { productConfig } from './config.ts';
 import { createProductMapping, PRODUCT_FIELDS } from './mapping.ts';
 import { PRODUCT_KINDS } from './record.ts';
@@ -25,11 +26,17 @@ export const product = defineEntity({
     const skuField = cfg.externalIds[product2!]!;
     return {
       entity: 'product',
-      shop: { [products!]: { as: 'product', many: false, ...columns('sku') } },
+      shop: { [products!]: { as: 'product', many: false, ...keyedBy('sku') } },
       salesforce: {
-        [product2!]: { as: 'Product2', many: false, key: one(skuField) },
+        [product2!]: { as: 'Product2', many: false, ...keyedBy(skuField) },
         // a price book entry's key is its product's SKU
-        ...(entry ? { [entry]: { as: 'PricebookEntry', many: false, parentKey: { viaField: 'Product2Id', object: product2!, keyField: skuField } } } : {}),
+        ...(entry ? {
+          [entry]: {
+            as: 'PricebookEntry', many: false, parentKey: { viaField: 'Product2Id', object: product2!, keyField: skuField },
+            // the entries of the configured price book carry the shop price
+            filter: cfg.pricebook === 'standard' ? 'Pricebook2.IsStandard = true' : `Pricebook2.Name = ${soqlString(cfg.pricebook)}`,
+          },
+        } : {}),
       },
       shopInput: (p) => single(p, 'product'),
       // a shop product needs its price: a Product2 waits for its price book entry (and vice versa)

@@ -5,7 +5,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { byExternalId, columns, single } from '../parts.ts';
+import { byExternalId, keyedBy, single } from '../parts.ts';
 import { stockConfig } from './config.ts';
 import { createStockMapping, STOCK_FIELDS } from './mapping.ts';
 import { STOCK_KINDS } from './record.ts';
@@ -21,7 +21,7 @@ export const stock = defineEntity({
     const [object] = cfg.salesforceObjects;
     return {
       entity: 'stock',
-      shop: { [table!]: { as: 'stock', many: false, ...columns('sku', 'warehouse_code') } },
+      shop: { [table!]: { as: 'stock', many: false, ...keyedBy('sku', 'warehouse_code') } },
       salesforce: { [object!]: { as: 'Stock_Level__c', many: false, ...byExternalId(cfg.externalIds[object!]!) } },
       shopInput: (p) => single(p, 'stock'),
       salesforceInput: (p) => single(p, 'Stock_Level__c'),

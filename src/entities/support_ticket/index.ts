@@ -5,7 +5,7 @@
  */
 import { defineEntity } from '../definition.ts';
 import { mergeMappings } from '../mapping.ts';
-import { byExternalId, columns, single } from '../parts.ts';
+import { keyedBy, byExternalId, single } from '../parts.ts';
 import { supportTicketConfig } from './config.ts';
 import { createSupportTicketMapping, SUPPORT_TICKET_FIELDS } from './mapping.ts';
 import { SUPPORT_TICKET_KINDS } from './record.ts';
@@ -21,7 +21,7 @@ export const supportTicket = defineEntity({
     const [caseObj] = cfg.salesforceObjects;
     return {
       entity: 'support_ticket',
-      shop: { [tickets!]: { as: 'ticket', many: false, ...columns('ticket_number') } },
+      shop: { [tickets!]: { as: 'ticket', many: false, ...keyedBy('ticket_number') } },
       salesforce: { [caseObj!]: { as: 'Case', many: false, ...byExternalId(cfg.externalIds[caseObj!]!), keyOptional: true } },
       shopInput: (p) => single(p, 'ticket'),
       salesforceInput: (p) => single(p, 'Case'),

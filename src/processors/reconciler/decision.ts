@@ -18,7 +18,7 @@ import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
 import { clearedOutputs, nextWatch } from './watch.ts';
 
 /** A change of one side as it is decided: a routed change's envelope, or the last of a gathered run. */
-export type SideChange = Pick<RoutedChange, 'origin' | 'sourcePosition' | 'transactionId' | 'eventTime' | 'sourceVersion' | 'changeOrigin' | 'ours' | 'backfill'>
+export type SideChange = Pick<RoutedChange, 'origin' | 'sourcePosition' | 'transactionId' | 'eventTime' | 'sourceVersion' | 'changeOrigin' | 'ours' | 'backfill' | 'repair'>
   & { op: Op; recordId: string | null; /** older than the image kept, where a backfill is involved (images.ts, isStale) */ stale?: boolean };
 
 /** What a decision needs around it. */
@@ -75,7 +75,7 @@ export async function decideFromImages(flow: Flow, key: string, state: EntitySta
     }
   }
   const canonical: CanonicalChange = { ...envelope, record, knownFields };
-  const result = decide(state.rec, key, { ...canonical, ours: change.ours ?? undefined, backfill: change.backfill, stale: change.stale }, policy);
+  const result = decide(state.rec, key, { ...canonical, ours: change.ours ?? undefined, backfill: change.backfill, stale: change.stale, repair: change.repair }, policy);
   // commands never go back in version or time for the key (images.ts, EntityState.written)
   const before = state.written?.[change.origin];
   const version = change.sourceVersion === null ? before?.sourceVersion ?? null : Math.max(change.sourceVersion, before?.sourceVersion ?? change.sourceVersion);

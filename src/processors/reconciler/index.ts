@@ -97,7 +97,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       origin: msg.origin, op, recordId: msg.recordId, sourcePosition: msg.sourcePosition, transactionId: msg.transactionId,
       // a backfilled image joins kept images that may be more recent: the record they make is as of the newest
       eventTime: msg.backfill ? Math.max(msg.eventTime, lastSame?.eventTime ?? 0) : msg.eventTime,
-      sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, ours: msg.ours, backfill: msg.backfill, stale,
+      sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, ours: msg.ours, backfill: msg.backfill, stale, repair: msg.repair,
     };
     const deciding: EntityState = { ...next, [shopSide ? 'shop' : 'salesforce']: parts, gathered: Object.keys(gathered).length ? gathered : undefined };
     const decided = await decideFromImages(flow, msg.key, deciding, change, envFor(ctx.log, Date.now()));

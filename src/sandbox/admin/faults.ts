@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { SfError } from '../store/errors.ts';
+import type { CommittedTransaction } from '../cdc/change-event.ts';
 import type { WriteCall } from '../store/store.ts';
 import type { ApiName } from './counters.ts';
 
@@ -29,6 +30,18 @@ const failNextSchema = z.object({
 
 export type FailNext = z.infer<typeof failNextSchema>;
 
+/**
+ * The change events of the next `count` committed transactions that change `object` (any object when
+ * absent) are not published: their writes happen behind the back of every subscriber, as a record
+ * changed while no event reached the integration.
+ */
+const dropChangeEventsSchema = z.object({
+  count: z.number().int().min(1).max(1_000_000),
+  object: z.string().min(1).optional(),
+}).strict();
+
+export type DropChangeEvents = z.infer<typeof dropChangeEventsSchema>;
+
 export const faultSettingsSchema = z.object({
   /** Added to every API answer (REST, Bulk, OAuth, SOAP). */
   latencyMs: z.number().int().min(0).max(120_000),
@@ -40,13 +53,15 @@ export const faultSettingsSchema = z.object({
   lockRowRatio: ratio,
   /** The next N calls fail (count is what is left of them); null: none. */
   failNext: failNextSchema.nullable(),
+  /** The next N transactions (of an object) publish no change event (count is what is left of them); null: none. */
+  dropChangeEvents: dropChangeEventsSchema.nullable(),
 }).strict();
 
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 /** What PUT /faults and admin.setFaults take: any subset of the settings. */
 export type FaultSettingsInput = Partial<z.input<typeof faultSettingsSchema>>;
 
-const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null };
+const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null, dropChangeEvents: null };
 
 function unknownException(message?: string): SfError {
   return new SfError('UNKNOWN_EXCEPTION', message
@@ -67,7 +82,10 @@ export class Faults {
   /** Calls whose record writes all fail (a record-level failNext took them), with the error. */
   private failingCalls = new WeakMap<WriteCall, { errorCode: string; message: string | undefined }>();
 
-  get(): FaultSettings { return { ...this.settings, failNext: this.settings.failNext && { ...this.settings.failNext } }; }
+  get(): FaultSettings {
+    const { failNext, dropChangeEvents } = this.settings;
+    return { ...this.settings, failNext: failNext && { ...failNext }, dropChangeEvents: dropChangeEvents && { ...dropChangeEvents } };
+  }
 
   /** Merges a partial setting (failNext replaces the one pending); throws with the name of a bad field. */
   set(partial: unknown): FaultSettings {
@@ -111,6 +129,19 @@ export class Faults {
     if (http500Ratio > 0 && Math.random() < http500Ratio) return unknownException();
     if (http503Ratio > 0 && Math.random() < http503Ratio) return serverUnavailable();
     return undefined;
+  }
+
+  /**
+   * What of a committed transaction goes out as change events: all of it, or, while dropChangeEvents
+   * is pending and the transaction changes its object, the rest (one of the count is taken).
+   */
+  publishable(tx: CommittedTransaction): CommittedTransaction {
+    const drop = this.settings.dropChangeEvents;
+    if (!drop) return tx;
+    const dropped = (c: CommittedTransaction['changes'][number]) => drop.object === undefined || c.entityName === drop.object;
+    if (!tx.changes.some(dropped)) return tx;
+    this.settings.dropChangeEvents = drop.count > 1 ? { ...drop, count: drop.count - 1 } : null;
+    return { ...tx, changes: tx.changes.filter((c) => !dropped(c)) };
   }
 
   /**
