@@ -52,7 +52,9 @@ export async function readDlq(brokers: string[], topic: string): Promise<Array<D
       // dead letters written inside transactions leave commit markers at the end of a partition, so
       // the last offset may never be a record: quiet for a while also means "read to the end"
       let idle = setTimeout(resolve, IDLE_END_MS * 3);
+      // a reading group commits nothing, so Kafka forgets it once it leaves (`status` and the status page read often)
       consumer.run({
+        autoCommit: false,
         eachMessage: async ({ partition, message }) => {
           clearTimeout(idle);
           idle = setTimeout(resolve, IDLE_END_MS);

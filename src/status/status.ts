@@ -94,7 +94,8 @@ export async function processHealth(config: ShopforceConfig): Promise<ProcessHea
   }
 }
 
-async function deadLetters(config: ShopforceConfig, latest: number): Promise<DeadLetterSummary> {
+/** The dead letters of this pipeline's namespace: how many, how many not replayed, the latest `latest` newest first. */
+export async function deadLetters(config: ShopforceConfig, latest: number): Promise<DeadLetterSummary> {
   const topic = topicNames(config.kafka.topicNamespace).dlq;
   try {
     const records = await readDlq(config.kafka.brokers, topic);
@@ -117,6 +118,12 @@ async function deadLetters(config: ShopforceConfig, latest: number): Promise<Dea
  * reasons. `components` (the local stack) is filled in by the caller when there is one.
  */
 export async function pipelineStatus(config: ShopforceConfig, opts: { latestDeadLetters?: number } = {}): Promise<PipelineStatus> {
+  const [stages, process, dlq] = await Promise.all([consumerStages(config), processHealth(config), deadLetters(config, opts.latestDeadLetters ?? 5)]);
+  return { at: new Date().toISOString(), brokers: config.kafka.brokers, stages, process, deadLetters: dlq };
+}
+
+/** Each stage's consumer group: its state, running copies and lag, from Kafka's admin API. */
+export async function consumerStages(config: ShopforceConfig): Promise<StageStatus[]> {
   const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-status`, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -129,13 +136,11 @@ export async function pipelineStatus(config: ShopforceConfig, opts: { latestDead
     }
     return p;
   };
-  let stages: StageStatus[];
   try {
-    stages = [];
+    const stages: StageStatus[] = [];
     for (const stage of CONSUMER_STAGES) stages.push(await stageStatus(admin, `${config.kafka.groupIdPrefix}.${stage}`, stage, ends));
+    return stages;
   } finally {
     await admin.disconnect();
   }
-  const [process, dlq] = await Promise.all([processHealth(config), deadLetters(config, opts.latestDeadLetters ?? 5)]);
-  return { at: new Date().toISOString(), brokers: config.kafka.brokers, stages, process, deadLetters: dlq };
 }
