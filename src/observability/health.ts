@@ -1,6 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { Gauge, type Registry } from 'prom-client';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A route anyone may ask, even when the server has an access token (it serves no data). */
+    public?: boolean;
+  }
+}
 
 /** Something whose readiness /readyz reports (a processor, a source...). */
 export interface ReadinessCheck {
@@ -15,8 +22,13 @@ export interface HealthServerOptions {
   host?: string;
   /** 0 = ephemeral (tests). */
   port?: number;
-  /** When set, every request needs `Authorization: Bearer <token>` (else 401). */
+  /**
+   * When set, every request needs `Authorization: Bearer <token>` (else 401), except routes
+   * marked `config: { public: true }` (the status page's HTML and scripts, which hold no data).
+   */
   accessToken?: string;
+  /** More routes on the same address and token (the status page). */
+  routes?: FastifyPluginAsync[];
 }
 
 export interface HealthServer {
@@ -47,6 +59,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   if (opts.accessToken) {
     const expected = digest(opts.accessToken);
     app.addHook('onRequest', async (req, reply) => {
+      if (req.routeOptions.config?.public) return;
       const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
       if (!given || !timingSafeEqual(digest(given), expected)) {
         return reply.code(401).header('www-authenticate', 'Bearer realm="shopforce"').send({ error: 'a bearer token is needed (observability.accessToken)' });
@@ -63,6 +76,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     const body = await opts.registry.metrics();
     return reply.header('content-type', opts.registry.contentType).send(body);
   });
+  for (const routes of opts.routes ?? []) await app.register(routes);
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ host, port: opts.port ?? 0 });
   const address = app.server.address();
@@ -81,7 +95,8 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-function safeReady(check: ReadinessCheck): boolean {
+/** A check's readiness; a check that throws is not ready. */
+export function safeReady(check: ReadinessCheck): boolean {
   try {
     return check.ready();
   } catch {
