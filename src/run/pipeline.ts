@@ -13,6 +13,8 @@ import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
 import { createAlertDispatcher } from '../observability/alerts/dispatcher.ts';
+import { createStatusPage, RecentAlerts } from '../observability/status-page/index.ts';
+import type { SalesforceSourceStatus } from '../salesforce/source/index.ts';
 import { createBatchSink } from '../kafka/sink/batch-sink.ts';
 import type { Alert } from '../reconcile/types.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
@@ -33,6 +35,8 @@ export interface Stage {
   start(): Promise<void>;
   stop(): Promise<void>;
   ready(): boolean;
+  /** The Salesforce source's channels (subscription state, replay position), for the status page. */
+  sourceStatus?(): SalesforceSourceStatus;
 }
 
 export interface Pipeline {
@@ -90,8 +94,10 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const json = (m: { value: Buffer | null }) => (m.value ? JSON.parse(m.value.toString('utf8')) : null);
   // a reconcile alert: logged by the reconciler, counted here, and delivered to the configured webhooks
   const dispatcher = createAlertDispatcher(config.observability.alerts, { shopId: config.shopId, log: log.child({ component: 'alerts' }), registry: registryMetrics });
+  const recentAlerts = new RecentAlerts();
   const onAlert = (entity: string, alert: Alert) => {
     alerts.inc({ entity, kind: alert.kind });
+    recentAlerts.add({ entity, kind: alert.kind, key: alert.key, message: alert.message });
     dispatcher.notify({ entity, kind: alert.kind, key: alert.key, message: alert.message, fields: alert.fields });
   };
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
@@ -132,10 +138,13 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   }));
   if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names, audit, onAlert })));
 
+  const statusPage = createStatusPage({ config, registry: registryMetrics, stages, alerts: recentAlerts, log: log.child({ component: 'status-page' }) });
   const health = await startHealthServer({
     registry: registryMetrics, checks: stages, accessToken: config.observability.accessToken,
     host: extras.metricsHost ?? config.observability.metricsHost, port: extras.metricsPort ?? config.observability.metricsPort,
+    routes: [statusPage.routes],
   });
+  statusPage.start();
   for (const stage of stages) {
     await stage.start();
     log.info({ stage: stage.name }, 'stage started');
@@ -148,6 +157,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
       for (const stage of stages.filter((s) => s.role === 'sink')) await stopOne(stage);
       await audit.stop().catch((err) => log.warn({ err }, 'closing the audit producer failed'));
       await dispatcher.close();
+      await statusPage.stop();
       await health.close();
       await pool.end();
     },

@@ -106,7 +106,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     ? createDriftScheduler({ config, kafka, encode: (subject, value) => registry.encode(subject, value), conn, registry: metrics.registry, log: log.child({ stage: 'drift' }), onAlert })
     : undefined;
   return [
-    { name: 'sf-source', role: 'source', start: () => source.start(), stop: () => source.stop(), ready: () => source.status().running },
+    { name: 'sf-source', role: 'source', start: () => source.start(), stop: () => source.stop(), ready: () => source.status().running, sourceStatus: () => source.status() },
     ...(drift ? [{ name: 'drift', role: 'source' as const, start: () => drift.start(), stop: () => drift.stop(), ready: () => drift.ready() }] : []),
     {
       name: 'sf-sink',

@@ -30,6 +30,7 @@ export function register(program: Command): void {
         `shopforce is running: ${pipeline.stages.map((s) => s.name).join(', ')} for ${entities.join(', ')}`,
         `  config    ${file}`,
         `  metrics   ${pipeline.health.url}/metrics   (ready: ${pipeline.health.url}/readyz)`,
+        `  status    ${pipeline.health.url}/status${config.observability.accessToken ? '#token=<observability.accessToken>' : ''}   (a live page: flows, lag, dead letters, quota)`,
         `  topics    npx shopforce kafka console-consumer --topic sync.audit --from-beginning`,
         '  stop      Ctrl-C (finishes the records in hand and commits)',
         '',
