@@ -43,8 +43,10 @@
   function chart(id, t, lines) {
     const el = $(id);
     const data = [t, ...lines.map((l) => l.values)];
-    const points = lines.reduce((n, l) => n + l.values.filter((v) => v !== null && v > 0).length, 0);
-    el.dataset.points = String(points);
+    // how many values above zero each line has, and all together: what a test (or a person) can check
+    const counts = lines.map((l) => [l.label, l.values.filter((v) => v !== null && v > 0).length]);
+    el.dataset.points = String(counts.reduce((n, [, c]) => n + c, 0));
+    el.dataset.seriesPoints = JSON.stringify(Object.fromEntries(counts));
     const key = lines.map((l) => `${l.label}|${l.dash ? 1 : 0}`).join(',');
     const existing = charts[id];
     if (existing && existing.key === key) {
@@ -58,7 +60,7 @@
       height: 220,
       scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max, 1)] } },
       series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 2, dash: l.dash ? [4, 4] : undefined, spanGaps: false, points: { show: false } }))],
-      axes: [{}, { size: 60 }],
+      axes: [{ values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString()) }, { size: 60 }],
     };
     charts[id] = { key, plot: new uPlot(opts, data, el) };
   }
