@@ -49,10 +49,15 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<En
         if (await admin.createTopics({ topics, waitForLeaders: true })) created.push(...missing.map((s) => s.topic));
         break;
       } catch (err) {
-        // some may have been created by another process between listTopics and createTopics
+        // the call may have failed after the broker created them (a leader wait that timed out on a
+        // loaded broker), or another process created some between listTopics and createTopics: the
+        // ones there now were made at our request or alongside it, and count as created
         const now = new Set(await admin.listTopics());
         const absent = missing.filter((s) => !now.has(s.topic)).map((s) => s.topic);
-        if (absent.length === 0) break;
+        if (absent.length === 0) {
+          created.push(...missing.map((s) => s.topic));
+          break;
+        }
         if (attempt >= 5) throw new Error(`creating topics ${absent.join(', ')} failed: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 300 * attempt));
       }

@@ -72,10 +72,42 @@ const CHECKS: Partial<Record<EntityName, Check>> = {
     const seeded = new Map(generateSeedData(s.report.options).stock_levels.map((l) => [`${s.shopId}|${l.sku}|${l.warehouse_code}`, Number(l.quantity)]));
     assert.deepEqual(s.report.stockCorrections.map((c) => [c.key, shop[c.key]]), s.report.stockCorrections.map((c) => [c.key, seeded.get(c.key)! + c.delta]));
   },
-  // payment: every payment a Payment__c, reconciled on its Opportunity
-  // invoice: every Invoice__c of report.invoices in the shop's invoices
-  // support_ticket: every ticket a Case
-  // campaign_segment: every campaign a segment with its members
+  async payment(s) {
+    const payments = await s.rows('SELECT provider, provider_transaction_id AS tx, order_number, status FROM payments');
+    const org = (await queryAll<{ Provider_Transaction_Id__c: string }>(s.sf, `SELECT Provider_Transaction_Id__c FROM Payment__c WHERE Provider_Transaction_Id__c LIKE '${s.shopId}|%'`))
+      .map((p) => p.Provider_Transaction_Id__c).sort();
+    assert.deepEqual(org, payments.map((p) => `${s.shopId}|${p.provider}|${p.tx}`).sort(), 'every payment a Payment__c');
+    // reconciled: the seed pays each paid order in full (or refunds it in full)
+    const expected = new Map<string, string>();
+    for (const p of payments) {
+      const status = p.status === 'captured' ? 'Paid' : p.status === 'refunded' ? 'Refunded' : p.status === 'authorized' ? 'Authorized' : null;
+      if (status && expected.get(`${s.shopId}|${p.order_number}`) !== 'Paid') expected.set(`${s.shopId}|${p.order_number}`, status);
+    }
+    const opps = (await queryAll<{ Shop_Order_Id__c: string; Payment_Status__c: string | null }>(s.sf, `SELECT Shop_Order_Id__c, Payment_Status__c FROM Opportunity WHERE Shop_Id__c = '${s.shopId}'`))
+      .filter((o) => expected.has(o.Shop_Order_Id__c)).map((o) => [o.Shop_Order_Id__c, o.Payment_Status__c]).sort();
+    assert.deepEqual(opps, [...expected].sort(), 'each paid order\'s Opportunity says how it was paid');
+  },
+  async invoice(s) {
+    const org = (await queryAll<{ Invoice_Number__c: string; Status__c: string }>(s.sf, 'SELECT Invoice_Number__c, Status__c FROM Invoice__c'))
+      .map((i) => [i.Invoice_Number__c, i.Status__c.toLowerCase()]).sort();
+    assert.equal(org.length, s.report.invoices, 'the org issued the invoices the seed made');
+    const shop = (await s.rows('SELECT invoice_number, status FROM invoices')).map((i) => [i.invoice_number, i.status]).sort();
+    assert.deepEqual(shop, org, 'every Invoice__c in the shop, with its status');
+  },
+  async support_ticket(s) {
+    const tickets = (await s.rows('SELECT ticket_number AS n FROM support_tickets')).map((t) => `${s.shopId}|${t.n}`).sort();
+    const cases = (await queryAll<{ Shop_Ticket_Id__c: string; ContactId: string | null }>(s.sf, `SELECT Shop_Ticket_Id__c, ContactId FROM Case WHERE Shop_Ticket_Id__c LIKE '${s.shopId}|%'`));
+    assert.deepEqual(cases.map((c) => c.Shop_Ticket_Id__c).sort(), tickets, 'every ticket a Case');
+    assert.deepEqual(cases.filter((c) => !c.ContactId).map((c) => c.Shop_Ticket_Id__c), [], 'each Case on its customer\'s Contact');
+  },
+  async campaign_segment(s) {
+    const members = (await queryAll<{ Campaign: { Shop_Segment_Id__c: string }; Contact: { Shop_Customer_Id__c: string } }>(s.sf,
+      `SELECT Campaign.Shop_Segment_Id__c, Contact.Shop_Customer_Id__c FROM CampaignMember WHERE Contact.Shop_Customer_Id__c LIKE '${s.shopId}|%'`))
+      .map((m) => `${m.Campaign.Shop_Segment_Id__c} ${m.Contact.Shop_Customer_Id__c.split('|')[1]}`).sort();
+    assert.equal(members.length, s.report.members, 'the org holds the members the seed added');
+    const shop = (await s.rows('SELECT segment_code, customer_number FROM segment_members')).map((m) => `${m.segment_code} ${m.customer_number}`).sort();
+    assert.deepEqual(shop, members, 'every campaign a segment with its members');
+  },
 };
 
 let stack: StackAddresses;
@@ -104,7 +136,8 @@ test('after `run --sandbox` and `seed`, once settled: each flow\'s records on th
   const config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
     c.shopId = shopId;
     c.salesforce.apiVersion = '60.0';
-    c.entities.stock.enabled = true;
+    // every flow the example runs (the test configuration turns the newer ones off by default)
+    for (const flow of ['stock', 'payment', 'invoice', 'support_ticket', 'campaign_segment'] as const) c.entities[flow].enabled = true;
     c.entities.stock.windowMs = 2_000;
     c.backfill.initialLoad = ['product'];
   });
