@@ -11,7 +11,7 @@ import type { ShopforceConfig } from '../config/schema.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { policyFor } from '../reconcile/policy.ts';
 import type { Side } from '../reconcile/types.ts';
-import type { BulkQueryOptions } from './bulk-query.ts';
+import type { BulkQueryOptions } from '../salesforce/bulk-query-pages.ts';
 import { compareKey, driftFlow, type Comparison, type DriftFlow } from './compare.ts';
 import { differingValues, shortValue } from './drift-audit.ts';
 import { compareKeys } from './key-order.ts';

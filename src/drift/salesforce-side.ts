@@ -10,7 +10,7 @@ import type { EnabledEntity } from '../entities/index.ts';
 import { entityKey } from '../entities/keys.ts';
 import type { PartSpec } from '../entities/parts.ts';
 import { normalizeValue, type ObjectFields } from '../salesforce/source/field-types.ts';
-import { bulkQueryPages, type BulkQueryOptions } from './bulk-query.ts';
+import { bulkQueryPages, type BulkQueryOptions } from '../salesforce/bulk-query-pages.ts';
 import { sortItems } from './external-sort.ts';
 import { compareImages, groupByKey, type PartImage, type SideRecord } from './side-images.ts';
 

@@ -5,6 +5,7 @@
  */
 import type { Connection } from 'jsforce';
 import type { Row } from '../shop/seed/index.ts';
+import { bulkQueryPages, ONE_OFF_QUERY } from '../salesforce/bulk-query-pages.ts';
 
 export interface CatalogueResult { products: number; entriesCreated: number }
 
@@ -24,9 +25,10 @@ export async function loadCatalogue(conn: Connection, products: Row[]): Promise<
   const ids = new Map(upserted.map((r) => [r.Sku__c, r.sf__Id]));
   const book = (await conn.query<{ Id: string }>('SELECT Id FROM Pricebook2 WHERE IsStandard = true')).records[0]?.Id;
   if (!book) throw new Error('the org has no standard price book');
-  const existing = await conn.bulk2.query("SELECT Product2.Sku__c FROM PricebookEntry WHERE Pricebook2.IsStandard = true");
   const priced = new Set<string>();
-  for await (const r of existing as AsyncIterable<Record<string, string>>) priced.add(r['Product2.Sku__c']!);
+  for await (const page of bulkQueryPages(conn, 'SELECT Product2.Sku__c FROM PricebookEntry WHERE Pricebook2.IsStandard = true', ONE_OFF_QUERY)) {
+    for (const r of page) priced.add(r['Product2.Sku__c']!);
+  }
   const missing = products.filter((p) => !priced.has(String(p.sku)));
   await load(conn, 'PricebookEntry', 'insert', missing.map((p) => ({
     Product2Id: ids.get(String(p.sku)), Pricebook2Id: book, UnitPrice: p.price, Currency__c: p.currency, IsActive: true,

@@ -6,6 +6,7 @@
  */
 import type { Connection } from 'jsforce';
 import { externalIdOf } from '../entities/keys.ts';
+import { bulkQueryPages, ONE_OFF_QUERY } from '../salesforce/bulk-query-pages.ts';
 import type { Row } from '../shop/seed/index.ts';
 
 async function upsert(conn: Connection, object: string, externalIdFieldName: string, input: Record<string, unknown>[], operation: 'upsert' | 'insert' = 'upsert'): Promise<number> {
@@ -34,7 +35,7 @@ export async function loadCampaigns(conn: Connection, shopId: string, segments: 
     StartDate: s.starts_on, EndDate: s.ends_on,
   })));
   const existing = new Set<string>();
-  for await (const r of (await conn.bulk2.query('SELECT Shop_Member_Key__c FROM CampaignMember')) as AsyncIterable<Record<string, string>>) existing.add(r.Shop_Member_Key__c!);
+  for await (const page of bulkQueryPages(conn, 'SELECT Shop_Member_Key__c FROM CampaignMember', ONE_OFF_QUERY)) for (const r of page) existing.add(r.Shop_Member_Key__c!);
   const key = (m: Row) => `${String(m.segment_code)}|${String(m.customer_number)}`;
   // the campaign of a member is set when it is created (Salesforce does not move a member): new ones are inserted
   const added = await upsert(conn, 'CampaignMember', 'Shop_Member_Key__c', members.filter((m) => !existing.has(key(m))).map((m) => ({

@@ -36,3 +36,6 @@ export async function* bulkQueryPages(conn: Connection, soql: string, opts: Bulk
     await job.delete().catch(() => undefined);
   }
 }
+
+/** Page size and polling for a one-off read (the seed's look at what the org holds). */
+export const ONE_OFF_QUERY: BulkQueryOptions = { pageSize: 50_000, pollIntervalMs: 500, pollTimeoutMs: 600_000 };
