@@ -25,10 +25,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from 'jsforce';
 import type { ShopforceConfig } from '../src/config/schema.ts';
 import { externalIdOf } from '../src/entities/keys.ts';
+import type { Pipeline } from '../src/run/pipeline.ts';
 import type { CounterSnapshot } from '../src/sandbox/admin/counters.ts';
 import { loadCatalogue } from '../src/seed/org-catalogue.ts';
 import type { TestSandbox } from '../test/sandbox/sandbox-helpers.ts';
 import { latencySummary, paced, pollUntil, type LatencySummary } from './lib/latency.ts';
+import { metricDelta, scrape } from './lib/metrics.ts';
 import { machineLine, startBenchPipeline } from './lib/pipeline-bench.ts';
 
 const CHANGES = Number(process.argv[2] ?? 300);
@@ -90,7 +92,13 @@ interface Flow {
   /** the arrival time on the other side of each change landed so far, per measure */
   arrivals(): Promise<Array<Map<number, number>>>;
 }
-interface FlowResult { measures: Measure[]; commits: number[]; apiCalls: number; byApi: Record<string, number>; writes: string; landed: boolean }
+interface FlowResult {
+  measures: Measure[]; commits: number[]; apiCalls: number; byApi: Record<string, number>; writes: string; landed: boolean;
+  /** shop CDC records the router read meanwhile: the flow's own and whatever other sessions wrote to the shared shop database */
+  shopRecordsRead: number;
+  /** mean of source commit -> outputs committed, per processor (the pipeline's end-to-end histogram) */
+  stageMeanMs: Record<string, number>;
+}
 
 function dataCalls(before: CounterSnapshot, after: CounterSnapshot, ownBefore: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -114,8 +122,9 @@ function writesBetween(before: CounterSnapshot, after: CounterSnapshot): string 
   return parts.join(', ') || 'none';
 }
 
-async function measure(t: TestSandbox, name: string, flow: Flow, benchWritesInOrg: boolean): Promise<FlowResult> {
+async function measure(t: TestSandbox, pipeline: Pipeline, name: string, flow: Flow, benchWritesInOrg: boolean): Promise<FlowResult> {
   progress(`${name}: ${CHANGES} changes at ${RATE}/s`);
+  const metricsBefore = await scrape(pipeline);
   const before = t.sb.admin.counters();
   const ownBefore = { ...own };
   const commits = await paced(CHANGES, RATE, async (i) => {
@@ -127,8 +136,14 @@ async function measure(t: TestSandbox, name: string, flow: Flow, benchWritesInOr
   if (!landed.ok) progress(`${name}: only ${landed.value.map((m) => m.size).join('/')} of ${CHANGES} landed in ${LAND_TIMEOUT_MS / 1000} s`);
   await sleep(SETTLE_MS);
   const after = t.sb.admin.counters();
+  const metricsAfter = await scrape(pipeline);
   const byApi = dataCalls(before, after, ownBefore);
+  const consumed = metricDelta(metricsBefore, metricsAfter, 'shopforce_records_consumed_total', 'topic');
+  const e2eSum = metricDelta(metricsBefore, metricsAfter, 'shopforce_end_to_end_latency_seconds_sum', 'processor');
+  const e2eCount = metricDelta(metricsBefore, metricsAfter, 'shopforce_end_to_end_latency_seconds_count', 'processor');
   return {
+    shopRecordsRead: Object.entries(consumed).filter(([topic]) => topic.startsWith('shop.')).reduce((a, [, n]) => a + n, 0),
+    stageMeanMs: Object.fromEntries(Object.entries(e2eCount).map(([proc, n]) => [proc, Math.round(((e2eSum[proc] ?? 0) / n) * 1000)])),
     measures: flow.measures.map((m, k) => ({ ...m, arrivals: landed.value[k]! })),
     commits, byApi, apiCalls: Object.values(byApi).reduce((a, b) => a + b, 0), writes: writesBetween(before, after), landed: landed.ok,
   };
@@ -160,7 +175,7 @@ async function main(): Promise<void> {
       .map((e) => [e.Product2.Sku__c, e.Id]));
 
     // ---- product: a price change in the org -> the shop's products row ----
-    results.push({ flow: 'product', ...await measure(t, 'product', {
+    results.push({ flow: 'product', ...await measure(t, p, 'product', {
       measures: [{ name: 'product', direction: 'PricebookEntry price -> shop products' }],
       async change(i) {
         await sf.sobject('PricebookEntry').update({ Id: entries.get(sku(i))!, UnitPrice: NEW_PRICE });
@@ -173,7 +188,7 @@ async function main(): Promise<void> {
     }, true) });
 
     // ---- customer: a new shop customer -> Account + Contact ----
-    results.push({ flow: 'customer', ...await measure(t, 'customer', {
+    results.push({ flow: 'customer', ...await measure(t, p, 'customer', {
       measures: [{ name: 'customer', direction: 'shop customers -> Account + Contact' }],
       async change(i) {
         await db.query("INSERT INTO customers (shop_id, customer_number, email, first_name, last_name) VALUES ($1, $2, $3, 'Bench', $4)",
@@ -189,7 +204,7 @@ async function main(): Promise<void> {
 
     // ---- order: a new order with one line -> Opportunity + OpportunityLineItem ----
     const opportunities = new Map<number, string>();
-    results.push({ flow: 'order', ...await measure(t, 'order', {
+    results.push({ flow: 'order', ...await measure(t, p, 'order', {
       measures: [{ name: 'order', direction: 'shop orders + lines -> Opportunity + line items' }],
       async change(i) {
         await db.query('BEGIN');
@@ -212,7 +227,7 @@ async function main(): Promise<void> {
     }, false) });
 
     // ---- payment: a captured payment -> Payment__c, and the Opportunity's payment status ----
-    results.push({ flow: 'payment', ...await measure(t, 'payment', {
+    results.push({ flow: 'payment', ...await measure(t, p, 'payment', {
       measures: [{ name: 'payment', direction: 'shop payments -> Payment__c' }, { name: '  its order status', direction: '-> Opportunity.Payment_Status__c' }],
       async change(i) {
         await db.query(`INSERT INTO payments (shop_id, provider_transaction_id, provider, order_number, amount, status, processed_at)
@@ -229,7 +244,7 @@ async function main(): Promise<void> {
     }, false) });
 
     // ---- invoice: an Invoice__c made on an order's Opportunity (by a billing integration) -> shop invoices ----
-    results.push({ flow: 'invoice', ...await measure(t, 'invoice', {
+    results.push({ flow: 'invoice', ...await measure(t, p, 'invoice', {
       measures: [{ name: 'invoice', direction: 'Invoice__c -> shop invoices' }],
       async change(i) {
         await sf.sobject('Invoice__c').create({
@@ -246,7 +261,7 @@ async function main(): Promise<void> {
     // ---- support ticket: a new ticket -> Case; an agent closing the Case -> the ticket's status ----
     const caseTimes = async () => (await soql<{ Shop_Ticket_Id__c: string; CreatedDate: string }>(sf,
       `SELECT Shop_Ticket_Id__c, CreatedDate FROM Case WHERE Shop_Ticket_Id__c LIKE '${shopId}|${P}-T%'`)).map((r) => [r.Shop_Ticket_Id__c, ms(r.CreatedDate)] as [string, number]);
-    results.push({ flow: 'support_ticket', ...await measure(t, 'support_ticket', {
+    results.push({ flow: 'support_ticket', ...await measure(t, p, 'support_ticket', {
       measures: [{ name: 'support_ticket', direction: 'shop support_tickets -> Case' }],
       async change(i) {
         await db.query(`INSERT INTO support_tickets (shop_id, ticket_number, customer_number, order_number, subject, status, priority, channel)
@@ -255,7 +270,7 @@ async function main(): Promise<void> {
       },
       async arrivals() { return [completeWhenAll([await caseTimes()])]; },
     }, false) });
-    results.push({ flow: 'support_ticket', ...await measure(t, 'support_ticket status', {
+    results.push({ flow: 'support_ticket', ...await measure(t, p, 'support_ticket status', {
       measures: [{ name: '  its status back', direction: 'Case closed by an agent -> ticket status' }],
       async change(i) {
         t.sb.admin.userEdit({ object: 'Case', externalId: { field: 'Shop_Ticket_Id__c', value: externalIdOf(shopId, ticket(i)) }, fields: { Status: 'Closed' } });
@@ -277,7 +292,7 @@ async function main(): Promise<void> {
     if (!segments.ok) throw new Error(`only ${segments.value}/${CAMPAIGNS} campaigns reached the shop`);
     const contacts = new Map((await soql<{ Id: string; Shop_Customer_Id__c: string }>(sf, `SELECT Id, Shop_Customer_Id__c FROM Contact WHERE Shop_Customer_Id__c LIKE '${shopId}|${P}-C%'`))
       .map((c) => [indexOf(c.Shop_Customer_Id__c), c.Id]));
-    results.push({ flow: 'campaign_segment', ...await measure(t, 'campaign_segment', {
+    results.push({ flow: 'campaign_segment', ...await measure(t, p, 'campaign_segment', {
       measures: [{ name: 'campaign_segment', direction: 'CampaignMember -> shop segment_members' }],
       async change(i) {
         await sf.sobject('CampaignMember').create({ CampaignId: campaigns[i % CAMPAIGNS], ContactId: contacts.get(i), Status: 'Sent' });
@@ -297,7 +312,7 @@ async function main(): Promise<void> {
     if (!levels.ok) throw new Error(`only ${levels.value}/${CHANGES} stock levels reached the org`);
     const stockKey = (i: number) => externalIdOf(shopId, sku(i), WAREHOUSE);
     const lastPart = (key: string) => key.replace(new RegExp(`\\|${WAREHOUSE}$`), '');
-    results.push({ flow: 'stock', ...await measure(t, 'stock shop -> org', {
+    results.push({ flow: 'stock', ...await measure(t, p, 'stock shop -> org', {
       measures: [{ name: 'stock', direction: `shop sale -> Stock_Level__c (window ${STOCK_WINDOW_MS} ms)` }],
       async change(i) {
         await db.query('UPDATE stock_levels SET quantity = quantity - 1 WHERE shop_id = $1 AND sku = $2 AND warehouse_code = $3', [shopId, sku(i), WAREHOUSE]);
@@ -309,7 +324,7 @@ async function main(): Promise<void> {
           .map((r) => [lastPart(r.Stock_Key__c), ms(r.LastModifiedDate)])])];
       },
     }, false) });
-    results.push({ flow: 'stock', ...await measure(t, 'stock org -> shop', {
+    results.push({ flow: 'stock', ...await measure(t, p, 'stock org -> shop', {
       measures: [{ name: 'stock', direction: `org restock -> shop stock_levels (window ${STOCK_WINDOW_MS} ms)` }],
       async change(i) {
         t.sb.admin.userEdit({ object: 'Stock_Level__c', externalId: { field: 'Stock_Key__c', value: stockKey(i) }, increment: { Quantity__c: 5 } });
@@ -353,7 +368,8 @@ function report(config: ShopforceConfig, loadBefore: number[], results: Array<Fl
       rows.push([m.name, m.direction, `${lat.n}/${CHANGES}`, f(lat.p50), f(lat.p95), f(lat.p99), f(lat.max),
         k === 0 ? String(r.apiCalls) : '(same)', k === 0 ? f(r.apiCalls / CHANGES, 2) : '']);
     });
-    notes.push(`${r.measures[0]!.name} (${r.measures[0]!.direction}): calls by API ${JSON.stringify(r.byApi)}; org writes in the phase (the bench's own included): ${r.writes}`);
+    notes.push(`${r.measures[0]!.name.trim()} (${r.measures[0]!.direction}): calls by API ${JSON.stringify(r.byApi)}; org writes in the phase (the bench's own included): ${r.writes}`,
+      `  router read ${r.shopRecordsRead} shop CDC records meanwhile (other sessions' rows on the shared shop topics included); mean source commit -> outputs committed by processor (ms) ${JSON.stringify(r.stageMeanMs)}`);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
