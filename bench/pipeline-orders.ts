@@ -32,6 +32,7 @@ import type { CounterSnapshot } from '../src/sandbox/admin/counters.ts';
 import { jwtConnection, startTestSandbox, type TestSandbox } from '../test/sandbox/sandbox-helpers.ts';
 import { testPipelineConfig } from '../test/support/pipeline.ts';
 import { getTestStack } from '../test/support/stack.ts';
+import { metricDelta, scrape } from './lib/metrics.ts';
 
 const ORDERS = Number(process.argv[2] ?? 10_000);
 const PACED_RATE = Number(process.argv[3] ?? 20);
@@ -60,35 +61,6 @@ function percentile(sorted: number[], p: number): number {
 function summary(values: number[]) {
   const s = [...values].sort((a, b) => a - b);
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s.at(-1) ?? NaN };
-}
-
-/** Prometheus text -> { 'name{labels}': value }. */
-function parseMetrics(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?)\s+(\S+)$/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
-
-async function scrape(pipeline: Pipeline): Promise<Map<string, number>> {
-  return parseMetrics(await (await fetch(`${pipeline.health.url}/metrics`)).text());
-}
-
-/** after - before for the series of one metric, summed by one label. */
-function metricDelta(before: Map<string, number>, after: Map<string, number>, name: string, byLabel?: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [series, value] of after) {
-    const m = /^([^{]+)(?:\{(.*)\})?$/.exec(series)!;
-    if (m[1] !== name) continue;
-    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    const key = byLabel ? labels[byLabel] ?? '' : 'total';
-    const delta = value - (before.get(series) ?? 0);
-    if (delta !== 0) out[key] = (out[key] ?? 0) + delta;
-  }
-  return out;
 }
 
 /**

@@ -20,15 +20,9 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from 'jsforce';
 import { StreamingExtension } from 'jsforce/api/streaming';
-import pg from 'pg';
-import { restParentLookup } from '../src/processors/router.ts';
-import { startPipeline, type Pipeline } from '../src/run/pipeline.ts';
-import { lazyConnection, salesforceStages } from '../src/run/salesforce-stages.ts';
-import { jwtConnection, startTestSandbox } from '../test/sandbox/sandbox-helpers.ts';
-import { sandboxEnv } from '../test/support/pipeline-process.ts';
-import { skipShopHistory, testPipelineConfig } from '../test/support/pipeline.ts';
-import { getTestStack } from '../test/support/stack.ts';
-import { latencySummary, pollUntil, type LatencySummary } from './lib/latency.ts';
+import { jwtConnection } from '../test/sandbox/sandbox-helpers.ts';
+import { latencySummary, paced as pacedAt, pollUntil, type LatencySummary } from './lib/latency.ts';
+import { machineLine, startBenchPipeline } from './lib/pipeline-bench.ts';
 
 const RECORDS = Number(process.argv[2] ?? 300);
 const RATE = Number(process.argv[3] ?? 20);
@@ -50,17 +44,8 @@ function subscribe(conn: Connection, channel: string, onEvent: (payload: any, at
   };
 }
 
-/** Runs `write(i)` for i < RECORDS at RATE per second; resolves to each record's commit time. */
-async function paced(write: (i: number) => Promise<number>): Promise<number[]> {
-  const started = Date.now();
-  const commits: number[] = [];
-  for (let i = 0; i < RECORDS; i++) {
-    const due = started + (i * 1000) / RATE;
-    if (due > Date.now()) await sleep(due - Date.now());
-    commits.push(await write(i));
-  }
-  return commits;
-}
+/** One write per record at RATE per second; resolves to each record's commit time. */
+const paced = (write: (i: number) => Promise<number>) => pacedAt(RECORDS, RATE, write);
 
 interface FlowResult { name: string; direction: string; landed: number; latency: LatencySummary; thirds: number[]; extra: string }
 
@@ -69,25 +54,14 @@ const byThird = (latencies: number[]) => [0, 1, 2].map((k) => latencySummary(lat
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg();
-  const stack = await getTestStack();
-  const t = await startTestSandbox({ dailyApiLimit: 1_000_000 });
-  const db = new pg.Client({ connectionString: stack.postgres.url });
-  let pipeline: Pipeline | undefined;
+  const shopId = `bpi-${run.toLowerCase()}`;
+  const { t, db, sf, config, close } = await startBenchPipeline(shopId, (c) => {
+    c.entities.product.enabled = false;
+    c.entities.payment.enabled = true;
+    c.entities.invoice.enabled = true;
+  }, progress);
   const unsubscribe: Array<() => void> = [];
   try {
-    await db.connect();
-    const sf = await jwtConnection(t.sb);
-    const shopId = `bpi-${run.toLowerCase()}`;
-    const config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
-      c.shopId = shopId;
-      c.salesforce.apiVersion = '60.0';
-      c.entities.product.enabled = false;
-      c.entities.payment.enabled = true;
-      c.entities.invoice.enabled = true;
-    });
-    await skipShopHistory(config);
-    const conn = lazyConnection(config);
-    pipeline = await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) });
 
     // ---- the orders, synced first ----
     const numbers = Array.from({ length: RECORDS }, (_, i) => orderOf(i));
@@ -167,18 +141,15 @@ async function main(): Promise<void> {
     if (!paymentsLanded.ok || !invoicesLanded.ok) process.exitCode = 1;
   } finally {
     for (const u of unsubscribe) u();
-    await pipeline?.stop().catch((err) => progress(`pipeline stop failed: ${(err as Error).message}`));
-    await db.end().catch(() => {});
-    await t.cleanup();
+    await close();
   }
 }
 
 function report(loadBefore: number[], flows: FlowResult[], lingerMs: number): void {
-  const cpus = os.cpus();
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
   const lines = [
     'pipeline-payments-invoices: payments shop -> org, invoices org -> shop (all stages in one process, emulator in process)',
-    `machine: ${cpus.length} cores (${cpus[0]?.model ?? 'cpu'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; load avg before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (machine shared with other work)`,
+    machineLine(loadBefore),
     `${RECORDS} records per flow, paced at ${RATE}/s, one per commit; sink lingerMs=${lingerMs}`,
     'payment: shop COMMIT returned -> Payment__c CREATE event received; status: -> Opportunity event with Payment_Status__c = Paid; invoice: create call returned -> shop row created_at',
     '',

@@ -23,3 +23,15 @@ export async function pollUntil<T>(probe: () => Promise<T>, done: (v: T) => bool
   }
   return { value, ok: true };
 }
+
+/** Runs `write(i)` for i < count at `ratePerSecond`; resolves to each write's commit time (what `write` returned). */
+export async function paced(count: number, ratePerSecond: number, write: (i: number) => Promise<number>): Promise<number[]> {
+  const started = Date.now();
+  const commits: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / ratePerSecond;
+    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+    commits.push(await write(i));
+  }
+  return commits;
+}
