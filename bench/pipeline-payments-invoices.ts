@@ -71,11 +71,13 @@ async function main(): Promise<void> {
     await db.query(`INSERT INTO orders (shop_id, order_number, customer_number, status, subtotal_amount, total_amount)
       SELECT $1, n, n || '-C', 'pending', t::numeric, t::numeric FROM unnest($2::text[], $3::text[]) AS u(n, t)`, [shopId, numbers, numbers.map((_, i) => totalOf(i))]);
     await db.query('COMMIT');
-    const opps = await pollUntil(async () => (await sf.query<{ Id: string; Shop_Order_Id__c: string }>(`SELECT Id, Shop_Order_Id__c FROM Opportunity WHERE Shop_Order_Id__c LIKE '${prefix}-%'`)
+    const opps = await pollUntil(async () => (await sf.query<{ Id: string; Shop_Order_Id__c: string }>(`SELECT Id, Shop_Order_Id__c FROM Opportunity WHERE Shop_Order_Id__c LIKE '${shopId}|${prefix}-%'`)
       .run({ autoFetch: true, maxFetch: 100_000 })).records, (r) => r.length >= RECORDS, LAND_TIMEOUT_MS, 1_000);
     if (!opps.ok) throw new Error(`only ${opps.value.length}/${RECORDS} Opportunities landed`);
-    const oppOfOrder = new Map(opps.value.map((o) => [o.Shop_Order_Id__c, o.Id]));
-    const orderOfOpp = new Map(opps.value.map((o) => [o.Id, o.Shop_Order_Id__c]));
+    // the external id is "<shop>|<order number>"
+    const orderNumberOf = (o: { Shop_Order_Id__c: string }) => o.Shop_Order_Id__c.split('|')[1]!;
+    const oppOfOrder = new Map(opps.value.map((o) => [orderNumberOf(o), o.Id]));
+    const orderOfOpp = new Map(opps.value.map((o) => [o.Id, orderNumberOf(o)]));
     progress(`${RECORDS} orders in the org`);
 
     // ---- payments: shop -> org ----
