@@ -79,10 +79,11 @@ test('a clean seed syncs with no conflict, no re-assertion, and each Account wri
   // every change's decision is on sync.audit; read until each of our Salesforce writes came back
   const names = { audit: `${config.kafka.topicNamespace}.sync.audit`, commands: `${config.kafka.topicNamespace}.sync.out.salesforce` };
   const audit = await waitForCommands<AuditEvent>(stack, names.audit, () => true,
-    (events) => events.filter((e) => e.origin === 'SALESFORCE' && e.entity === 'customer').length >= CUSTOMERS * 2, 120_000);
+    (events) => events.filter((e) => e.stage === 'DECISION' && e.origin === 'SALESFORCE' && e.entity === 'customer').length >= CUSTOMERS * 2, 120_000);
   const conflicts = audit.filter((e) => e.decision === 'CONFLICT' || e.alert);
   assert.deepEqual(conflicts.map((e) => `${e.key}: ${e.message}`), [], 'no conflict and no alert on clean data');
-  const fromSalesforce = audit.filter((e) => e.origin === 'SALESFORCE');
+  // the decisions about Salesforce's changes (the sinks' write results are on sync.audit too)
+  const fromSalesforce = audit.filter((e) => e.stage === 'DECISION' && e.origin === 'SALESFORCE');
   assert.ok(fromSalesforce.every((e) => e.decision === 'ECHO' || e.decision === 'DUPLICATE'), `Salesforce only echoed our writes: ${JSON.stringify(fromSalesforce.filter((e) => e.decision !== 'ECHO').map((e) => e.message).slice(0, 5))}`);
 
   const commands = await waitForCommands<SalesforceWrite>(stack, names.commands, () => true, (c) => c.length > 0, 30_000);
@@ -122,8 +123,8 @@ test('an order whose timestamps carry milliseconds is written once: Salesforce k
   assert.match(opp[0].Ordered_At__c, /^2026-11-03T09:15:42\.000\+0000$/, 'Salesforce keeps the second');
   // the Opportunity's change event comes back; read until the order's Salesforce decision is on the audit
   const audit = await waitForCommands<AuditEvent>(stack, `${config.kafka.topicNamespace}.sync.audit`, (m) => m.key === `${config.shopId}|${order}`,
-    (events) => events.some((e) => e.origin === 'SALESFORCE'), 90_000);
-  assert.deepEqual(audit.filter((e) => e.origin === 'SALESFORCE').map((e) => e.decision), ['ECHO']);
+    (events) => events.some((e) => e.stage === 'DECISION' && e.origin === 'SALESFORCE'), 90_000);
+  assert.deepEqual(audit.filter((e) => e.stage === 'DECISION' && e.origin === 'SALESFORCE').map((e) => e.decision), ['ECHO']);
   assert.deepEqual(audit.filter((e) => e.decision === 'CONFLICT'), []);
   const writes = Object.values(t.sb.admin.counters().writesByApi).reduce((n, byObject) => n + (byObject.Opportunity?.written ?? 0), 0);
   assert.equal(writes, 1, 'the Opportunity is written once');

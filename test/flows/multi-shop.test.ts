@@ -91,7 +91,7 @@ test('two shops, one org: the same customer number gives two Accounts, and each 
     (e) => e === `lee.${run}.1@example.com`, 60_000);
 
   const auditOf = (i: number) => waitForCommands<AuditEvent>(stack, `${configs[i]!.kafka.topicNamespace}.sync.audit`, () => true,
-    (events) => events.some((e) => e.key === `${shops[i]}|${CUSTOMER}` && e.origin === 'SALESFORCE'), 60_000);
+    (events) => events.some((e) => e.key === `${shops[i]}|${CUSTOMER}` && e.stage === 'DECISION' && e.origin === 'SALESFORCE'), 60_000);
   const [auditA, auditB] = [await auditOf(0), await auditOf(1)];
   assert.deepEqual([...new Set(auditA.map((e) => e.key))], [`${shops[0]}|${CUSTOMER}`], 'pipeline A decided only about shop A\'s customer');
   assert.deepEqual([...new Set(auditB.map((e) => e.key))], [`${shops[1]}|${CUSTOMER}`], 'pipeline B decided only about shop B\'s customer');
