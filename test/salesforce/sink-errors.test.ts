@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { adminCall } from '../sandbox/sandbox-helpers.ts';
 import { account, eventually, opportunity, startSinkHarness, statuses, type SinkHarness } from './sink-fixtures.ts';
 
 describe('Salesforce sink: errors, retries, quota', () => {
@@ -28,10 +30,19 @@ describe('Salesforce sink: errors, retries, quota', () => {
   });
 
   it('retries 503 answers with backoff until the write lands', async () => {
-    h.t.sb.admin.setFaults({ http503Ratio: 0.4 });
+    await h.cleanup();
+    const registry = new Registry();
+    h = await startSinkHarness({ lingerMs: 20 }, { registry });
+    // deterministic: the next two sObject Collections calls are answered 503 SERVER_UNAVAILABLE
+    // (the emulator's failNext fault, admin PUT /faults, from branch h-emulator)
+    const set = await adminCall(h.t.sb, 'PUT', '/faults', { failNext: { count: 2, status: 503, api: 'collections' } });
+    assert.equal(set.status, 200, `the emulator takes the failNext fault: ${JSON.stringify(set.body)}`);
     const outcomes = await h.sink.write(Array.from({ length: 30 }, (_, i) => account(`F${i}`)));
-    h.t.sb.admin.clearFaults();
     assert.deepEqual(statuses(outcomes), { applied: 30 });
+    assert.equal(h.calls().collections, 3, 'one call refused twice, then accepted: two retries, no more');
+    const retries = (await registry.getSingleMetric('shopforce_sf_sink_retries_total')!.get()).values;
+    assert.equal(retries.find((v) => v.labels.error_code === 'SERVER_UNAVAILABLE')?.value, 2, 'the sink counted both retries');
+    assert.equal(h.t.sb.admin.counters().recordsByObject.Account, 30, 'each record written once');
     assert.equal((await h.conn.query("SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'F%'")).totalSize, 30);
   });
 
