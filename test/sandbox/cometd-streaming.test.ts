@@ -44,6 +44,11 @@ function subscribe(w: Watched, channel = CHANNEL): Promise<void> {
   });
 }
 
+/** Waits until the server answered a /meta/connect after the first `from` meta replies: the client polls. */
+function connectedAfter(w: Watched, from: number): Promise<void> {
+  return waitFor(() => w.metas.slice(from).some((m) => m.channel === '/meta/connect' && m.successful), 'a successful connect');
+}
+
 /** Disconnects a faye client and waits for the server's answer (nothing to do if never connected). */
 function disconnect(client: any): Promise<void> {
   return new Promise((resolve) => {
@@ -143,7 +148,7 @@ describe('Streaming API (CometD) with faye and jsforce', () => {
     const w = fayeClient(own);
     try {
       await subscribe(w);
-      await new Promise((r) => setTimeout(r, 60));
+      await connectedAfter(w, 0);
       valid = false;
       own.hub.publish(tx([accountCreate(recordId(), 'Wakes the long poll')]));
       await waitFor(() => w.metas.some((m) => m.error === '401::Authentication invalid'), 'auth error on connect');
@@ -165,8 +170,8 @@ describe('Streaming API (CometD) with faye and jsforce', () => {
     await waitFor(() => w.metas.some((m) => m.error === '403::Unknown client'), 'unknown client error');
     const unknown = w.metas.find((m) => m.error === '403::Unknown client');
     assert.equal(unknown.advice.reconnect, 'handshake');
+    // the server registers the subscription as it answers it: an event published now is delivered
     await waitFor(() => w.metas.filter((m) => m.channel === '/meta/subscribe' && m.successful).length >= 2, 'resubscribe');
-    await new Promise((r) => setTimeout(r, 60));
     const id = recordId();
     org.hub.publish(tx([accountCreate(id, 'After drop')]));
     await waitFor(() => w.events.some((e) => e.payload.Name === 'After drop'), 'event after re-handshake');

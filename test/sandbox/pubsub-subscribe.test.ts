@@ -28,6 +28,12 @@ function receiver(): Received {
   return r;
 }
 
+/** Waits for the next keepalive: the server had nothing more to send the stream. */
+async function keepaliveAfter(r: Received): Promise<void> {
+  const seen = r.types.length;
+  await waitFor(() => r.types.slice(seen).includes('grpcKeepAlive'), 'a keepalive after the events', 5_000);
+}
+
 async function connectClient(org: TestOrg): Promise<PubSubApiClient> {
   const client = new PubSubApiClient({
     authType: 'oauth-jwt-bearer', loginUrl: org.baseUrl, clientId: 'shopforce-test', username: USERNAME,
@@ -92,7 +98,8 @@ describe('Pub/Sub API Subscribe with salesforce-pubsub-api-client', () => {
     first.subscribe(TOPIC, r1.callback, 1);
     const a = recordId();
     const b = recordId();
-    await new Promise((res) => setTimeout(res, 100));
+    // the server keeps alive only streams whose subscription it registered: the first keepalive says so
+    await waitFor(() => r1.types.includes('grpcKeepAlive'), 'the subscription (a keepalive)');
     org.hub.publish(tx([accountCreate(a, 'First')]));
     await waitFor(() => r1.events.length === 1, 'first event');
     const checkpoint = r1.events[0].replayId;
@@ -113,12 +120,13 @@ describe('Pub/Sub API Subscribe with salesforce-pubsub-api-client', () => {
     const r = receiver();
     c.subscribeFromReplayId(TOPIC, r.callback, 3, before);
     await waitFor(() => r.types.includes('lastEvent'), 'last requested event');
-    await new Promise((res) => setTimeout(res, 300));
+    // an event past the request would be pumped at once, before the next idle keepalive: read up to it
+    await keepaliveAfter(r);
     assert.equal(r.events.length, 3);
     assert.deepEqual(r.events.map((e) => e.payload.Name), ['Flow 0', 'Flow 1', 'Flow 2']);
     c.requestAdditionalEvents(TOPIC, 2);
     await waitFor(() => r.events.length === 5, 'two more events');
-    await new Promise((res) => setTimeout(res, 300));
+    await keepaliveAfter(r);
     assert.equal(r.events.length, 5);
     assert.equal(r.events[4].payload.Name, 'Flow 4');
   });
@@ -144,12 +152,12 @@ describe('Pub/Sub API Subscribe with salesforce-pubsub-api-client', () => {
 
   it('ends active streams with UNAVAILABLE when the server resets them', async () => {
     // Own org: streams of clients closed by earlier tests have no listeners left to see the reset.
-    const own = await startTestOrg();
+    const own = await startTestOrg({ keepaliveMs: 200 });
     const c = await connectClient(own);
     try {
       const r = receiver();
       c.subscribe(TOPIC, r.callback, 5);
-      await new Promise((res) => setTimeout(res, 150));
+      await waitFor(() => r.types.includes('grpcKeepAlive'), 'the subscription (a keepalive)');
       assert.equal(own.hub.pubsub.resetStreams(), 1);
       await waitFor(() => r.errors.length > 0, 'stream error');
       assert.equal(r.errors[0].code, 14, 'UNAVAILABLE');
@@ -162,12 +170,12 @@ describe('Pub/Sub API Subscribe with salesforce-pubsub-api-client', () => {
 
   it('ends the stream with UNAUTHENTICATED at the next request once the session expired', async () => {
     let valid = true;
-    const own = await startTestOrg({ checkToken: (t) => (valid ? stubCheckToken(t) : undefined) });
+    const own = await startTestOrg({ keepaliveMs: 200, checkToken: (t) => (valid ? stubCheckToken(t) : undefined) });
     const c = await connectClient(own);
     try {
       const r = receiver();
       c.subscribe(TOPIC, r.callback, 1);
-      await new Promise((res) => setTimeout(res, 100));
+      await waitFor(() => r.types.includes('grpcKeepAlive'), 'the subscription (a keepalive)');
       own.hub.publish(tx([accountCreate(recordId(), 'Before expiry')]));
       await waitFor(() => r.events.length === 1, 'first event');
       valid = false;

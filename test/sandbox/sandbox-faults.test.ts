@@ -209,9 +209,12 @@ describe('sandbox faults, as the client sees them', () => {
 
   it('restarts the emulator on demand: the client sees the outage, then its data and session again', async () => {
     const created = await conn.sobject('Account').create({ Name: 'Survives restart' });
-    const res = await adminCall(t.sb, 'POST', '/faults/restart', { downMs: 300 });
+    const res = await adminCall(t.sb, 'POST', '/faults/restart', { downMs: 3_000 });
     assert.equal(res.status, 202);
-    await new Promise((r) => setTimeout(r, 100));
+    // the outage begins when the port stops answering
+    const down = async () => fetch(`${t.sb.loginUrl}/services/data`).then(() => false, () => true);
+    for (const until = Date.now() + 2_500; Date.now() < until && !(await down());) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(await down(), 'the emulator went down');
     const during = await rejectionOf(conn.sobject('Account').create({ Name: 'during the outage' }));
     assert.match(`${during.message} ${(during as { cause?: { code?: string } }).cause?.code ?? ''}`, /ECONNREFUSED|fetch failed|socket|ECONNRESET/i);
     let rec: Record<string, unknown> | undefined;

@@ -88,14 +88,14 @@ export async function waitForTopics(kafka: Kafka, topics: string[], timeoutMs: n
 export async function collectThroughSentinel(
   brokers: string[],
   topics: string[],
-  opts: { match?: (m: CollectedMessage) => boolean; sentinel?: (m: CollectedMessage) => boolean; count?: number; timeoutMs?: number; raw?: boolean },
+  opts: { match?: (m: CollectedMessage) => boolean; sentinel?: (m: CollectedMessage) => boolean; count?: number; timeoutMs?: number; raw?: boolean; readUncommitted?: boolean },
 ): Promise<{ messages: CollectedMessage[]; sentinels: CollectedMessage[] }> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const want = opts.count ?? 1;
   const kafka = new Kafka({ brokers, clientId: 'shopforce-test', logLevel: logLevel.NOTHING });
   await waitForTopics(kafka, topics, timeoutMs);
   const admin = kafka.admin();
-  const consumer: Consumer = kafka.consumer({ groupId: `test-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+  const consumer: Consumer = kafka.consumer({ groupId: `test-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 200, readUncommitted: opts.readUncommitted ?? false });
   const messages: CollectedMessage[] = [];
   const sentinels: CollectedMessage[] = [];
   /** Last offset read per topic/partition (control records included). */
