@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { SalesforceWrite } from '../../src/entities/types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createSalesforceSink } from '../../src/salesforce/sink/index.ts';
 import {
@@ -128,13 +129,14 @@ describe('Salesforce sink: parents first, parking', () => {
       try { return await conn.destroy(type, ids, o); } finally { calls.push(`end ${type}`); }
     };
     const sink = createSalesforceSink({ conn: spy as unknown as typeof h.conn, config: { ...SINK_DEFAULTS, lingerMs: 10 }, logger: createLogger('sink-test', 'silent') });
-    const del = (sobject: string, externalIdField: string, externalId: string) => write('DELETE', { sobject, externalIdField, externalId });
+    // a delete as the entity mappings make it: no fields, its lookups kept (they name its parents)
+    const del = (cmd: SalesforceWrite) => write('DELETE', { sobject: cmd.sobject, externalIdField: cmd.externalIdField, externalId: cmd.externalId, references: cmd.references });
     try {
-      // parents listed first: the sink must still delete the line items before their Opportunity, and it before its Account
+      // parents listed first: the sink must still delete the line items before their own Opportunity, and it before its Account
       const outcomes = await sink.write([
-        del('Account', 'Shop_Customer_Id__c', 'CUST-DEL'), del('Opportunity', 'Shop_Order_Id__c', 'O-DEL'),
-        del('OpportunityLineItem', 'Shop_Line_Id__c', 'O-DEL-1'), del('OpportunityLineItem', 'Shop_Line_Id__c', 'O-DEL-2'),
-        del('Account', 'Shop_Customer_Id__c', 'NOBODY'),
+        del(account('CUST-DEL')), del(opportunity('O-DEL', 'CUST-DEL')),
+        del(lineItem('O-DEL-1', 'O-DEL', 'SKU-A')), del(lineItem('O-DEL-2', 'O-DEL', 'SKU-B')),
+        del(account('NOBODY')),
       ]);
       assert.deepEqual(outcomes.map((o) => o.status), ['applied', 'applied', 'applied', 'applied', 'skipped']);
     } finally {
