@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
+import { jwtConnection, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
 import {
   ORG_ID, USERNAME, accountCreate, accountUpdate, jwtKeys, quietLogger, recordId, startTestOrg, stubCheckToken, tx,
   waitFor,
@@ -32,6 +34,19 @@ function receiver(): Received {
 async function keepaliveAfter(r: Received): Promise<void> {
   const seen = r.types.length;
   await waitFor(() => r.types.slice(seen).includes('grpcKeepAlive'), 'a keepalive after the events', 5_000);
+}
+
+/** Subscribes with a given access token (user-supplied auth) and waits for the stream's error. */
+async function subscribeWithToken(pubSubEndpoint: string, accessToken: string, instanceUrl: string, clients: PubSubApiClient[]): Promise<Received> {
+  const c = new PubSubApiClient({
+    authType: 'user-supplied', accessToken, instanceUrl, organizationId: accessToken.split('!')[0], pubSubEndpoint, rejectUnauthorizedSsl: false,
+  } as any, quietLogger as any);
+  clients.push(c);
+  await c.connect();
+  const r = receiver();
+  c.subscribe(TOPIC, r.callback, 1);
+  await waitFor(() => r.errors.length > 0, 'auth error');
+  return r;
 }
 
 async function connectClient(org: TestOrg): Promise<PubSubApiClient> {
@@ -189,16 +204,49 @@ describe('Pub/Sub API Subscribe with salesforce-pubsub-api-client', () => {
   });
 
   it('refuses a token it does not know', async () => {
-    const c = new PubSubApiClient({
-      authType: 'user-supplied', accessToken: `${ORG_ID}!revoked`, instanceUrl: 'https://127.0.0.1',
-      pubSubEndpoint: org.pubSubEndpoint, rejectUnauthorizedSsl: false,
-    } as any, quietLogger as any);
-    clients.push(c);
-    await c.connect();
-    const r = receiver();
-    c.subscribe(TOPIC, r.callback, 1);
-    await waitFor(() => r.errors.length > 0, 'auth error');
+    const r = await subscribeWithToken(org.pubSubEndpoint, `${ORG_ID}!revoked`, 'https://127.0.0.1', clients);
     assert.equal(r.errors[0].code, 16, 'UNAUTHENTICATED');
     assert.equal(r.errors[0].metadata.get('error-code')[0], 'sfdc.platform.eventbus.grpc.service.auth.error');
+  });
+});
+
+// The same client against the whole emulator: it logs in by itself with the JWT bearer flow on the
+// emulator's OAuth endpoint, and the Pub/Sub server checks that session in the org's session store
+// (above, a stub token check stands in for both).
+describe('Pub/Sub API Subscribe through the emulator\'s real OAuth flow', () => {
+  let t: TestSandbox;
+  const clients: PubSubApiClient[] = [];
+  before(async () => { t = await startTestSandbox({ pubSubKeepaliveMs: 200 }); });
+  after(async () => {
+    for (const c of clients) c.close();
+    await t.cleanup();
+  });
+
+  it('a session from the JWT bearer flow receives a person\'s edit; once the session expires the stream ends UNAUTHENTICATED', async () => {
+    const client = new PubSubApiClient({
+      authType: 'oauth-jwt-bearer', loginUrl: t.sb.loginUrl, clientId: t.sb.credentials.clientId, username: t.sb.credentials.username,
+      privateKey: readFileSync(t.sb.credentials.jwtPrivateKeyPath, 'utf8'), pubSubEndpoint: t.sb.pubSubEndpoint, rejectUnauthorizedSsl: false,
+    } as any, quietLogger as any);
+    clients.push(client);
+    const oauthBefore = t.sb.admin.counters().byApi.oauth ?? 0;
+    await client.connect();
+    assert.ok((t.sb.admin.counters().byApi.oauth ?? 0) > oauthBefore, 'the client logged in on the emulator\'s OAuth endpoint');
+    const r = receiver();
+    client.subscribe(TOPIC, r.callback, 1);
+    await waitFor(() => r.types.includes('grpcKeepAlive'), 'the subscription (a keepalive)');
+    const { id } = t.sb.admin.userEdit({ object: 'Account', externalId: { field: 'Shop_Customer_Id__c', value: 'OAUTH-PS-1' }, fields: { Name: 'Through OAuth' } });
+    await waitFor(() => r.events.length === 1, 'the change event');
+    assert.deepEqual(r.events[0].payload.ChangeEventHeader.recordIds, [id]);
+    assert.ok(t.sb.admin.expireSessions() >= 1);
+    client.requestAdditionalEvents(TOPIC, 1);
+    await waitFor(() => r.errors.length > 0, 'the auth error');
+    assert.equal(r.errors[0].code, 16, 'UNAUTHENTICATED');
+  });
+
+  it('a forged access token is refused', async () => {
+    const conn = await jwtConnection(t.sb);
+    const r = await subscribeWithToken(t.sb.pubSubEndpoint, `${conn.accessToken!.split('!')[0]}!forged`, t.sb.httpsUrl, clients);
+    assert.equal(r.errors[0].code, 16, 'UNAUTHENTICATED');
+    assert.equal(r.events.length, 0);
   });
 });
