@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage } from 'kafkajs';
 
 export interface CollectedMessage {
   topic: string;
@@ -103,9 +103,12 @@ export async function collectThroughSentinel(
   const read = new Map<string, bigint>();
   let ends: Map<string, bigint> | undefined;
   let fetchingEnds = false;
+  let running: Promise<void> | undefined;
   await admin.connect();
-  await consumer.connect();
   try {
+    // nothing written yet: nothing to read (and no consumer to start)
+    if (want === 0 && (await endsOf(admin, topics)).size === 0) return { messages, sentinels };
+    await consumer.connect();
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(
@@ -120,11 +123,7 @@ export async function collectThroughSentinel(
       const sentinelsSeen = async () => {
         if (fetchingEnds || ends) return;
         fetchingEnds = true;
-        const all = new Map<string, bigint>();
-        for (const topic of topics) {
-          for (const o of await admin.fetchTopicOffsets(topic)) if (BigInt(o.high) > BigInt(o.low)) all.set(`${topic}/${o.partition}`, BigInt(o.high));
-        }
-        ends = all;
+        ends = await endsOf(admin, topics);
         check();
       };
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -133,7 +132,7 @@ export async function collectThroughSentinel(
         if (last > (read.get(tp) ?? -1n)) read.set(tp, last);
         check();
       });
-      void consumer.run({
+      running = consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           // a rebalance of this reader's own group delivers a partition again from its start (nothing
           // is committed): an offset read before is that, not a second copy on the topic
@@ -145,12 +144,25 @@ export async function collectThroughSentinel(
           else if (!opts.match || opts.match(m)) messages.push(m);
           if (sentinels.length >= want) await sentinelsSeen().catch(reject);
         },
-      }).catch(reject);
+      });
+      running.catch(reject);
       if (want === 0) sentinelsSeen().catch(reject);
     });
   } finally {
+    // a consumer told to disconnect while its run() is still joining the group joins afterwards and
+    // stays connected (the test process then never exits): let the start finish first
+    await running?.catch(() => undefined);
     await consumer.disconnect();
     await admin.disconnect();
   }
   return { messages, sentinels };
+}
+
+/** The end offset of each partition of `topics` that holds anything. */
+async function endsOf(admin: Admin, topics: string[]): Promise<Map<string, bigint>> {
+  const all = new Map<string, bigint>();
+  for (const topic of topics) {
+    for (const o of await admin.fetchTopicOffsets(topic)) if (BigInt(o.high) > BigInt(o.low)) all.set(`${topic}/${o.partition}`, BigInt(o.high));
+  }
+  return all;
 }
