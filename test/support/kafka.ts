@@ -88,7 +88,11 @@ export async function waitForTopics(kafka: Kafka, topics: string[], timeoutMs: n
 export async function collectThroughSentinel(
   brokers: string[],
   topics: string[],
-  opts: { match?: (m: CollectedMessage) => boolean; sentinel?: (m: CollectedMessage) => boolean; count?: number; timeoutMs?: number; raw?: boolean; readUncommitted?: boolean },
+  opts: {
+    match?: (m: CollectedMessage) => boolean; sentinel?: (m: CollectedMessage) => boolean; count?: number; timeoutMs?: number; raw?: boolean; readUncommitted?: boolean;
+    /** Start at these offsets ("topic/partition" → offset, from topicEnds() before the test wrote) instead of each partition's beginning. */
+    from?: Map<string, bigint>;
+  },
 ): Promise<{ messages: CollectedMessage[]; sentinels: CollectedMessage[] }> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const want = opts.count ?? 1;
@@ -100,7 +104,7 @@ export async function collectThroughSentinel(
   const sentinels: CollectedMessage[] = [];
   const delivered = new Set<string>();
   /** Last offset read per topic/partition (control records included). */
-  const read = new Map<string, bigint>();
+  const read = new Map<string, bigint>([...opts.from ?? []].map(([tp, offset]) => [tp, offset - 1n]));
   let ends: Map<string, bigint> | undefined;
   let fetchingEnds = false;
   let running: Promise<void> | undefined;
@@ -146,6 +150,10 @@ export async function collectThroughSentinel(
         },
       });
       running.catch(reject);
+      for (const [tp, offset] of opts.from ?? []) {
+        const cut = tp.lastIndexOf('/');
+        consumer.seek({ topic: tp.slice(0, cut), partition: Number(tp.slice(cut + 1)), offset: String(offset) });
+      }
       if (want === 0) sentinelsSeen().catch(reject);
     });
   } finally {
@@ -156,6 +164,21 @@ export async function collectThroughSentinel(
     await admin.disconnect();
   }
   return { messages, sentinels };
+}
+
+/** Where each partition of `topics` ends now: a later read can start there (collectThroughSentinel's `from`). */
+export async function topicEnds(brokers: string[], topics: string[]): Promise<Map<string, bigint>> {
+  const admin = new Kafka({ brokers, clientId: 'shopforce-test', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    // a topic not there yet (Debezium makes its topics with their first event) is read from its beginning
+    const existing = new Set(await admin.listTopics());
+    const all = new Map<string, bigint>();
+    for (const topic of topics.filter((t) => existing.has(t))) for (const o of await admin.fetchTopicOffsets(topic)) all.set(`${topic}/${o.partition}`, BigInt(o.high));
+    return all;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** The end offset of each partition of `topics` that holds anything. */
