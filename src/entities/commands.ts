@@ -42,7 +42,8 @@ export function salesforceWrite(ctx: WriteContext, operation: Op, sequence: numb
     sobject: spec.sobject, externalIdField: spec.externalIdField, externalId: spec.externalId,
     fields: operation === 'DELETE' ? {} : fields,
     decimalFields: operation === 'DELETE' ? [] : (spec.decimalFields ?? []).filter((f) => f in fields),
-    references: operation === 'DELETE' ? [] : spec.references ?? [],
+    // a DELETE keeps its lookups: no field is written, but they tell the sink its parents, so children are deleted first
+    references: spec.references ?? [],
     pricebookEntry: spec.pricebookEntry ?? null,
     parentKeys: spec.parentKeys ?? [],
     reassert: false,

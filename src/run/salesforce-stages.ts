@@ -10,6 +10,7 @@ import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { createSalesforceSource } from '../salesforce/source/index.ts';
 import { initialLoadStage } from './initial-load.ts';
+import { killPoint } from './kill-point.ts';
 import type { SharedPieces, Stage } from './pipeline.ts';
 
 /** One logged-in Salesforce connection per process, made on first use (jsforce re-logs in itself). */
@@ -59,7 +60,9 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     sfConfig: config.salesforce, objects: salesforceObjects(config), kafka, logger: log.child({ stage: 'sf-source' }),
     metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions,
     topicPrefix: names.sfCdcPrefix, checkpointTopic: names.sfCheckpoints, imageTopic: names.sfImagePrefix,
+    betweenKafkaWriteAndCheckpoint: killPoint('sf-source-between-kafka-write-and-checkpoint'),
   });
+  const betweenSalesforceWriteAndCommit = killPoint('sf-sink-between-salesforce-write-and-commit');
 
   let sink: SalesforceSink | undefined;
   const auditOf = (outcomes: WriteOutcome[]): AuditEvent[] => {
@@ -96,6 +99,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     write: async (commands) => {
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });
       const outcomes = await sink.write(commands);
+      betweenSalesforceWriteAndCommit?.(commands.map((c) => c.externalId));
       await audit.send(auditOf(outcomes));
       return outcomes.map(itemResult);
     },

@@ -47,6 +47,15 @@ test('customer -> Account then Contact (linked by external id) -> back to the sa
   }
 });
 
+test('a deleted customer deletes the Contact and the Account; the Contact keeps its Account lookup, so the sink deletes it first', () => {
+  const c = mapping.fromShopRow({ customer: row });
+  const del = mapping.toSalesforce(c, ctx, 'DELETE');
+  assert.deepEqual(del.map((w) => `${w.operation} ${w.sobject}:${w.externalId} <- ${w.references.map((r) => `${r.sobject}:${r.externalId}`).join(',')}`), [
+    'DELETE Contact:shop-1|C-1001 <- Account:shop-1|C-1001', 'DELETE Account:shop-1|C-1001 <- ',
+  ]);
+  assert.ok(del.every((w) => Object.keys(w.fields).length === 0), 'a delete writes no field');
+});
+
 test('a company customer names the Account after the company', () => {
   const c = mapping.fromShopRow({ customer: { ...row, company_name: 'Acme GmbH' } });
   const [account] = mapping.toSalesforce(c, ctx, 'UPSERT');

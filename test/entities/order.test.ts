@@ -61,9 +61,12 @@ test('a line removed from the order deletes its line item; a deleted order delet
   assert.equal(after.lines.length, 2);
   const writes = mapping.toSalesforce(after, ctx, 'UPSERT', { previous: before });
   const deletes = writes.filter((w) => w.operation === 'DELETE');
-  assert.deepEqual(deletes.map((w) => `${w.sobject}:${w.externalId}`), ['OpportunityLineItem:shop-1|1042|3']);
+  // each delete keeps its lookup of its parent: the sink orders deletes by it, children first
+  const lookups = (w: (typeof writes)[number]) => w.references.map((r) => `${r.sobject}:${r.externalId}`).join(',');
+  assert.deepEqual(deletes.map((w) => `${w.sobject}:${w.externalId} <- ${lookups(w)}`), ['OpportunityLineItem:shop-1|1042|3 <- Opportunity:shop-1|1042']);
   const del = mapping.toSalesforce(after, ctx, 'DELETE');
-  assert.deepEqual(del.map((w) => `${w.operation} ${w.sobject}:${w.externalId}`), ['DELETE Opportunity:shop-1|1042']);
+  assert.deepEqual(del.map((w) => `${w.operation} ${w.sobject}:${w.externalId} <- ${lookups(w)}`), ['DELETE Opportunity:shop-1|1042 <- Account:shop-1|C-1001']);
+  assert.deepEqual([...deletes, ...del].map((w) => [Object.keys(w.fields).length, w.pricebookEntry]), [[0, null], [0, null]], 'a delete writes no field and resolves no price');
 });
 
 test('an order written to the shop keeps its money exact and its lines keyed by line number', () => {

@@ -9,14 +9,15 @@ import { externalIdOf } from '../../src/entities/keys.ts';
 import type { SalesforceWrite } from '../../src/entities/types.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
 import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
-import { collectMessages } from '../support/kafka.ts';
+import { collectThroughSentinel } from '../support/kafka.ts';
+import { writesPerRecord } from '../support/org-writes.ts';
 import { getTestStack } from '../support/stack.ts';
 import { testPipelineConfig } from '../support/pipeline.ts';
 import { eventually } from '../support/eventually.ts';
 import { sandboxEnv, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process.ts';
 import { createPricedProducts } from '../support/catalogue.ts';
 
-const PARENT_TIMEOUT_MS = 15_000;
+const PARENT_TIMEOUT_MS = 30_000;
 
 interface DeadLetter { reason: string; processor: string; sourceTopic: string; command: SalesforceWrite }
 
@@ -60,15 +61,36 @@ describe('parents before children: late parents, missing parents, refused record
     const deadline = Date.now() + timeoutMs;
     let seen: DeadLetter[] = [];
     while (Date.now() < deadline) {
-      const messages = await collectMessages(stack.kafka.brokers, [`${config.kafka.topicNamespace}.sync.dlq`],
-        { match: (m) => m.headers['dlq.processor'] === 'sf-sink' && (m.key ?? '').includes(`-${run}-`), until: () => false, timeoutMs: 8_000, raw: true });
+      // the DLQ as it is now, read to its end (no fixed window): again until `done`
+      const { messages } = await collectThroughSentinel(stack.kafka.brokers, [`${config.kafka.topicNamespace}.sync.dlq`],
+        { match: (m) => m.headers['dlq.processor'] === 'sf-sink' && (m.key ?? '').includes(`-${run}-`), count: 0, raw: true });
       seen = await Promise.all(messages.map(async (m) => ({
         reason: m.headers['dlq.reason'] ?? '', processor: m.headers['dlq.processor'] ?? '', sourceTopic: m.headers['dlq.source.topic'] ?? '',
         command: await registry.decode<SalesforceWrite>(m.rawValue!),
       })));
       if (done(seen)) return seen;
+      await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error(`the expected dead letters did not arrive in ${timeoutMs} ms; saw ${JSON.stringify(seen.map((d) => [d.command.sobject, d.command.externalId, d.reason])).slice(0, 2000)}`);
+  }
+  /**
+   * Every dead letter of this run from the Salesforce sink up to now: a customer Salesforce refuses is
+   * inserted as a sentinel (its Account letter comes after whatever the sink dead-lettered before),
+   * and the DLQ is read past it to its end. For "X never went to the DLQ".
+   */
+  async function allDeadLetters(): Promise<DeadLetter[]> {
+    const sentinel = `C-${run}-SENTINEL-${randomUUID().slice(0, 6)}`;
+    await db.query(`insert into customers (customer_number, email, first_name, last_name, company_name) values ($1, $2, 'Ada', 'Lovelace', $3)`,
+      [sentinel, `${sentinel.toLowerCase()}@example.com`, tooLong]);
+    const { messages } = await collectThroughSentinel(stack.kafka.brokers, [`${config.kafka.topicNamespace}.sync.dlq`], {
+      match: (m) => m.headers['dlq.processor'] === 'sf-sink' && (m.key ?? '').includes(`-${run}-`),
+      sentinel: (m) => m.headers['dlq.processor'] === 'sf-sink' && m.key === `${config.shopId}|${sentinel}`,
+      raw: true, timeoutMs: 90_000,
+    });
+    return Promise.all(messages.map(async (m) => ({
+      reason: m.headers['dlq.reason'] ?? '', processor: m.headers['dlq.processor'] ?? '', sourceTopic: m.headers['dlq.source.topic'] ?? '',
+      command: await registry.decode<SalesforceWrite>(m.rawValue!),
+    })));
   }
   const letterFor = (all: DeadLetter[], sobject: string, externalId: string) => all.find((d) => d.command.sobject === sobject && d.command.externalId === externalId);
   /** The external id of a record of this shop (keys.ts). */
@@ -122,6 +144,7 @@ describe('parents before children: late parents, missing parents, refused record
     assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, 0);
 
     await new Promise((r) => setTimeout(r, 3_000));
+    const corrected = Date.now();
     await db.query('update customers set company_name = $1 where customer_number = $2', [`Analytical Engines ${run}`, customer]);
 
     const opp = await eventually(
@@ -129,13 +152,16 @@ describe('parents before children: late parents, missing parents, refused record
       (r) => r.length === 1, 60_000);
     assert.equal(opp[0].Account?.Shop_Customer_Id__c, ext(customer));
     assert.equal(opp[0].Account?.Name, `Analytical Engines ${run}`);
-    assert.ok(Date.parse(opp[0].Account.CreatedDate) <= Date.parse(opp[0].CreatedDate), 'the Account was created before the Opportunity');
+    assert.ok(Date.parse(opp[0].CreatedDate) >= corrected - 1_000, 'the Opportunity was written once its customer was corrected, not before');
+    const writes = await writesPerRecord(stack.kafka.brokers, config.kafka.topicNamespace, t, 'Opportunity', 'Shop_Order_Id__c', (id) => id === ext(order), opp[0].Id);
+    assert.equal(writes.get(ext(order))?.length, 1, 'the parked Opportunity was written once, when its Account landed');
     const items = await eventually(
       async () => (await sf.query<any>(`SELECT Shop_Line_Id__c FROM OpportunityLineItem WHERE OpportunityId = '${opp[0].Id}'`)).records,
       (r) => r.length === 2, 60_000);
     assert.deepEqual(items.map((i) => i.Shop_Line_Id__c).sort(), [ext(order, '1'), ext(order, '2')]);
     assert.equal((await sf.query(`SELECT Id FROM Contact WHERE Shop_Customer_Id__c = '${ext(customer)}'`)).totalSize, 1, 'the Contact waited for its Account too');
-    const letters = await deadLetters(() => true, 30_000);
+    const letters = await allDeadLetters();
+    assert.ok(letterFor(letters, 'Account', ext(customer)), 'the refused Account is among the letters read');
     assert.equal(letterFor(letters, 'Opportunity', ext(order)), undefined, 'the late order never went to the DLQ');
   });
 
@@ -153,14 +179,18 @@ describe('parents before children: late parents, missing parents, refused record
     assert.match(metrics, /shopforce_dlq_\w+\{[^}]*processor="sf-sink"[^}]*reason="non-retryable"[^}]*\} [1-9]/);
   });
 
+  /** A customer Salesforce refuses (dead-lettered) and its order: the Contact, the Opportunity and its two lines wait for the Account. */
+  async function parkOrder(customer: string, order: string): Promise<void> {
+    await insertOrder(customer, order, tooLong);
+    await deadLetters((all) => !!letterFor(all, 'Account', ext(customer)));
+    await eventually(async () => metric(await pipeline.metrics(), 'shopforce_sf_sink_parked'), (n) => n >= 4, 30_000);
+  }
+
   /** A customer Salesforce refuses and its order, parked; the pipeline goes down (`how`) and up; then the shop fixes the customer. */
   async function parkedAcrossRestart(name: string, how: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     const customer = `C-${run}-${name}`;
     const order = `O-${run}-${name}`;
-    await insertOrder(customer, order, tooLong);
-    await deadLetters((all) => !!letterFor(all, 'Account', ext(customer)));
-    // the Contact, the Opportunity and its two lines wait for the Account
-    await eventually(async () => metric(await pipeline.metrics(), 'shopforce_sf_sink_parked'), (n) => n >= 4, 30_000);
+    await parkOrder(customer, order);
     await pipeline.kill(how);
     await pipeline.restart();
     await db.query('update customers set company_name = $1 where customer_number = $2', [`Difference Engines ${run} ${name}`, customer]);
@@ -181,6 +211,63 @@ describe('parents before children: late parents, missing parents, refused record
 
   test('children waiting for their parent survive a kill -9 of the pipeline', async () => {
     await parkedAcrossRestart('KILL', 'SIGKILL');
+  });
+
+  test('a parked order whose parent never comes goes to the DLQ after a restart, once, and is not parked again by the next restart', async () => {
+    const customer = `C-${run}-TIMEOUT`;
+    const order = `O-${run}-TIMEOUT`;
+    await parkOrder(customer, order);
+    // down before the parent timeout: the timer starts again with the re-delivered children
+    await pipeline.kill('SIGKILL');
+    const restarted = Date.now(); // before the new process starts: nothing of it is parked earlier
+    await pipeline.restart();
+    const letters = await deadLetters((all) => !!letterFor(all, 'Opportunity', ext(order)), PARENT_TIMEOUT_MS + 90_000);
+    assert.ok(letterFor(letters, 'Opportunity', ext(order))!.reason.startsWith(`parent Account ${ext(customer)} never arrived`));
+    assert.ok(Date.now() - restarted >= PARENT_TIMEOUT_MS - 1_000, 'the timeout ran from the re-delivery');
+    assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, 0);
+
+    // the letter settled the parked offset: one more restart must neither park nor dead-letter the order again.
+    // Another never-arriving order, inserted after it, times out behind any second letter of the first.
+    await pipeline.stop();
+    await pipeline.restart();
+    const later = `O-${run}-TIMEOUT-2`;
+    await insertOrder(`C-${run}-TIMEOUT-2`, later, tooLong);
+    await deadLetters((all) => !!letterFor(all, 'Opportunity', ext(later)), PARENT_TIMEOUT_MS + 90_000);
+    const all = await allDeadLetters();
+    assert.equal(all.filter((d) => d.command.sobject === 'Opportunity' && d.command.externalId === ext(order)).length, 1,
+      'the order was dead-lettered once: its offset was committed once it settled');
+  });
+
+  test('orders behind a parked child on its partition keep reaching Salesforce while it waits', async () => {
+    const customer = `C-${run}-HOLD`;
+    const order = `O-${run}-HOLD`;
+    await parkOrder(customer, order);
+    // unrelated orders until some of them share the parked order's partition of sync.out.salesforce
+    const commandsTopic = `${config.kafka.topicNamespace}.sync.out.salesforce`;
+    const partitionOf = async (keys: string[]) => new Map((await collectThroughSentinel(stack.kafka.brokers, [commandsTopic],
+      { match: (m) => keys.includes(m.key ?? ''), count: 0, raw: true })).messages.map((m) => [m.key!, m.partition]));
+    const keyOf = (o: string) => `${config.shopId}|${o}`;
+    const others: string[] = [];
+    let behind: string[] = [];
+    for (let batch = 0; behind.length === 0 && batch < 4; batch++) {
+      for (let i = others.length, end = others.length + 12; i < end; i++) {
+        others.push(`O-${run}-FLOW-${i}`);
+        await insertOrder(`C-${run}-FLOW-${i}`, others[i]!, null);
+      }
+      const partitions = await eventually(() => partitionOf([keyOf(order), ...others.map(keyOf)]), (p) => p.size === others.length + 1, 60_000);
+      behind = others.filter((o) => partitions.get(keyOf(o)) === partitions.get(keyOf(order)));
+    }
+    for (const o of behind) await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(o)}'`)).totalSize, (n) => n === 1, 60_000);
+    assert.ok(behind.length >= 1, `of ${others.length} unrelated orders, some share the parked order's partition (${behind.length})`);
+    // they are in Salesforce (checked above) while the order still waits
+    assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, 0);
+    assert.ok(metric(await pipeline.metrics(), 'shopforce_sf_sink_parked') >= 4, 'the order is still parked');
+    // a crash now re-delivers the parked order (its offset held the partition's commit) and it still lands
+    await pipeline.kill('SIGKILL');
+    await pipeline.restart();
+    await db.query('update customers set company_name = $1 where customer_number = $2', [`Babbage ${run}`, customer]);
+    await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, (n) => n === 1, 60_000);
+    for (const o of behind) assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(o)}'`)).totalSize, 1);
   });
 
   test('with the daily API quota nearly spent the sink slows down, says so, and still writes', async () => {

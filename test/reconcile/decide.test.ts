@@ -37,9 +37,17 @@ describe('decide: duplicates and echoes', () => {
     assert.deepEqual(second.newState, first.newState);
   });
 
-  test('the same position from the other side is not a duplicate', () => {
-    const [, second] = run(basePolicy, [change('SALESFORCE', 'p:1', product()), change('SHOP', 'p:1', product())]);
-    assert.notEqual(second.decision, 'duplicate');
+  test('the same position from the other side is not a duplicate: it is decided like any new position', () => {
+    // the shop edits the price Salesforce owns: a conflict, whatever the position string is
+    const [first, second] = run(basePolicy, [change('SALESFORCE', 'p:1', product()), change('SHOP', 'p:1', product({ price: '25.00' }))]);
+    assert.equal(second.decision, 'conflict');
+    assert.deepEqual(second.audit.conflictFields, ['price']);
+    assert.deepEqual(second.writes.map((w) => [w.target, w.reason, w.record.price]), [['SHOP', 'reassert-master', '19.99']]);
+    assert.deepEqual(second.newState.seenPositions, ['SALESFORCE:p:1', 'SHOP:p:1']);
+    // and exactly as the same change at a position never used by either side
+    const fresh = decide(first.newState, KEY, { ...change('SHOP', 'p:2', product({ price: '25.00' })), eventTime: clock - 1000 }, basePolicy);
+    assert.equal(fresh.decision, second.decision);
+    assert.deepEqual(fresh.writes.map((w) => [w.target, w.op, w.fields, w.record]), second.writes.map((w) => [w.target, w.op, w.fields, w.record]));
   });
 
   test('our write coming back from its target is an echo: acknowledged, not written again', () => {
@@ -339,19 +347,45 @@ describe('decide: state', () => {
     assert.deepEqual(results[5].newState.seenPositions, ['SALESFORCE:r:3', 'SALESFORCE:r:4', 'SALESFORCE:r:5']);
   });
 
-  test('a write whose echo never comes (skipped by the sink) is forgotten, so a later revert is not mistaken for an echo', () => {
-    const results = run(basePolicy, [
+  /**
+   * Salesforce sets 12.00 (a write to the shop that never echoes: the sink skipped it), then reverts to
+   * 10.00 (a second write to the shop, in flight); then a person in the shop types 12.00 back. That
+   * edit equals the forgotten write: taken for its echo, the shop would keep 12.00 against the master.
+   */
+  function revertAfterSilentWrite(forget: (r: ReturnType<typeof decide>) => KeyState) {
+    const [r1, r2, r3] = run(basePolicy, [
       change('SALESFORCE', 'replay:1', product({ price: '10.00' })),
-      change('SHOP', 'lsn:1', product({ price: '10.00' })),
+      change('SHOP', 'lsn:1', product({ price: '10.00' })), // echo of the first write
       change('SALESFORCE', 'replay:2', product({ price: '12.00' })), // write to the shop that never echoes
     ]);
-    const stale = results[2].newState;
-    assert.equal(stale.inFlight.length, 1);
-    const dropped = dropInFlight(stale, [results[2].writes[0].id]);
-    assert.equal(dropped.inFlight.length, 0);
-    clock += 601_000; // or: the TTL passes
-    const late = decide(stale, KEY, change('SALESFORCE', 'replay:3', product({ price: '14.00' })), basePolicy);
-    assert.deepEqual(late.newState.inFlight.map((w) => w.causePosition), ['replay:3']);
+    assert.deepEqual([r1.decision, r2.decision, r3.decision], ['apply', 'echo', 'apply']);
+    assert.equal(r3.newState.inFlight.length, 1);
+    const start = forget(r3);
+    const [revert, person] = run(basePolicy, [
+      change('SALESFORCE', 'replay:3', product({ price: '10.00' })), // Salesforce reverts: write 10.00 to the shop
+      change('SHOP', 'lsn:2', product({ price: '12.00' })), // a person in the shop sets the old price again
+    ], start);
+    assert.equal(revert.decision, 'apply');
+    return person;
+  }
+
+  test('a write whose echo never comes (skipped by the sink) is forgotten, so a later revert is not mistaken for an echo', () => {
+    const person = revertAfterSilentWrite((r) => dropInFlight(r.newState, [r.writes[0].id]));
+    assert.equal(person.decision, 'conflict', 'the edit is the person\'s, not the echo of the forgotten write');
+    assert.deepEqual(person.audit.acknowledged, []);
+    assert.deepEqual(person.writes.map((w) => [w.target, w.reason, w.record.price]), [['SHOP', 'reassert-master', '10.00']]);
+  });
+
+  test('a write whose echo never comes is forgotten after the in-flight TTL, so a later revert is not mistaken for an echo', () => {
+    const person = revertAfterSilentWrite((r) => { clock += basePolicy.inFlightTtlMs + 1_000; return r.newState; });
+    assert.equal(person.decision, 'conflict');
+    assert.deepEqual(person.writes.map((w) => [w.target, w.reason, w.record.price]), [['SHOP', 'reassert-master', '10.00']]);
+  });
+
+  test('(control) while the silent write is still remembered, the same edit is taken for its echo', () => {
+    // shows that the two tests above can tell the difference: without forgetting, the edit is swallowed
+    const person = revertAfterSilentWrite((r) => r.newState);
+    assert.equal(person.decision, 'echo');
   });
 
   test('a corrupt state value is rejected with a reason', () => {

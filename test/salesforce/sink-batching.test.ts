@@ -8,6 +8,7 @@ describe('Salesforce sink: batching, coalescing, skipping unchanged writes', () 
   const registry = new Registry();
   before(async () => { h = await startSinkHarness({ lingerMs: 50 }, { registry }); });
   after(async () => { await h.cleanup(); });
+  const savedSkipped = async () => (await registry.getSingleMetric('shopforce_sf_sink_api_calls_saved_total')!.get()).values.find((v) => v.labels.reason === 'skipped')?.value ?? 0;
 
   it('writes 450 account upserts in 3 sObject Collections calls', async () => {
     h.t.sb.admin.resetCounters();
@@ -23,19 +24,23 @@ describe('Salesforce sink: batching, coalescing, skipping unchanged writes', () 
   });
 
   it('sends nothing when the same data comes again (skipped as unchanged)', async () => {
+    const commands = () => Array.from({ length: 450 }, (_, i) => account(`S${i}`, { BillingCity: 'Lyon' }));
+    assert.deepEqual(statuses(await h.sink.write(commands())), { applied: 450 });
+    const skippedSoFar = await savedSkipped();
     h.t.sb.admin.resetCounters();
-    const outcomes = await h.sink.write(Array.from({ length: 450 }, (_, i) => account(`C${i}`, { BillingCity: 'Lyon' })));
+    const outcomes = await h.sink.write(commands());
     assert.deepEqual(statuses(outcomes), { skipped: 450 });
     assert.equal(h.t.sb.admin.counters().byApi.collections ?? 0, 0);
-    const saved = await registry.getSingleMetric('shopforce_sf_sink_api_calls_saved_total')!.get();
-    assert.equal(saved.values.find((v) => v.labels.reason === 'skipped')?.value, 450);
+    assert.equal(await savedSkipped() - skippedSoFar, 450);
   });
 
   it('sends only the changed records of a batch', async () => {
+    const commands = (changed: number) => Array.from({ length: 10 }, (_, i) => account(`N${i}`, { BillingCity: i < changed ? 'Nantes' : 'Lyon' }));
+    assert.deepEqual(statuses(await h.sink.write(commands(0))), { applied: 10 });
     h.t.sb.admin.resetCounters();
-    const commands = Array.from({ length: 10 }, (_, i) => account(`C${i}`, { BillingCity: i < 3 ? 'Nantes' : 'Lyon' }));
-    const outcomes = await h.sink.write(commands);
+    const outcomes = await h.sink.write(commands(3));
     assert.deepEqual(statuses(outcomes), { applied: 3, skipped: 7 });
+    assert.deepEqual(outcomes.filter((o) => o.status === 'applied').map((o) => o.command.externalId), ['N0', 'N1', 'N2']);
     assert.equal(h.t.sb.admin.counters().recordsByObject.Account, 3);
   });
 
@@ -63,11 +68,12 @@ describe('Salesforce sink: batching, coalescing, skipping unchanged writes', () 
   });
 
   it('sends a write again after forget() (the record was changed in Salesforce)', async () => {
-    h.t.sb.admin.userEdit({ object: 'Account', externalId: { field: 'Shop_Customer_Id__c', value: 'C1' }, fields: { BillingCity: 'Paris' } });
-    h.sink.forget('Account', 'Shop_Customer_Id__c', 'C1');
-    const [o] = await h.sink.write([account('C1', { BillingCity: 'Nantes' })]);
+    assert.equal((await h.sink.write([account('FG1', { BillingCity: 'Nantes' })]))[0]!.status, 'applied');
+    h.t.sb.admin.userEdit({ object: 'Account', externalId: { field: 'Shop_Customer_Id__c', value: 'FG1' }, fields: { BillingCity: 'Paris' } });
+    h.sink.forget('Account', 'Shop_Customer_Id__c', 'FG1');
+    const [o] = await h.sink.write([account('FG1', { BillingCity: 'Nantes' })]);
     assert.equal(o!.status, 'applied');
-    const rec = (await h.conn.query<{ BillingCity: string }>("SELECT BillingCity FROM Account WHERE Shop_Customer_Id__c = 'C1'")).records[0]!;
+    const rec = (await h.conn.query<{ BillingCity: string }>("SELECT BillingCity FROM Account WHERE Shop_Customer_Id__c = 'FG1'")).records[0]!;
     assert.equal(rec.BillingCity, 'Nantes');
   });
 });
@@ -77,14 +83,20 @@ describe('Salesforce sink: Bulk API 2.0 above the threshold', () => {
   before(async () => { h = await startSinkHarness({ bulkThreshold: 300, lingerMs: 50 }, { tuning: { bulkPollIntervalMs: 100 } }); });
   after(async () => { await h.cleanup(); });
 
+  /** The org's Bulk API 2.0 ingest jobs (GET /jobs/ingest). */
+  const ingestJobs = async () => (await h.conn.request<{ records: Array<{ id: string; object: string; operation: string; state: string; numberRecordsProcessed: number; numberRecordsFailed: number }> }>(
+    `/services/data/v${h.conn.version}/jobs/ingest`)).records;
+
   it('sends 500 pending records of one object as one bulk job, not collections', async () => {
+    const jobsBefore = new Set((await ingestJobs()).map((j) => j.id));
     h.t.sb.admin.resetCounters();
     const outcomes = await h.sink.write(Array.from({ length: 500 }, (_, i) => account(`B${i}`, { BillingCity: 'Bulkville', Lifetime_Value__c: null })));
     assert.deepEqual(statuses(outcomes), { applied: 500 });
     assert.ok(outcomes.every((o) => o.status === 'applied' && o.api === 'bulk'));
     const counters = h.t.sb.admin.counters();
-    assert.ok((counters.byApi.bulk ?? 0) > 0, 'the bulk API counter moved');
     assert.equal(counters.byApi.collections ?? 0, 0);
+    const jobs = (await ingestJobs()).filter((j) => !jobsBefore.has(j.id));
+    assert.deepEqual(jobs.map((j) => [j.object, j.operation, j.state, j.numberRecordsProcessed, j.numberRecordsFailed]), [['Account', 'upsert', 'JobComplete', 500, 0]], 'one bulk job');
     assert.equal((await h.conn.query("SELECT Id FROM Account WHERE BillingCity = 'Bulkville'")).totalSize, 500);
   });
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { adminCall } from '../sandbox/sandbox-helpers.ts';
 import { account, eventually, opportunity, startSinkHarness, statuses, type SinkHarness } from './sink-fixtures.ts';
 
 describe('Salesforce sink: errors, retries, quota', () => {
@@ -28,19 +30,30 @@ describe('Salesforce sink: errors, retries, quota', () => {
   });
 
   it('retries 503 answers with backoff until the write lands', async () => {
-    h.t.sb.admin.setFaults({ http503Ratio: 0.4 });
+    await h.cleanup();
+    const registry = new Registry();
+    h = await startSinkHarness({ lingerMs: 20 }, { registry });
+    // deterministic: the next two sObject Collections calls are answered 503 SERVER_UNAVAILABLE
+    // (the emulator's failNext fault, admin PUT /faults, from branch h-emulator)
+    const set = await adminCall(h.t.sb, 'PUT', '/faults', { failNext: { count: 2, status: 503, api: 'collections' } });
+    assert.equal(set.status, 200, `the emulator takes the failNext fault: ${JSON.stringify(set.body)}`);
     const outcomes = await h.sink.write(Array.from({ length: 30 }, (_, i) => account(`F${i}`)));
-    h.t.sb.admin.clearFaults();
     assert.deepEqual(statuses(outcomes), { applied: 30 });
+    assert.equal(h.calls().collections, 3, 'one call refused twice, then accepted: two retries, no more');
+    const retries = (await registry.getSingleMetric('shopforce_sf_sink_retries_total')!.get()).values;
+    assert.equal(retries.find((v) => v.labels.error_code === 'SERVER_UNAVAILABLE')?.value, 2, 'the sink counted both retries');
+    assert.equal(h.t.sb.admin.counters().recordsByObject.Account, 30, 'each record written once');
     assert.equal((await h.conn.query("SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'F%'")).totalSize, 30);
   });
 
   it('re-sends records refused with UNABLE_TO_LOCK_ROW until they land', async () => {
-    h.t.sb.admin.setFaults({ lockRowRatio: 0.2 });
+    // deterministic: every record of the next collections call is refused with UNABLE_TO_LOCK_ROW
+    const set = await adminCall(h.t.sb, 'PUT', '/faults', { failNext: { count: 1, errorCode: 'UNABLE_TO_LOCK_ROW', api: 'collections' } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
     const outcomes = await h.sink.write(Array.from({ length: 100 }, (_, i) => account(`L${i}`)));
-    h.t.sb.admin.clearFaults();
     assert.deepEqual(statuses(outcomes), { applied: 100 });
-    assert.ok(h.calls().collections! > 1, 'locked records went again in later calls');
+    assert.equal(h.calls().collections, 2, 'refused once, then all 100 went again in one call');
+    assert.equal(h.t.sb.admin.counters().recordsByObject.Account, 100, 'each record written once');
     assert.equal((await h.conn.query("SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'L%'")).totalSize, 100);
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { SalesforceWrite } from '../../src/entities/types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createSalesforceSink } from '../../src/salesforce/sink/index.ts';
 import {
@@ -12,6 +13,19 @@ describe('Salesforce sink: parents first, parking', () => {
     h = await startSinkHarness({ lingerMs: 20, parentTimeoutMs: 1500 }, { tuning: { parkedRetryMs: 60_000 } });
   });
   after(async () => { await h.cleanup(); });
+
+  /**
+   * The records a test stands on, written through the sink (so each test runs alone): products
+   * SKU-A and SKU-B with prices, the Account `customer`, the Opportunity `order` and its lines.
+   */
+  async function anOrder(order: string, customer: string, lines: Array<[string, string]>): Promise<string> {
+    const outcomes = await h.sink.write([
+      product('SKU-A'), product('SKU-B'), priceEntry('SKU-A', '10.00'), priceEntry('SKU-B', '20.00'),
+      account(customer), opportunity(order, customer), ...lines.map(([id, sku]) => lineItem(id, order, sku)),
+    ]);
+    assert.deepEqual(outcomes.filter((o) => o.status !== 'applied' && o.status !== 'skipped').map((o) => [o.command.externalId, o.status]), []);
+    return (await h.conn.query<{ Id: string }>(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${order}'`)).records[0]!.Id;
+  }
 
   it('writes an Account, its Opportunity and 3 line items (children listed first) parents first in one flush', async () => {
     const batch = [
@@ -31,8 +45,9 @@ describe('Salesforce sink: parents first, parking', () => {
   });
 
   it('resolves price book entries with one query per flush and caches them', async () => {
+    await anOrder('O-CACHE', 'CUST-CACHE', [['O-CACHE-1', 'SKU-A']]);
     h.t.sb.admin.resetCounters();
-    const outcomes = await h.sink.write([lineItem('O1-4', 'O1', 'SKU-A'), lineItem('O1-5', 'O1', 'SKU-B')]);
+    const outcomes = await h.sink.write([lineItem('O-CACHE-2', 'O-CACHE', 'SKU-A'), lineItem('O-CACHE-3', 'O-CACHE', 'SKU-B')]);
     assert.deepEqual(statuses(outcomes), { applied: 2 });
     const counters = h.t.sb.admin.counters();
     assert.equal(counters.byApi.query ?? 0, 0, 'entries of SKU-A and SKU-B are cached from the first flush');
@@ -40,17 +55,18 @@ describe('Salesforce sink: parents first, parking', () => {
   });
 
   it('updates an existing line item without its create-only lookups', async () => {
-    const [o] = await h.sink.write([lineItem('O1-1', 'O1', 'SKU-A', 7)]);
+    await anOrder('O-UPD', 'CUST-UPD', [['O-UPD-1', 'SKU-A']]);
+    const [o] = await h.sink.write([lineItem('O-UPD-1', 'O-UPD', 'SKU-A', 7)]);
     assert.equal(o!.status, 'applied');
-    const line = (await h.conn.query<{ Quantity: number }>("SELECT Quantity FROM OpportunityLineItem WHERE Shop_Line_Id__c = 'O1-1'")).records[0]!;
+    const line = (await h.conn.query<{ Quantity: number }>("SELECT Quantity FROM OpportunityLineItem WHERE Shop_Line_Id__c = 'O-UPD-1'")).records[0]!;
     assert.equal(line.Quantity, 7);
   });
 
   it('drops a create-only lookup and sends again when Salesforce refuses to update it', async () => {
-    const opp = (await h.conn.query<{ Id: string }>("SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = 'O1'")).records[0]!;
+    const oppId = await anOrder('O-LOOKUP', 'CUST-LOOKUP', [['O-LOOKUP-1', 'SKU-B']]);
     const other = createSalesforceSink({ conn: h.conn, config: { ...SINK_DEFAULTS, lingerMs: 10 }, logger: createLogger('sink-test', 'silent') });
     try {
-      const cmd = write('UPSERT', { sobject: 'OpportunityLineItem', externalIdField: 'Shop_Line_Id__c', externalId: 'O1-2', fields: { OpportunityId: opp.Id, Quantity: 9 } });
+      const cmd = write('UPSERT', { sobject: 'OpportunityLineItem', externalIdField: 'Shop_Line_Id__c', externalId: 'O-LOOKUP-1', fields: { OpportunityId: oppId, Quantity: 9 } });
       h.t.sb.admin.resetCounters();
       const [o] = await other.write([cmd]);
       assert.equal(o!.status, 'applied');
@@ -58,11 +74,12 @@ describe('Salesforce sink: parents first, parking', () => {
     } finally {
       await other.close();
     }
-    const line = (await h.conn.query<{ Quantity: number }>("SELECT Quantity FROM OpportunityLineItem WHERE Shop_Line_Id__c = 'O1-2'")).records[0]!;
+    const line = (await h.conn.query<{ Quantity: number }>("SELECT Quantity FROM OpportunityLineItem WHERE Shop_Line_Id__c = 'O-LOOKUP-1'")).records[0]!;
     assert.equal(line.Quantity, 9);
   });
 
   it('parks a line item whose product does not exist yet, and writes it once the product lands', async () => {
+    await anOrder('O1', 'CUST-1', []);
     const [parked] = await h.sink.write([lineItem('O1-6', 'O1', 'SKU-NEW')]);
     assert.equal(parked!.status, 'parked');
     assert.ok(parked!.status === 'parked');
@@ -101,14 +118,35 @@ describe('Salesforce sink: parents first, parking', () => {
     assert.equal((await h.conn.query("SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = 'O3'")).totalSize, 0);
   });
 
-  it('deletes by external id (children before parents) and skips records that are not there', async () => {
-    h.t.sb.admin.resetCounters();
-    const del = (sobject: string, externalIdField: string, externalId: string) => write('DELETE', { sobject, externalIdField, externalId });
-    const outcomes = await h.sink.write([
-      del('Opportunity', 'Shop_Order_Id__c', 'O2'), del('OpportunityLineItem', 'Shop_Line_Id__c', 'O1-5'), del('Account', 'Shop_Customer_Id__c', 'NOBODY'),
-    ]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['applied', 'applied', 'skipped']);
-    assert.equal((await h.conn.query("SELECT Id FROM OpportunityLineItem WHERE Shop_Line_Id__c = 'O1-5'")).totalSize, 0);
-    assert.equal((await h.conn.query("SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = 'O2'")).totalSize, 0);
+  it('deletes by external id, children before parents, and skips records that are not there', async () => {
+    await anOrder('O-DEL', 'CUST-DEL', [['O-DEL-1', 'SKU-A'], ['O-DEL-2', 'SKU-B']]);
+    // the sink's calls, in order: when each delete call started and ended
+    const calls: string[] = [];
+    const conn = h.conn as unknown as { destroy(type: string, ids: string[], o: unknown): Promise<unknown> };
+    const spy = Object.create(h.conn) as typeof conn;
+    spy.destroy = async (type, ids, o) => {
+      calls.push(`start ${type}`);
+      try { return await conn.destroy(type, ids, o); } finally { calls.push(`end ${type}`); }
+    };
+    const sink = createSalesforceSink({ conn: spy as unknown as typeof h.conn, config: { ...SINK_DEFAULTS, lingerMs: 10 }, logger: createLogger('sink-test', 'silent') });
+    // a delete as the entity mappings make it: no fields, its lookups kept (they name its parents)
+    const del = (cmd: SalesforceWrite) => write('DELETE', { sobject: cmd.sobject, externalIdField: cmd.externalIdField, externalId: cmd.externalId, references: cmd.references });
+    try {
+      // parents listed first: the sink must still delete the line items before their own Opportunity, and it before its Account
+      const outcomes = await sink.write([
+        del(account('CUST-DEL')), del(opportunity('O-DEL', 'CUST-DEL')),
+        del(lineItem('O-DEL-1', 'O-DEL', 'SKU-A')), del(lineItem('O-DEL-2', 'O-DEL', 'SKU-B')),
+        del(account('NOBODY')),
+      ]);
+      assert.deepEqual(outcomes.map((o) => o.status), ['applied', 'applied', 'applied', 'applied', 'skipped']);
+    } finally {
+      await sink.close();
+    }
+    assert.deepEqual(calls, [
+      'start OpportunityLineItem', 'end OpportunityLineItem', 'start Opportunity', 'end Opportunity', 'start Account', 'end Account',
+    ], 'each level of deletes ends before its parents\' starts');
+    assert.equal((await h.conn.query("SELECT Id FROM OpportunityLineItem WHERE Opportunity.Shop_Order_Id__c = 'O-DEL'")).totalSize, 0);
+    assert.equal((await h.conn.query("SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = 'O-DEL'")).totalSize, 0);
+    assert.equal((await h.conn.query("SELECT Id FROM Account WHERE Shop_Customer_Id__c = 'CUST-DEL'")).totalSize, 0);
   });
 });

@@ -5,7 +5,7 @@ import type { SalesforceConfig } from '../../src/salesforce/auth/connection.ts';
 import { createSalesforceSource, type SalesforceSource, type SalesforceSourceOptions } from '../../src/salesforce/source/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { getTestStack } from '../support/stack.ts';
-import { collectMessages, type CollectedMessage } from '../support/kafka.ts';
+import { collectMessages, collectThroughSentinel, type CollectedMessage } from '../support/kafka.ts';
 import { API_VERSION, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
 
 /** The Salesforce config of a running test sandbox (JWT bearer, its CA, its Pub/Sub endpoint). */
@@ -26,7 +26,16 @@ export interface SourceRig {
   make(overrides?: Partial<SalesforceSourceOptions>): SalesforceSource;
   /** Messages on <prefix>.<object> matching `match`, once `until` holds (or the timeout passes). */
   read(object: string, until: (all: CollectedMessage[]) => boolean, timeoutMs?: number): Promise<CollectedMessage[]>;
+  /**
+   * Every message on <prefix>.<object>: a person creates one more record (the sentinel) after the
+   * test's edits, and the topic is read past its event to the end, so extra copies are seen too.
+   * The sentinel's message is left out. The source must be running to publish it.
+   */
+  readAll(object: string, timeoutMs?: number): Promise<CollectedMessage[]>;
 }
+
+/** An external id field per object, to create a sentinel record by. */
+const SENTINEL_EXT_ID: Record<string, string> = { Product2: 'Sku__c', Account: 'Shop_Customer_Id__c', Contact: 'Shop_Customer_Id__c' };
 
 /** Unique topic names per run on the real local Kafka, and a factory of sources against `t`. */
 export async function sourceRig(t: TestSandbox, mode: 'pubsub' | 'streaming', objects: string[], keepaliveTimeoutMs?: number): Promise<SourceRig> {
@@ -43,6 +52,13 @@ export async function sourceRig(t: TestSandbox, mode: 'pubsub' | 'streaming', ob
       metrics: registry, partitions: 2, ...overrides,
     }),
     read: (object, until, timeoutMs = 20_000) => collectMessages(brokers, [`${topics.prefix}.${object}`], { until, timeoutMs }),
+    async readAll(object, timeoutMs = 60_000) {
+      const field = SENTINEL_EXT_ID[object];
+      if (!field) throw new Error(`readAll: no external id field to create a sentinel ${object} by`);
+      const { id } = t.sb.admin.userEdit({ object, externalId: { field, value: `SENTINEL-${randomUUID()}` }, fields: object === 'Contact' ? { LastName: 'Sentinel' } : { Name: 'Sentinel' } });
+      const { messages } = await collectThroughSentinel(brokers, [`${topics.prefix}.${object}`], { sentinel: (m) => m.key === id, timeoutMs });
+      return messages;
+    },
   };
 }
 

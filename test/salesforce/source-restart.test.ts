@@ -39,9 +39,10 @@ describe('Salesforce source: restarts, stream resets and the watchdog lose and r
       if (i % 5 === 0) await sleep(2);
     }
     try {
-      const msgs = await rig.read('Product2', (all) => all.filter((m) => m.value.changeType === 'UPDATE').length >= 500, 60_000);
+      const msgs = await rig.readAll('Product2', 90_000);
       const updates = msgs.filter((m) => m.value.changeType === 'UPDATE');
-      assert.equal(updates.length, 500);
+      assert.equal(updates.length, 500, 'each change once: none lost, none repeated');
+      assert.equal(msgs.length, 510, 'the 10 creates and the 500 updates, nothing more');
       assert.deepEqual(repeated(msgs.map((m) => m.value.replayId)), []);
       const descriptions = new Set(updates.map((m) => m.value.record.Description));
       for (let i = 0; i < 500; i++) assert.ok(descriptions.has(`change ${i}`), `change ${i} is on Kafka`);
@@ -70,8 +71,8 @@ describe('Salesforce source: restarts, stream resets and the watchdog lose and r
       await waitUntil(() => source.status().channels[0].messages >= 10, 'some events written');
       assert.ok(t.sb.admin.resetPubSubStreams() >= 1);
       for (let i = 0; i < 30; i++) t.sb.admin.userEdit({ object: 'Product2', id, fields: { Description: `after ${i}` } });
-      const msgs = await rig.read('Product2', (all) => all.length >= 61, 30_000);
-      assert.equal(msgs.length, 61);
+      const msgs = await rig.readAll('Product2');
+      assert.equal(msgs.length, 61, 'the create and the 60 updates, nothing more');
       assert.deepEqual(repeated(msgs.map((m) => m.value.replayId)), []);
       assert.equal(msgs.at(-1)!.value.record.Description, 'after 29');
       assert.ok(await counterValue(rig.registry, 'shopforce_sf_source_resubscribes_total', { reason: 'stream-lost' }) >= 1);
@@ -93,8 +94,8 @@ describe('Salesforce source: restarts, stream resets and the watchdog lose and r
         t.sb.admin.userEdit({ object: 'Product2', id, fields: { Description: `after expiry ${i}` } });
         await sleep(100);
       }
-      const msgs = await rig.read('Product2', (all) => all.length >= 6, 30_000);
-      assert.equal(msgs.length, 6);
+      const msgs = await rig.readAll('Product2');
+      assert.equal(msgs.length, 6, 'the create and the 5 updates, nothing more');
       assert.equal(msgs.at(-1)!.value.record.Description, 'after expiry 4');
       assert.deepEqual(repeated(msgs.map((m) => m.value.replayId)), []);
     } finally {
@@ -112,8 +113,8 @@ describe('Salesforce source: restarts, stream resets and the watchdog lose and r
         await waitUntil(async () => await counterValue(rig.registry, 'shopforce_sf_source_resubscribes_total', { reason: 'stalled' }) >= 1, 'the watchdog', 10_000);
         assert.ok(source.status().alerts.some((a) => a.kind === 'stream-stalled'));
         quiet.sb.admin.userEdit({ object: 'Product2', externalId: { field: 'Sku__c', value: 'SKU-QUIET-1' }, fields: { Name: 'Quiet' } });
-        const msgs = await rig.read('Product2', (all) => all.length >= 1);
-        assert.equal(msgs[0].value.record.Name, 'Quiet');
+        const msgs = await rig.readAll('Product2');
+        assert.deepEqual(msgs.map((m) => m.value.record.Name), ['Quiet'], 'the change once, nothing more');
       } finally {
         await source.stop();
       }

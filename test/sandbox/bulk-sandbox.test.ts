@@ -98,6 +98,77 @@ describe('Bulk API 2.0 on the sandbox org (jsforce)', () => {
     assert.equal(counters.recordsByObject.Product2, 2500);
   });
 
+  // The protocol cases of bulk-jobs.test.ts (there against an in-memory stand-in), once against the
+  // real store: its validation, its nulls, its ids. Each makes its own records.
+  it('store: an upsert sets #N/A columns to null and the job info counts the rows', async () => {
+    await conn.sobject('Account').create({ Name: 'Nulls', Shop_Customer_Id__c: 'na-1', Industry: 'Retail', Phone: '+33 1' });
+    const results = await conn.bulk2.loadAndWaitForResults({
+      object: 'Account', operation: 'upsert', externalIdFieldName: 'Shop_Customer_Id__c',
+      input: 'Shop_Customer_Id__c,Name,Industry,Phone\nna-1,Nulls Renamed,#N/A,#N/A\nna-2,,Food,\n',
+    });
+    assert.deepEqual(rows(results.successfulResults).map((r) => [r.Shop_Customer_Id__c, r.sf__Created]), [['na-1', 'false']]);
+    assert.match(String(rows(results.failedResults)[0]?.sf__Error), /^REQUIRED_FIELD_MISSING:/);
+    const [rec] = (await conn.query<Rec>("SELECT Name, Industry, Phone FROM Account WHERE Shop_Customer_Id__c = 'na-1'")).records;
+    assert.deepEqual([rec!.Name, rec!.Industry, rec!.Phone], ['Nulls Renamed', null, null]);
+    const jobs = await conn.request<{ records: Rec[] }>(`/services/data/v${conn.version}/jobs/ingest`);
+    const job = jobs.records.at(-1)!;
+    assert.deepEqual([job.state, job.numberRecordsProcessed, job.numberRecordsFailed, job.operation], ['JobComplete', 2, 1, 'upsert']);
+  });
+
+  it('store: reads pipe-delimited CRLF uploads, quoted delimiters included', async () => {
+    const job = conn.bulk2.createJob({ object: 'Contact', operation: 'insert', columnDelimiter: 'PIPE', lineEnding: 'CRLF' });
+    await job.open();
+    await job.uploadData('LastName|Email\r\nPiped|piped@example.com\r\n"Quoted|Pipe"|#N/A\r\n');
+    await job.close();
+    await job.poll(20, 10_000);
+    assert.deepEqual(rows(await job.getSuccessfulResults()).map((r) => r.LastName), ['Piped', 'Quoted|Pipe']);
+    const stored = (await conn.query<Rec>("SELECT LastName, Email FROM Contact WHERE LastName IN ('Piped', 'Quoted|Pipe') ORDER BY LastName")).records;
+    assert.deepEqual(stored.map((c) => [c.LastName, c.Email]), [['Piped', 'piped@example.com'], ['Quoted|Pipe', null]]);
+  });
+
+  it('store: an unknown column fails the whole job and leaves every row unprocessed', async () => {
+    const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' });
+    await job.open();
+    await job.uploadData('Name,Nope__c\nNever Stored,1\n');
+    await job.close();
+    await assert.rejects(job.poll(20, 10_000), /Field name not found : Nope__c/);
+    assert.equal((await job.check()).state, 'Failed');
+    assert.deepEqual(await job.getUnprocessedRecords(), [{ Name: 'Never Stored', Nope__c: '1' }]);
+    assert.equal((await conn.query("SELECT Id FROM Account WHERE Name = 'Never Stored'")).totalSize, 0);
+  });
+
+  it('store: an aborted job writes nothing and keeps its data as unprocessed records', async () => {
+    const job = conn.bulk2.createJob({ object: 'Account', operation: 'insert' });
+    await job.open();
+    await job.uploadData([{ Name: 'Aborted Row' }]);
+    await job.abort();
+    assert.equal((await job.check()).state, 'Aborted');
+    assert.deepEqual(await job.getUnprocessedRecords(), [{ Name: 'Aborted Row' }]);
+    assert.equal((await conn.query("SELECT Id FROM Account WHERE Name = 'Aborted Row'")).totalSize, 0);
+  });
+
+  it('store: query results page by maxRecords with Sforce-Locator until "null"', async () => {
+    const input = Array.from({ length: 250 }, (_, i) => ({ Name: `Page ${i}`, Sku__c: `PG-${String(i).padStart(3, '0')}` }));
+    assert.equal(rows((await conn.bulk2.loadAndWaitForResults({ object: 'Product2', operation: 'insert', input })).successfulResults).length, 250);
+    const job = await conn.request<{ id: string }>({
+      method: 'POST', url: `/services/data/v${conn.version}/jobs/query`, headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ operation: 'query', query: "SELECT Sku__c FROM Product2 WHERE Sku__c LIKE 'PG-%' ORDER BY Sku__c DESC" }),
+    });
+    await conn.bulk2.job('query', { id: job.id }).poll(20, 10_000);
+    const counts: Array<string | null> = [];
+    const skus: string[] = [];
+    for (let locator = ''; locator !== 'null' && counts.length < 10;) {
+      const res = await fetch(`${conn.instanceUrl}/services/data/v${conn.version}/jobs/query/${job.id}/results?maxRecords=100${locator ? `&locator=${locator}` : ''}`,
+        { headers: { Authorization: `Bearer ${conn.accessToken}`, Accept: 'text/csv' } });
+      assert.equal(res.status, 200);
+      counts.push(res.headers.get('sforce-numberofrecords'));
+      skus.push(...(await res.text()).trim().split('\n').slice(1));
+      locator = res.headers.get('sforce-locator') ?? 'null';
+    }
+    assert.deepEqual(counts, ['100', '100', '50']);
+    assert.deepEqual([skus.length, skus[0], skus.at(-1)], [250, '"PG-249"', '"PG-000"']);
+  });
+
   it('refreshes an expired session in the middle of a bulk load', async () => {
     const before = conn.accessToken;
     assert.ok(t.sb.admin.expireSessions() >= 1);

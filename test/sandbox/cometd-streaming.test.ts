@@ -8,6 +8,8 @@ import {
   type TestOrg,
 } from './cdc-fixtures.ts';
 
+import { jwtConnection, startTestSandbox, type TestSandbox } from './sandbox-helpers.ts';
+
 const faye = createRequire(import.meta.url)('faye');
 const CHANNEL = '/data/AccountChangeEvent';
 
@@ -42,6 +44,11 @@ function subscribe(w: Watched, channel = CHANNEL): Promise<void> {
   return new Promise((resolve, reject) => {
     w.client.subscribe(channel, (m: any) => w.events.push(m)).then(() => resolve(), (err: any) => reject(err));
   });
+}
+
+/** Waits until the server answered a /meta/connect after the first `from` meta replies: the client polls. */
+function connectedAfter(w: Watched, from: number): Promise<void> {
+  return waitFor(() => w.metas.slice(from).some((m) => m.channel === '/meta/connect' && m.successful), 'a successful connect');
 }
 
 /** Disconnects a faye client and waits for the server's answer (nothing to do if never connected). */
@@ -143,7 +150,7 @@ describe('Streaming API (CometD) with faye and jsforce', () => {
     const w = fayeClient(own);
     try {
       await subscribe(w);
-      await new Promise((r) => setTimeout(r, 60));
+      await connectedAfter(w, 0);
       valid = false;
       own.hub.publish(tx([accountCreate(recordId(), 'Wakes the long poll')]));
       await waitFor(() => w.metas.some((m) => m.error === '401::Authentication invalid'), 'auth error on connect');
@@ -165,8 +172,8 @@ describe('Streaming API (CometD) with faye and jsforce', () => {
     await waitFor(() => w.metas.some((m) => m.error === '403::Unknown client'), 'unknown client error');
     const unknown = w.metas.find((m) => m.error === '403::Unknown client');
     assert.equal(unknown.advice.reconnect, 'handshake');
+    // the server registers the subscription as it answers it: an event published now is delivered
     await waitFor(() => w.metas.filter((m) => m.channel === '/meta/subscribe' && m.successful).length >= 2, 'resubscribe');
-    await new Promise((r) => setTimeout(r, 60));
     const id = recordId();
     org.hub.publish(tx([accountCreate(id, 'After drop')]));
     await waitFor(() => w.events.some((e) => e.payload.Name === 'After drop'), 'event after re-handshake');
@@ -185,5 +192,40 @@ describe('Streaming API (CometD) with faye and jsforce', () => {
     const event = received.find((m) => m.payload.Name === 'Initech via jsforce');
     assert.equal(event.payload.ChangeEventHeader.entityName, 'Account');
     assert.ok(event.event.replayId > 0);
+  });
+});
+
+// The same clients against the whole emulator: the session comes from the JWT bearer flow on its
+// OAuth endpoint, and CometD checks it in the org's session store (above, a stub token check).
+describe('Streaming API (CometD) through the emulator\'s real OAuth flow', () => {
+  let t: TestSandbox;
+  const clients: any[] = [];
+  before(async () => { t = await startTestSandbox({ cometdLongPollSeconds: 2 }); });
+  after(async () => {
+    for (const c of clients) await disconnect(c);
+    await t.cleanup();
+  });
+  const sandboxOrg = () => ({ baseUrl: t.sb.loginUrl }) as TestOrg;
+
+  it('a session from the JWT bearer flow receives a person\'s edit; after it expires the next connect is refused', async () => {
+    const conn = await jwtConnection(t.sb);
+    const w = fayeClient(sandboxOrg(), conn.accessToken!);
+    clients.push(w.client);
+    await subscribe(w);
+    const { id } = t.sb.admin.userEdit({ object: 'Account', externalId: { field: 'Shop_Customer_Id__c', value: 'OAUTH-CM-1' }, fields: { Name: 'Through OAuth' } });
+    await waitFor(() => w.events.some((e) => e.payload.ChangeEventHeader.recordIds.includes(id)), 'the change event');
+    assert.ok(t.sb.admin.expireSessions() >= 1);
+    t.sb.admin.userEdit({ object: 'Account', id, fields: { Name: 'Wakes the long poll' } });
+    await waitFor(() => w.metas.some((m) => m.error === '401::Authentication invalid'), 'auth error on connect', 10_000);
+  });
+
+  it('a forged access token is refused at the handshake', async () => {
+    const conn = await jwtConnection(t.sb);
+    const w = fayeClient(sandboxOrg(), `${conn.accessToken!.split('!')[0]}!forged`);
+    clients.push(w.client);
+    void subscribe(w).catch(() => undefined);
+    await waitFor(() => w.metas.some((m) => m.channel === '/meta/handshake' && m.successful === false), 'the refused handshake');
+    assert.equal(w.metas.find((m) => m.channel === '/meta/handshake')!.error, '401::Authentication invalid');
+    assert.equal(w.events.length, 0);
   });
 });

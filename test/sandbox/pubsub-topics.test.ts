@@ -39,7 +39,7 @@ describe('Pub/Sub API topics, schemas and publishing', () => {
   const clients: PubSubApiClient[] = [];
 
   before(async () => {
-    org = await startTestOrg();
+    org = await startTestOrg({ keepaliveMs: 200 });
     stub = rawStub(org);
   });
   after(async () => {
@@ -109,8 +109,10 @@ describe('Pub/Sub API topics, schemas and publishing', () => {
     clients.push(client);
     await client.connect();
     const received: any[] = [];
-    client.subscribe('/event/Order_Shipped__e', (_i, type, data) => { if (type === 'event') received.push(data); }, 1);
-    await new Promise((r) => setTimeout(r, 100));
+    const types: string[] = [];
+    client.subscribe('/event/Order_Shipped__e', (_i, type, data) => { types.push(type); if (type === 'event') received.push(data); }, 1);
+    // the server keeps alive only streams whose subscription it registered: the first keepalive says so
+    await waitFor(() => types.includes('grpcKeepAlive'), 'the subscription (a keepalive)');
     const result = await client.publish('/event/Order_Shipped__e', {
       CreatedDate: Date.now(), CreatedById: '0055g000000XyZaAAB', EventUuid: null,
       Order_Number__c: { string: 'SO-1001' }, Shipped_At__c: { long: Date.UTC(2026, 10, 27, 8, 0) },

@@ -56,6 +56,14 @@ export class PipelineProcess {
     this.logFile = process.env.SHOPFORCE_TEST_PIPELINE_LOG;
   }
 
+  /** Changes the child's environment from the next start on (undefined removes a variable). */
+  setEnv(vars: Record<string, string | undefined>): void {
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) delete this.env[k];
+      else this.env[k] = v;
+    }
+  }
+
   get running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -120,6 +128,12 @@ export class PipelineProcess {
     if (this.logFile) appendFileSync(this.logFile, `\n--- ${signal} ${new Date().toISOString()} ---\n`);
     this.child!.kill(signal);
     return this.exited!;
+  }
+
+  /** Resolves with the exit code (null when killed by a signal) once the current process ended by itself or was killed. */
+  async exitedByItself(): Promise<number | null> {
+    if (!this.exited) throw new Error('the pipeline process was not started');
+    return this.exited;
   }
 
   /** SIGTERM: the pipeline finishes the records in hand, commits and exits. */

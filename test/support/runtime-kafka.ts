@@ -47,8 +47,13 @@ export async function startCollector(kafka: Kafka, topics: string[], opts: { rea
   const waiters: { n: number; resolve: () => void }[] = [];
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
+  // a rebalance of the collector's own group delivers again from its last commit: each offset counts once
+  const delivered = new Set<string>();
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
+      const at = `${topic}/${partition}/${message.offset}`;
+      if (delivered.has(at)) return;
+      delivered.add(at);
       messages.push(toCollected(topic, partition, message));
       for (const w of waiters.filter((x) => messages.length >= x.n)) w.resolve();
     },

@@ -3,7 +3,8 @@
 // CRASH_AT_COMMIT=n to SIGKILL itself inside its n-th transaction, after the outputs and offsets
 // were sent and before the commit; BLOCK_AT_COMMIT=n + BLOCK_MS + BLOCK_MARKER (a file path) to
 // freeze its thread at that point instead (once per marker file, whichever worker gets there
-// first), long enough for its group session to expire: it comes back as a zombie.
+// first), long enough for its group session to expire: it comes back as a zombie (and writes
+// BLOCK_MARKER.woke as it goes on to commit).
 // PUNCTUATE_OUTPUT (+ PUNCTUATE_MS, default 500) adds a tumbling window: each record also counts
 // into state `w:<key>`, and every punctuation writes {key, window, seq} per open window to
 // PUNCTUATE_OUTPUT, deletes it and bumps state `seq`; CRASH_AT_PUNCTUATION=n SIGKILLs the worker
@@ -49,6 +50,7 @@ const processor = createProcessor<Buffer | null, number>({
       if (marker && commits === Number(process.env.BLOCK_AT_COMMIT) && !existsSync(marker)) {
         writeFileSync(marker, String(process.pid));
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.BLOCK_MS ?? 10_000));
+        writeFileSync(`${marker}.woke`, String(process.pid));
       }
     },
     beforePunctuationCommit() {

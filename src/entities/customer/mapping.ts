@@ -139,9 +139,10 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
       const account = { sobject: accountObj, externalIdField: accountExt, externalId, parentKeys };
       const contact = contactObj && contactExt
         ? { sobject: contactObj, externalIdField: contactExt, externalId, parentKeys } : null;
+      const accountRef = [{ field: 'AccountId', relationshipName: 'Account', sobject: accountObj, externalIdField: accountExt, externalId }];
       if (op === 'DELETE') {
-        // children first on delete
-        return [...(contact ? [salesforceWrite(ctx, 'DELETE', 0, contact)] : []), salesforceWrite(ctx, 'DELETE', 1, account)];
+        // the Contact's lookup tells the sink to delete it before its Account
+        return [...(contact ? [salesforceWrite(ctx, 'DELETE', 0, { ...contact, references: accountRef })] : []), salesforceWrite(ctx, 'DELETE', 1, account)];
       }
       const writes: SalesforceWrite[] = [];
       const acc = salesforceFields(K, mappings, accountObj, c, opts?.fields);
@@ -155,10 +156,7 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
         con.fields.LastName = c.lastName;
         con.fields.Shop_Id__c = shopId;
         if (wants(opts, 'billingAddress') && ADDRESS_SF.billingAddress.some((x) => x.object === contactObj)) addAddress(con.fields, 'Mailing', c.billingAddress);
-        writes.push(salesforceWrite(ctx, 'UPSERT', 1, {
-          ...contact, ...con,
-          references: [{ field: 'AccountId', relationshipName: 'Account', sobject: accountObj, externalIdField: accountExt, externalId }],
-        }));
+        writes.push(salesforceWrite(ctx, 'UPSERT', 1, { ...contact, ...con, references: accountRef }));
       }
       return writes;
     },

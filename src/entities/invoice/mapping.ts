@@ -77,11 +77,12 @@ export function createInvoiceMapping(cfg: InvoiceConfig, shopId: string): Entity
     // Salesforce owns invoices: written there only when a shop change is accepted (conflictPolicy accept)
     toSalesforce(inv, ctx, op) {
       const target = { sobject: obj, externalIdField: ext, externalId: inv.invoiceNumber };
-      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, target)];
+      const opportunityRef = () => [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: cfg.orderExternalId, externalId: externalIdOf(shopId, inv.orderNumber) }];
+      // a delete keeps its lookup (when known): the sink deletes the invoice before its Opportunity
+      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, { ...target, references: inv.orderNumber ? opportunityRef() : [] })];
       const { fields, decimalFields } = salesforceFields(K, mappings, obj, inv);
       return [salesforceWrite(ctx, 'UPSERT', 0, {
-        ...target, fields, decimalFields, parentKeys: [entityKey(shopId, inv.orderNumber)],
-        references: [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: cfg.orderExternalId, externalId: externalIdOf(shopId, inv.orderNumber) }],
+        ...target, fields, decimalFields, parentKeys: [entityKey(shopId, inv.orderNumber)], references: opportunityRef(),
       })];
     },
 

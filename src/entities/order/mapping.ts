@@ -10,7 +10,7 @@ import { known, wants, type EntityMapping } from '../entity.ts';
 import { entityKey, externalIdOf, requiredKeyParts } from '../keys.ts';
 import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shopColumns, type FieldMapping } from '../mapping.ts';
 import { addMoney, multiplyMoney, normalizeMoney, normalizeMoneyOrNull } from '../money.ts';
-import type { SalesforceWrite, ShopWrite } from '../types.ts';
+import type { SalesforceReference, SalesforceWrite, ShopWrite } from '../types.ts';
 import { date, int, requiredInt, requiredStr, str } from '../values.ts';
 import type { OrderConfig } from './config.ts';
 import { paymentSummary, type PaymentStatus } from './payments.ts';
@@ -105,13 +105,17 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
     return match ? match[0] : previous?.status ?? 'pending';
   }
 
+  /** A line item's lookup of its Opportunity (on its deletes too: the sink deletes it before the Opportunity). */
+  const opportunityRef = (o: Order): SalesforceReference =>
+    ({ field: 'OpportunityId', relationshipName: 'Opportunity', sobject: oppObj, externalIdField: oppExt, externalId: externalIdOf(shopId, o.orderNumber) });
+
   function lineWrites(o: Order, ctx: Parameters<typeof salesforceWrite>[0], start: number): SalesforceWrite[] {
     if (!lineObj || !lineExt) return [];
     return o.lines.map((l, i) => salesforceWrite(ctx, 'UPSERT', start + i, {
       sobject: lineObj, externalIdField: lineExt, externalId: lineExternalId(o.orderNumber, l.lineNumber),
       fields: { Quantity: l.quantity, UnitPrice: l.unitPrice, Description: l.productName },
       decimalFields: ['UnitPrice'],
-      references: [{ field: 'OpportunityId', relationshipName: 'Opportunity', sobject: oppObj, externalIdField: oppExt, externalId: externalIdOf(shopId, o.orderNumber) }],
+      references: [opportunityRef(o)],
       pricebookEntry: { field: 'PricebookEntryId', sku: l.sku, currency: o.currency, pricebook: cfg.pricebook },
       parentKeys: [entityKey(shopId, o.orderNumber), entityKey(shopId, l.sku)],
     }));
@@ -175,7 +179,10 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
 
     toSalesforce(o, ctx, op, opts) {
       const opp = { sobject: oppObj, externalIdField: oppExt, externalId: externalIdOf(shopId, o.orderNumber) };
-      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, opp)];
+      const accountRef = (): SalesforceReference[] =>
+        [{ field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: externalIdOf(shopId, o.customerId) }];
+      // a delete carries its lookup too (when the deleted record still names its customer): the sink deletes the Opportunity before its Account
+      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, { ...opp, references: o.customerId ? accountRef() : [] })];
       // the Opportunity always carries all its fields: a write for a line alone may be the one that
       // creates it (its first write parked or dead-lettered), and it must not be created half empty
       const { fields, decimalFields } = salesforceFields(K, mappings, oppObj, o, undefined);
@@ -186,14 +193,17 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
       fields.Shop_Id__c = shopId;
       const customerKey = entityKey(shopId, o.customerId);
       const writes: SalesforceWrite[] = [salesforceWrite(ctx, 'UPSERT', 0, {
-        ...opp, fields, decimalFields, parentKeys: [customerKey],
-        references: [{ field: 'AccountId', relationshipName: 'Account', sobject: 'Account', externalIdField: 'Shop_Customer_Id__c', externalId: externalIdOf(shopId, o.customerId) }],
+        ...opp, fields, decimalFields, parentKeys: [customerKey], references: accountRef(),
       })];
       if (wants(opts, 'lines')) {
         writes.push(...lineWrites(o, ctx, 1));
         const current = new Set(o.lines.map((l) => l.lineId));
         for (const gone of (opts?.previous?.lines ?? []).filter((l) => !current.has(l.lineId))) {
-          if (lineObj && lineExt) writes.push(salesforceWrite(ctx, 'DELETE', writes.length, { sobject: lineObj, externalIdField: lineExt, externalId: lineExternalId(o.orderNumber, gone.lineNumber) }));
+          if (lineObj && lineExt) {
+            writes.push(salesforceWrite(ctx, 'DELETE', writes.length, {
+              sobject: lineObj, externalIdField: lineExt, externalId: lineExternalId(o.orderNumber, gone.lineNumber), references: [opportunityRef(o)],
+            }));
+          }
         }
       }
       return writes;

@@ -72,12 +72,14 @@ export function createPaymentMapping(cfg: PaymentConfig, shopId: string): Entity
 
     toSalesforce(p, ctx, op) {
       const target = { sobject: obj, externalIdField: ext, externalId: key(p) };
-      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, target)];
+      const opportunityRef = () => [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: cfg.orderExternalId, externalId: externalIdOf(shopId, p.orderNumber) }];
+      // a delete keeps its lookup (when known): the sink deletes the payment before its Opportunity
+      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, { ...target, references: p.orderNumber ? opportunityRef() : [] })];
       // always every field: a write may be the one that creates the record (an earlier one parked or dead-lettered)
       const { fields, decimalFields } = salesforceFields(K, mappings, obj, p);
       return [salesforceWrite(ctx, 'UPSERT', 0, {
         ...target, fields: { ...fields, Shop_Id__c: shopId }, decimalFields,
-        references: [{ field: 'Opportunity__c', relationshipName: 'Opportunity__r', sobject: 'Opportunity', externalIdField: cfg.orderExternalId, externalId: externalIdOf(shopId, p.orderNumber) }],
+        references: opportunityRef(),
         parentKeys: [entityKey(shopId, p.orderNumber)],
       })];
     },

@@ -42,11 +42,13 @@ export function createStockMapping(cfg: StockConfig, shopId: string): EntityMapp
     knownFromSalesforce: () => [],
     toSalesforce(s, ctx, op, opts) {
       const target = { sobject: obj, externalIdField: ext, externalId: externalIdOf(shopId, s.sku, s.warehouseCode) };
-      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, target)];
+      const productRef = [{ field: 'Product__c', relationshipName: 'Product__r', sobject: 'Product2', externalIdField: 'Sku__c', externalId: s.sku }];
+      // a delete keeps its lookup: the sink deletes the stock level before its product
+      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, { ...target, references: productRef })];
       const { fields, decimalFields } = salesforceFields(K, mappings, obj, s, opts?.fields);
       return [salesforceWrite(ctx, 'UPSERT', 0, {
         ...target, fields: { ...fields, Sku__c: s.sku, Warehouse__c: s.warehouseCode, Shop_Id__c: shopId }, decimalFields,
-        references: [{ field: 'Product__c', relationshipName: 'Product__r', sobject: 'Product2', externalIdField: 'Sku__c', externalId: s.sku }],
+        references: productRef,
         parentKeys: [entityKey(shopId, s.sku)],
       })];
     },

@@ -84,7 +84,8 @@ export function createSupportTicketMapping(cfg: SupportTicketConfig, shopId: str
 
     toSalesforce(t, ctx, op, opts) {
       const target = { sobject: caseObj, externalIdField: caseExt, externalId: externalIdOf(shopId, t.ticketId) };
-      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, target)];
+      // a delete keeps its lookups (when known): the sink deletes the Case before its Contact, Account and Opportunity
+      if (op === 'DELETE') return [salesforceWrite(ctx, 'DELETE', 0, { ...target, references: t.customerId ? references(t) : [] })];
       const { fields, decimalFields } = salesforceFields(K, mappings, caseObj, t, opts?.fields);
       // a ticket no longer about an order leaves the Case unlinked
       if (!t.orderNumber && wants(opts, 'orderNumber')) fields.Order__c = null;

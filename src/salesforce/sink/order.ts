@@ -1,6 +1,9 @@
 import type { SalesforceWrite } from '../../entities/types.ts';
 
-/** Objects a command needs to exist first: its lookups, and the product / price book entry it resolves. */
+/**
+ * Objects a command needs to exist first: its lookups, and the product / price book entry it resolves.
+ * A DELETE keeps its lookups for this (no field of it is written): reversed, the levels delete children first.
+ */
 function parentObjects(cmd: SalesforceWrite): string[] {
   const out = cmd.references.map((r) => r.sobject);
   if (cmd.pricebookEntry) {

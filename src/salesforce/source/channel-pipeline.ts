@@ -28,6 +28,8 @@ export interface PipelineDeps {
   initialReplay: 'LATEST' | 'EARLIEST';
   alert: (kind: string, channel: string, message: string, details?: Record<string, unknown>) => void;
   onWritten?: (batch: WrittenBatch) => void;
+  /** Test hook: called after Kafka acknowledged a batch and before its checkpoint is written (crash tests). */
+  betweenKafkaWriteAndCheckpoint?: () => void;
 }
 
 /** A batch of events Kafka acknowledged and the checkpoint after it. */
@@ -365,6 +367,7 @@ export class ChannelPipeline {
       throw err;
     }
     const ackedAt = Date.now();
+    this.d.betweenKafkaWriteAndCheckpoint?.();
     const last = events[events.length - 1];
     await this.d.checkpoints.write(this.d.producer, {
       channel: this.d.channel, object, replayId: last.replayId, commitTimestamp: last.header.commitTimestamp, writtenAt: new Date().toISOString(),

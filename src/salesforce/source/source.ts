@@ -40,6 +40,8 @@ export interface SalesforceSourceOptions {
   connection?: Connection;
   /** Called after each batch Kafka acknowledged (benchmarks, tests). */
   onWritten?: (batch: WrittenBatch) => void;
+  /** Test hook: called after Kafka acknowledged a batch and before its checkpoint is written (crash tests). */
+  betweenKafkaWriteAndCheckpoint?: () => void;
 }
 
 export interface SourceAlert { kind: string; channel: string; message: string; at: string }
@@ -149,6 +151,7 @@ export function createSalesforceSource(opts: SalesforceSourceOptions): Salesforc
           object, channel, cdcTopic: objectTopic(topicPrefix, object), subscriber, producer, images, checkpoints, rest,
           fields: () => describes.get(object)!, metrics, log: log.child({ object }), keepaliveTimeoutMs: cfg.source.keepaliveTimeoutMs,
           batchSize, initialReplay: opts.initialReplay ?? 'LATEST', alert, onWritten: opts.onWritten,
+          betweenKafkaWriteAndCheckpoint: opts.betweenKafkaWriteAndCheckpoint,
         });
         byChannel.set(channel, pipeline);
         pipelines.push(pipeline);

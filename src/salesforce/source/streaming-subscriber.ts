@@ -55,6 +55,9 @@ export function createStreamingSubscriber(conn: Connection, log: Logger, fieldsO
     mode: 'streaming',
     async subscribe(channel, object, startAt, _initialRequest, handlers: SubscriptionHandlers): Promise<Subscription> {
       let dead = false;
+      // a handshake or connect answered before the subscribe is no sign the server has the
+      // subscription: an event published then is not delivered (LATEST starts at the subscribe)
+      let subscribed = false;
       const fail = (f: SubscriptionFailure) => {
         if (dead) return;
         if (f.kind !== 'parse') dead = true;
@@ -63,7 +66,7 @@ export function createStreamingSubscriber(conn: Connection, log: Logger, fieldsO
       const watcher = {
         incoming(message: FayeMessage, callback: (m: FayeMessage) => void) {
           if (message.channel === '/meta/connect' || message.channel === '/meta/handshake') {
-            if (message.successful) handlers.onActivity();
+            if (message.successful && subscribed) handlers.onActivity();
             if (message.error?.startsWith('403::')) onRehandshake(channel);
             if (message.successful === false && message.advice?.reconnect === 'none') {
               fail({ kind: 'stream', error: new Error(`CometD ${message.channel} on ${channel} refused: ${message.error ?? 'no reason'} (reconnect none)`) });
@@ -84,6 +87,9 @@ export function createStreamingSubscriber(conn: Connection, log: Logger, fieldsO
       });
       try {
         await new Promise<void>((resolve, reject) => { subscription.then(() => resolve(), (err: unknown) => reject(err)); });
+        // the server acknowledged the subscribe: it is registered, the channel is live
+        subscribed = true;
+        handlers.onActivity();
       } catch (err) {
         const text = (err as { message?: string })?.message ?? String(err);
         shutDown(client);
