@@ -27,8 +27,11 @@ export function topicConfigs(spec: TopicSpec): Record<string, string> {
  * state changelogs must have a partition for every input partition.
  */
 export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<EnsureResult> {
+  const seen = new Set<string>();
   for (const s of specs) {
     if (!s.topic) throw new Error('ensureTopics: a topic spec has an empty name');
+    if (seen.has(s.topic)) throw new Error(`ensureTopics: ${s.topic} is listed twice`);
+    seen.add(s.topic);
     if (!Number.isInteger(s.partitions) || s.partitions < 1) throw new Error(`ensureTopics: ${s.topic}: partitions must be a positive integer, got ${s.partitions}`);
   }
   const existingNames = new Set(await admin.listTopics());

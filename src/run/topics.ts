@@ -15,10 +15,11 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
   const partitions = config.kafka.partitions;
   const names = topicNames(config.kafka.topicNamespace);
   const flows = enabledEntities(config).map((e) => e.flow);
-  const raw = flows.flatMap((f) => [
+  // a table may be a part of several entities (payments: the payment's own, and its order's status)
+  const raw = [...new Set(flows.flatMap((f) => [
     ...Object.keys(f.shop).map((t) => `${config.kafka.shopTopicPrefix}.${config.shop.schema}.${t}`),
     ...Object.keys(f.salesforce).map((o) => `${names.sfCdcPrefix}.${o}`),
-  ]);
+  ]))];
   const entities = flows.map((f) => f.entity);
   const topics = [
     ...raw,
