@@ -72,7 +72,9 @@ export function register(program: Command): void {
       }
       const { config, env } = await resolveConfig(opts.config ? { config: opts.config } : { sandbox: true });
       const shopUrl = opts.url ?? config.shop.databaseUrl;
-      const conn = await connectSalesforce(config.salesforce);
+      // the org's records are made as its people and its ERP would make them, not by our integration:
+      // a call under our client name comes back marked as our own write and would not be synced
+      const conn = await connectSalesforce({ ...config.salesforce, callOptionsClient: `${config.salesforce.callOptionsClient}-seed` });
       const adjustStock = env.SF_ADMIN_URL && env.SF_ADMIN_TOKEN ? sandboxStockAdjuster(env.SF_ADMIN_URL, env.SF_ADMIN_TOKEN) : undefined;
       const report = await seedStory({ shopUrl, conn, adjustStock, waitMs: (opts.wait ?? 300) * 1000, say: (line) => process.stderr.write(`${line}\n`) },
         { customers, products, orders, warehouses, seed, shopId: opts.shopId ?? config.shopId });
