@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import type { Connection } from 'jsforce';
 import pg from 'pg';
 import type { AuditEvent } from '../../src/reconcile/audit.ts';
@@ -31,7 +31,9 @@ let stack: StackAddresses;
 let t: TestSandbox;
 let sf: Connection;
 let db: pg.Client;
-let pipeline: Pipeline | undefined;
+/** Every pipeline a test started: stopped after each test, failed or not (a running one keeps the file from exiting). */
+const running: Pipeline[] = [];
+const started = (p: Pipeline) => (running.push(p), p);
 const shopId = `seed-${randomUUID().slice(0, 6)}`;
 
 before(async () => {
@@ -42,8 +44,11 @@ before(async () => {
   await db.connect();
 });
 
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.stop();
+});
+
 after(async () => {
-  await pipeline?.stop();
   await db?.end();
   await t?.cleanup();
 });
@@ -57,7 +62,7 @@ test('a clean seed syncs with no conflict, no re-assertion, and each Account wri
   });
   const conn = lazyConnection(config);
   await skipShopHistory(config);
-  pipeline = await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) });
+  started(await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) }));
 
   // the catalogue the seeded orders sell, in the org first (the org masters it)
   const seeded = await seedShop(stack.postgres.url, { shopId, customers: CUSTOMERS, products: 10, warehouses: 1, orders: ORDERS, seed: 7 });
@@ -94,8 +99,6 @@ test('a clean seed syncs with no conflict, no re-assertion, and each Account wri
   const counters = t.sb.admin.counters();
   assert.ok((counters.recordsByObject.Account ?? 0) <= accountWrites, `the org received ${counters.recordsByObject.Account} Account records for ${accountWrites} commands`);
   assert.equal(counters.recordsByObject.OpportunityLineItem, lines, 'each line item written once');
-  await pipeline.stop();
-  pipeline = undefined;
   ctx.diagnostic(`${CUSTOMERS} customers with ${addresses} default addresses, ${ORDERS} orders with ${lines} lines: ${accountWrites} Account commands, ${counters.recordsByObject.Account} Account records and ${counters.recordsByObject.Opportunity} Opportunity records received by the org, ${conflicts.length} conflicts`);
 });
 
@@ -111,7 +114,7 @@ test('an order whose timestamps carry milliseconds is written once: Salesforce k
   });
   const conn = lazyConnection(config);
   await skipShopHistory(config);
-  pipeline = await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) });
+  started(await startPipeline(config, { lookupParent: restParentLookup(conn), stages: (shared) => salesforceStages(shared, conn) }));
   t.sb.admin.resetCounters();
   const order = `MS-${randomUUID().slice(0, 6)}`;
   await db.query('begin');
