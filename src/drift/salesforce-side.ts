@@ -8,7 +8,7 @@
 import type { Connection } from 'jsforce';
 import type { EnabledEntity } from '../entities/index.ts';
 import { entityKey } from '../entities/keys.ts';
-import type { PartSpec } from '../entities/parts.ts';
+import { parentFieldName, type ParentKeyLookup, type PartSpec } from '../entities/parts.ts';
 import { normalizeValue, type ObjectFields } from '../salesforce/source/field-types.ts';
 import { bulkQueryPages, type BulkQueryOptions } from '../salesforce/bulk-query-pages.ts';
 import { sortItems } from './external-sort.ts';
@@ -25,21 +25,24 @@ interface ObjectQuery {
   numbers: Set<string>;
   /** The query column holding the parent's key field (PricebookEntry: Product2.Sku__c). */
   parentKeyColumn?: string;
+  /** Parent fields the mapping reads, as the router adds them to a change's image: query column -> image field. */
+  parentFieldColumns: Array<{ column: string; as: string }>;
 }
 
 async function objectQuery(conn: Connection, object: string, spec: PartSpec): Promise<ObjectQuery> {
   const d = await conn.sobject(object).describe();
   const fields = d.fields.filter((f) => !NOT_QUERIED.has(f.type));
   const names = fields.map((f) => f.name);
-  let parentKeyColumn: string | undefined;
-  if (spec.parentKey) {
-    const via = d.fields.find((f) => f.name === spec.parentKey!.viaField);
-    if (!via?.relationshipName) throw new Error(`drift: ${object}.${spec.parentKey.viaField} is not a lookup with a relationship name`);
-    parentKeyColumn = `${via.relationshipName}.${spec.parentKey.keyField}`;
-  }
+  const parentColumn = (lookup: ParentKeyLookup) => {
+    const via = d.fields.find((f) => f.name === lookup.viaField);
+    if (!via?.relationshipName) throw new Error(`drift: ${object}.${lookup.viaField} is not a lookup with a relationship name`);
+    return `${via.relationshipName}.${lookup.keyField}`;
+  };
+  const parentKeyColumn = spec.parentKey ? parentColumn(spec.parentKey) : undefined;
+  const parentFieldColumns = (spec.parentFields ?? []).map((lookup) => ({ column: parentColumn(lookup), as: parentFieldName(lookup) }));
   const conditions = [...(spec.keyFields ?? []).map((f) => `${f} != null`), ...(spec.filter ? [`(${spec.filter})`] : [])];
   return {
-    soql: `SELECT ${[...names, ...(parentKeyColumn ? [parentKeyColumn] : [])].join(', ')} FROM ${object}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''}`,
+    soql: `SELECT ${[...names, ...(parentKeyColumn ? [parentKeyColumn] : []), ...parentFieldColumns.map((p) => p.column)].join(', ')} FROM ${object}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''}`,
     fields: {
       object, names,
       dates: new Set(fields.filter((f) => f.type === 'date').map((f) => f.name)),
@@ -48,6 +51,7 @@ async function objectQuery(conn: Connection, object: string, spec: PartSpec): Pr
     booleans: new Set(fields.filter((f) => f.type === 'boolean').map((f) => f.name)),
     numbers: new Set(fields.filter((f) => NUMBER_TYPES.has(f.type)).map((f) => f.name)),
     parentKeyColumn,
+    parentFieldColumns,
   };
 }
 
@@ -61,6 +65,7 @@ function asImage(q: ObjectQuery, row: Record<string, string>): Record<string, un
     else if (q.numbers.has(name)) image[name] = Number(text);
     else image[name] = normalizeValue(q.fields, name, text);
   }
+  for (const { column, as } of q.parentFieldColumns) image[as] = row[column] || null;
   return image;
 }
 

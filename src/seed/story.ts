@@ -54,7 +54,8 @@ export async function seedStory(deps: StoryDeps, input: SeedOptionsInput = {}): 
   const started = Date.now();
   const say = deps.say ?? (() => {});
   const waitMs = deps.waitMs ?? 300_000;
-  const options = resolveSeedOptions(input);
+  // the org masters the customers' credit status: the shop's customers start without one
+  const options = resolveSeedOptions({ ...input, creditStatus: false });
   const data = generateSeedData(options);
   const shopId = options.shopId;
   const pool = new pg.Pool({ connectionString: deps.shopUrl, max: 1 });

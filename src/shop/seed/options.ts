@@ -12,6 +12,8 @@ export const seedOptionsSchema = z.object({
   orders: count('orders', 5_000_000).default(120),
   seed: z.number().int('seed must be a whole number').default(1),
   shopId: z.string().min(1, 'shopId must not be empty').default(DEFAULT_SHOP_ID),
+  /** Business customers carry a credit status: a shop on its own; where the org masters it (the story seed), they have none until the org gives it. */
+  creditStatus: z.boolean().default(true),
 }).refine((o) => o.orders === 0 || (o.customers > 0 && o.products > 0), {
   message: 'orders need at least one customer and one product', path: ['orders'],
 });
