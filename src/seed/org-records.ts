@@ -23,7 +23,8 @@ const INVOICE_STATUS: Record<string, string> = { draft: 'Draft', issued: 'Issued
 export function loadInvoices(conn: Connection, shopId: string, invoices: Row[]): Promise<number> {
   return upsert(conn, 'Invoice__c', 'Invoice_Number__c', invoices.map((i) => ({
     Invoice_Number__c: i.invoice_number, 'Opportunity__r.Shop_Order_Id__c': externalIdOf(shopId, String(i.order_number)),
-    Amount__c: i.total_amount, Currency__c: i.currency, Status__c: INVOICE_STATUS[String(i.status)] ?? 'Issued',
+    Amount__c: i.total_amount, Tax_Amount__c: i.tax_amount, Paid_Amount__c: i.status === 'paid' ? i.total_amount : 0,
+    Currency__c: i.currency, Status__c: INVOICE_STATUS[String(i.status)] ?? 'Issued',
     Issued_Date__c: String(i.issued_at).slice(0, 10), Due_Date__c: i.due_date,
   })));
 }
