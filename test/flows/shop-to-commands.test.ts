@@ -48,13 +48,14 @@ describe('shop changes become Salesforce write commands', () => {
     await db.query('commit');
 
     const wanted = new Set([`shop-1|${customer}`, `shop-1|${order}`]);
-    const lineIds = [1, 2, 3].map((n) => `${order}-${n}`);
+    // the external ids we write carry the shop: <shop>|<order>|<line>, <shop>|<customer>
+    const lineIds = [1, 2, 3].map((n) => `shop-1|${order}|${n}`);
     const commands = await waitForCommands(stack, `${config.kafka.topicNamespace}.sync.out.salesforce`, (m) => wanted.has(m.key ?? ''), (cmds: SalesforceWrite[]) =>
       cmds.filter((c) => c.sobject === 'Contact').length >= 1 && lineIds.every((id) => cmds.some((c) => c.externalId === id)));
     const customerCmds = commands.filter((c) => c.key === `shop-1|${customer}`);
     assert.deepEqual(customerCmds.map((c) => c.sobject), ['Account', 'Contact']);
     assert.equal(customerCmds[1]!.fields.Email, `grace.${run}@example.com`);
-    assert.equal(customerCmds[0]!.externalId, customer);
+    assert.equal(customerCmds[0]!.externalId, `shop-1|${customer}`);
 
     const orderCmds = commands.filter((c) => c.key === `shop-1|${order}`);
     // the order row and each line are separate row changes, routed onto the order's key: the
