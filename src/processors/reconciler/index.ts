@@ -17,7 +17,7 @@ import { PoisonRecordError } from '../../kafka/errors.ts';
 import type { Output, RecordContext } from '../../kafka/types.ts';
 import { decide } from '../../reconcile/decide.ts';
 import { policyFor } from '../../reconcile/policy.ts';
-import type { Alert } from '../../reconcile/types.ts';
+import type { Alert, Change } from '../../reconcile/types.ts';
 import { decideFromImages, seen, type DecisionEnv, type SideChange } from './decision.ts';
 import { checkImage, flushGathered, gather, gatherMsOf, gathers } from './gather.ts';
 import { emptyEntityState, isStale, withImage, withVersion, type EntityState } from './images.ts';
@@ -50,30 +50,24 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     const isMain = Object.keys(sideSpec)[0] === msg.part;
     const op = isMain && msg.op === 'DELETE' ? 'DELETE' : 'UPSERT';
 
-    // a position seen before changes nothing, not even the kept images (a late duplicate must not revert them)
-    if (state.rec?.seenPositions.includes(`${msg.origin}:${msg.sourcePosition}`)) {
+    /** A change that changes nothing: its decision (duplicate) goes to the audit, nothing else. */
+    const auditOnly = async (extra: Pick<Change, 'backfill' | 'stale'> = {}): Promise<Output[]> => {
       const change: CanonicalChange = {
         shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
         transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,
         sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, record: null, knownFields: [],
       };
-      const result = decide(state.rec, msg.key, change, policy);
+      const result = decide(state.rec, msg.key, { ...change, ...extra }, policy);
       const lastBySide = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
       return decisionOutputs({ entity, change, writes: [], lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit, publish: false }, names, encode);
-    }
+    };
+
+    // a position seen before changes nothing, not even the kept images (a late duplicate must not revert them)
+    if (state.rec?.seenPositions.includes(`${msg.origin}:${msg.sourcePosition}`)) return auditOnly();
 
     // older than the image kept for its record, where a backfill is involved (docs/design.md, "Backfill")
     const stale = isStale(state, msg);
-    if (stale && msg.backfill !== 'written') {
-      const change: CanonicalChange = {
-        shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
-        transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,
-        sourceVersion: msg.sourceVersion, changeOrigin: msg.changeOrigin, record: null, knownFields: [],
-      };
-      const result = decide(state.rec, msg.key, { ...change, backfill: msg.backfill, stale }, policy);
-      const lastBySide = { SHOP: state.rec?.lastFromShop?.record ?? null, SALESFORCE: state.rec?.lastFromSalesforce?.record ?? null };
-      return decisionOutputs({ entity, change, writes: [], lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit, publish: false }, names, encode);
-    }
+    if (stale && msg.backfill !== 'written') return auditOnly({ backfill: msg.backfill, stale });
 
     if (gathers(flow, partSpec.many, isMain)) {
       checkImage(flow, state, partSpec, msg);
