@@ -1,8 +1,9 @@
 import { Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { coPartitionedAssigner } from './assigner.ts';
 import { errorMessage } from './errors.ts';
+import { onMarkerBatches } from './markers.ts';
 import { batchLoop } from './processor/batch-loop.ts';
-import type { CommitDeps } from './processor/commit.ts';
+import { commitPastMarkers, type CommitDeps } from './processor/commit.ts';
 import { Punctuator } from './processor/punctuate.ts';
 import { resolveSettings } from './processor/settings.ts';
 import { Tasks } from './processor/task.ts';
@@ -116,6 +117,11 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
       joined = false;
       log.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, e.payload.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good');
       if (!e.payload.restart) opts.onFatalError?.(e.payload.error);
+    });
+    onMarkerBatches(c, (markers) => {
+      const task = tasks.current(markers.partition);
+      if (!task || !running) return;
+      task.busy = task.busy.then(() => commitPastMarkers(commit, task, markers, c));
     });
     await c.connect();
     await c.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });

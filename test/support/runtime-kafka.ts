@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
+import { getTestStack } from './stack.ts';
 import { Kafka, logLevel, type Consumer, type IHeaders, type KafkaMessage } from 'kafkajs';
 
 /** A kafkajs client that stays quiet in test output. */
@@ -146,4 +148,26 @@ export function watchCommitted(kafka: Kafka, groupId: string, topic: string, par
     }
   })();
   return { values, async stop() { stopped = true; await loop; } };
+}
+
+/**
+ * For a test file of its own topics: a quiet kafkajs client on the test stack (set in a `before`
+ * hook) and a list of topics deleted in an `after` hook.
+ */
+export function useTestKafka(): { readonly kafka: Kafka; cleanup: string[] } {
+  let kafka: Kafka | undefined;
+  const cleanup: string[] = [];
+  before(async () => {
+    kafka = testKafka((await getTestStack()).kafka.brokers);
+  });
+  after(async () => {
+    if (kafka) await deleteTestTopics(kafka, cleanup);
+  });
+  return {
+    get kafka() {
+      if (!kafka) throw new Error('useTestKafka: the client is set in the before hook');
+      return kafka;
+    },
+    cleanup,
+  };
 }

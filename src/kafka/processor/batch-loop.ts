@@ -79,11 +79,15 @@ async function processRecords<T, S>(deps: BatchLoopDeps<T, S>, task: Task<S>, pa
       records++;
     }
     if (!last) break;
-    await commitChunk(deps.commit, task, { topic, partition, lastOffset: last.offset, records, out }, payload);
-    resolveOffset(last.offset);
+    // the batch's last chunk commits past the transaction markers that end it: a caught-up
+    // processor shows no lag
+    const through = !stop && i === messages.length ? batch.lastOffset() : last.offset;
+    await commitChunk(deps.commit, task, { topic, partition, lastOffset: through, records, out }, payload);
+    resolveOffset(through);
+    task.handledTo.set(topic, BigInt(through) + 1n);
     task.floors.delete(topic); // past the takeover point: later seeks (e.g. a reset) are not second-guessed
     const now = Date.now();
     for (const t of sourceTimes) s.metrics.endToEndLatency.observe(s.label, Math.max(0, now - t) / 1000);
-    s.metrics.lag.set({ ...s.label, topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1));
+    s.metrics.lag.set({ ...s.label, topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - Number(through) - 1));
   }
 }

@@ -1,4 +1,5 @@
-import type { EachBatchPayload, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Message, Producer, TopicMessages, Transaction } from 'kafkajs';
+import type { MarkerBatch } from '../markers.ts';
 import { errorMessage } from '../errors.ts';
 import { isFenced } from './fencing.ts';
 import type { ProcessorSettings } from './settings.ts';
@@ -114,6 +115,31 @@ export async function commitChunk<S>(deps: CommitDeps<S>, task: Task<S>, chunk: 
       'producing or committing offsets failed: the chunk will be handled again');
   }
   committed(deps, task, out, started);
+}
+
+/**
+ * Commits the group's offset past a batch of transaction markers that follows what this member
+ * handled (in a transaction of its own in transactional mode), so that a caught-up processor
+ * shows no lag. A batch below what was handled or committed already is left alone; a failure
+ * only means the marker is committed with the next chunk.
+ */
+export async function commitPastMarkers<S>(deps: CommitDeps<S>, task: Task<S>, markers: MarkerBatch, consumer: Consumer): Promise<void> {
+  const { s } = deps;
+  const { topic, partition, firstOffset, lastOffset } = markers;
+  const next = task.handledTo.get(topic) ?? task.floors.get(topic);
+  if (next !== undefined && firstOffset < next) return;
+  const offset = (lastOffset + 1n).toString();
+  try {
+    if (s.transactional) {
+      await inTransaction(deps, task, [], (tx) => tx.sendOffsets({ consumerGroupId: s.groupId, topics: [{ topic, partitions: [{ partition, offset }] }] }),
+        `${topic}[${partition}] past its transaction markers up to ${lastOffset}`, { topic, partition, lastOffset: lastOffset.toString() });
+    } else {
+      await consumer.commitOffsets([{ topic, partition, offset }]);
+    }
+    task.handledTo.set(topic, lastOffset + 1n);
+  } catch (err) {
+    s.log.debug({ topic, partition, offset, err: errorMessage(err) }, 'committing past transaction markers failed; the next chunk commits past them');
+  }
 }
 
 /**

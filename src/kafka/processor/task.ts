@@ -12,6 +12,8 @@ export interface Task<S> {
   store: PartitionStore<S>;
   /** Committed offset per input topic read after fencing: records below it are done already. */
   floors: Map<string, bigint>;
+  /** Per input topic, the offset after the last record (or transaction marker) this member committed. */
+  handledTo: Map<string, bigint>;
   /** Serializes the work on this partition number: batches of its input topics, punctuations. */
   busy: Promise<void>;
 }
@@ -101,6 +103,7 @@ export class Tasks<S> {
         producer: producers[i],
         store: stores.get(p)!,
         floors: floors.get(p) ?? new Map(),
+        handledTo: new Map(),
         busy: Promise.resolve(),
       }]));
     } catch (err) {

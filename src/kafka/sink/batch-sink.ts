@@ -4,6 +4,7 @@ import type { RuntimeMetrics } from '../../observability/metrics.ts';
 import { buildDlqMessage } from '../dlq.ts';
 import { classifyError, errorMessage } from '../errors.ts';
 import { withKeepalive } from '../keepalive.ts';
+import { onMarkerBatches } from '../markers.ts';
 import { parseRetryPolicy, withRetry, type RetryPolicyInput } from '../retry.ts';
 import { PartitionProgress, type PendingToken, type Settled } from './progress.ts';
 
@@ -191,9 +192,10 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
         if (r?.ok === false) await toDlq(message, batch.partition, new Error(r.reason), 'non-retryable');
         else if (r?.ok === 'pending') p.park(BigInt(message.offset), r.settled, pendingTimeoutMs, (token, final) => onSettled(p, message, token, final));
       }
-      const last = chunk[chunk.length - 1]!;
-      resolveOffset(last.offset);
-      p.handled(last.offset);
+      // the batch's last chunk goes past the transaction markers that end it: a caught-up sink shows no lag
+      const through = i + size >= batch.messages.length ? batch.lastOffset() : chunk[chunk.length - 1]!.offset;
+      resolveOffset(through);
+      p.handled(through);
       const target = p.toCommit();
       if (target !== undefined) {
         // the generation this batch was fetched in: refused by the broker if the group moved on
@@ -228,6 +230,11 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
       producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false, heartbeatInterval, sessionTimeout: opts.sessionTimeout ?? 30_000 });
+      // a caught-up sink commits past the transaction markers ending its input, so it shows no lag
+      onMarkerBatches(consumer, (m) => {
+        const p = progressOf(m.partition);
+        if (p.live && p.passedMarkers(m.firstOffset, m.lastOffset)) commitLate(p);
+      });
       consumer.on(consumer.events.GROUP_JOIN, (e) => onGroupJoin(e.payload.memberAssignment, e.payload.memberId));
       consumer.on(consumer.events.REBALANCING, () => { inGroup = false; });
       consumer.on(consumer.events.STOP, () => { inGroup = false; });

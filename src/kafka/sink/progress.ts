@@ -29,6 +29,16 @@ export class PartitionProgress {
   }
 
   /**
+   * A batch of transaction markers from `firstOffset` to `lastOffset` was passed over: the
+   * position moves past it when it follows what was handled. False when it was behind.
+   */
+  passedMarkers(firstOffset: bigint, lastOffset: bigint): boolean {
+    if (this.position !== undefined && firstOffset < this.position) return false;
+    this.position = lastOffset + 1n;
+    return true;
+  }
+
+  /**
    * Holds the commit point at `offset` until the item settles. `settled` is raced against
    * `timeoutMs`: an item not settled by then is settled as 'retry'; a rejected `settled` too.
    */
