@@ -11,6 +11,7 @@ import { createProcessor } from '../kafka/processor.ts';
 import { applyConfiguredLogLevel, createLogger, type Logger } from '../observability/logger.ts';
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
+import { flowLatencyMetric, observeApplied } from '../observability/flow-latency.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
 import { createAlertDispatcher } from '../observability/alerts/dispatcher.ts';
 import { createStatusPage, RecentAlerts } from '../observability/status-page/index.ts';
@@ -84,6 +85,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const registry = new SchemaCatalogClient(config.registry.url);
   const registryMetrics = createMetricsRegistry();
   const metrics = runtimeMetrics(registryMetrics);
+  const flowLatency = flowLatencyMetric(registryMetrics);
   const alerts = new Counter({ name: 'shopforce_reconcile_alerts_total', help: 'Conflicts and other reconcile alerts, by entity and kind.', labelNames: ['entity', 'kind'], registers: [registryMetrics] });
 
   await preparePipelineTopics(config, kafka, registry);
@@ -129,7 +131,11 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
         const outcomes = await shopSink.write(commands);
         // each command's outcome on sync.audit before its offset is committed
         const at = Date.now();
-        await audit.send(outcomes.map((o, i) => writeResultEvent(commands[i]!, shopWriteResult(commands[i]!, o), { processor: 'shop-sink', at })));
+        await audit.send(outcomes.map((o, i) => {
+          const details = shopWriteResult(commands[i]!, o);
+          observeApplied(flowLatency, commands[i]!, details, at);
+          return writeResultEvent(commands[i]!, details, { processor: 'shop-sink', at });
+        }));
         return outcomes.map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const }));
       },
     }),

@@ -5,6 +5,7 @@ import type { AuditEvent } from '../reconcile/audit.ts';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { TransientError } from '../kafka/errors.ts';
+import { flowLatencyMetric, observeApplied } from '../observability/flow-latency.ts';
 import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/batch-sink.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
@@ -65,11 +66,14 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   const betweenSalesforceWriteAndCommit = killPoint('sf-sink-between-salesforce-write-and-commit');
 
   let sink: SalesforceSink | undefined;
+  const flowLatency = flowLatencyMetric(metrics.registry);
   const auditOf = (outcomes: WriteOutcome[]): AuditEvent[] => {
     const at = Date.now();
     return outcomes.flatMap((o) => {
       const details = salesforceWriteResult(o);
-      return details ? [writeResultEvent(o.command, details, { processor: 'sf-sink', at })] : [];
+      if (!details) return [];
+      observeApplied(flowLatency, o.command, details, at);
+      return [writeResultEvent(o.command, details, { processor: 'sf-sink', at })];
     });
   };
   // a parked child (its parent has not landed): its offset stays uncommitted until its final outcome

@@ -71,9 +71,12 @@ test('the page loads without a console error and its charts draw the records tha
   for (let i = 0; i < 20; i++) await insertCustomer(`SP-${run}-${i}`);
   // the reconciler took the customers in: the customer line has more points above zero than before
   await page.waitForFunction((n) => JSON.parse(document.getElementById('chart-throughput')!.dataset.seriesPoints ?? '{}').customer > n, { timeout: 180_000, polling: 500 }, before);
-  await page.waitForFunction(() => Number(document.getElementById('chart-latency')!.dataset.points) > 0, { timeout: 60_000, polling: 500 });
+  // the customers written to Salesforce draw the customer flow's latency
+  await page.waitForFunction(() => JSON.parse(document.getElementById('chart-latency')!.dataset.seriesPoints ?? '{}')['customer → salesforce p95'] > 0, { timeout: 60_000, polling: 500 });
   const legend = await page.$eval('#chart-throughput', (el) => el.textContent ?? '');
   assert.match(legend, /customer/);
+  const latencyLegend = await page.$eval('#chart-latency', (el) => el.textContent ?? '');
+  assert.match(latencyLegend, /customer → salesforce p95/);
   const channels = await page.$eval('#channels', (el) => el.textContent ?? '');
   assert.match(channels, /Product2/, 'the source channels are listed');
   assert.deepEqual(consoleErrors, []);

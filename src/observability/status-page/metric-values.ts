@@ -30,12 +30,12 @@ export function sumBy(values: LabelledValue[], label: string, keep: (v: Labelled
   return out;
 }
 
-/** Cumulative bucket counts of a histogram, per value of one label, in bucket order. */
-export function bucketsBy(values: LabelledValue[], name: string, label: string): Map<string, Array<{ le: number; count: number }>> {
+/** Cumulative bucket counts of a histogram, per value of one label (or of `keyOf` its labels), in bucket order. */
+export function bucketsBy(values: LabelledValue[], name: string, label: string | ((labels: Record<string, string>) => string)): Map<string, Array<{ le: number; count: number }>> {
   const out = new Map<string, Array<{ le: number; count: number }>>();
   for (const v of values) {
     if (v.metricName !== `${name}_bucket`) continue;
-    const key = v.labels[label] ?? '';
+    const key = typeof label === 'string' ? v.labels[label] ?? '' : label(v.labels);
     const list = out.get(key) ?? [];
     list.push({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), count: v.value });
     out.set(key, list);

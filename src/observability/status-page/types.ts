@@ -28,7 +28,7 @@ export interface StatusSnapshot {
     t: number[];
     /** Records per second the reconciler took in, per flow (entity). */
     throughput: Series[];
-    /** Source commit to committed outputs, per stage, in seconds: median and 95th percentile of each interval. */
+    /** Source commit to the write applied on the other side, per flow ("customer → salesforce"), in seconds: median and 95th percentile of each interval. */
     latencyP50: Series[];
     latencyP95: Series[];
   };
