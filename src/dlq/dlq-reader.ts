@@ -14,7 +14,7 @@ export const DLQ_REPLAY_GROUP = 'shopforce.dlq-replay';
 const IDLE_END_MS = 2_000;
 
 /** The offsets `shopforce dlq replay` has already replayed, per DLQ partition (-1: none yet). */
-async function replayedUpTo(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+export async function replayedUpTo(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
   await admin.connect();
   try {

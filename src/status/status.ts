@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import type { ShopforceConfig } from '../config/schema.ts';
-import { readDlq } from '../dlq/dlq-reader.ts';
+import { readDlq, type DlqRecord } from '../dlq/dlq-reader.ts';
 import { topicNames } from '../flows/topic-names.ts';
 import { fetchTopicOffsetsSettled } from '../kafka/topics.ts';
 import type { ComponentStatus } from '../stack/component.ts';
@@ -18,9 +18,8 @@ export interface StageStatus {
   /** Running copies of `shopforce run` in the group. */
   members: number;
   /**
-   * Records between the group's committed offsets and the end of its input topics. A transactional
-   * input (sync.in.*, sync.out.*) ends each transaction with a commit marker, so a stage that is
-   * fully caught up can show up to one per partition.
+   * Records between the group's committed offsets and the end of its input topics. The stages
+   * commit past the transaction markers that end their inputs, so a caught-up stage shows 0.
    */
   lag: number;
   topics: TopicLag[];
@@ -94,6 +93,14 @@ export async function processHealth(config: ShopforceConfig): Promise<ProcessHea
   }
 }
 
+/** One dead letter as the status lists it. */
+export function latestEntry(r: DlqRecord): DeadLetterSummary['latest'][number] {
+  return {
+    failedAt: r.failedAt, processor: r.processor, failure: r.failure, errorClass: r.errorClass, reason: r.reason,
+    source: `${r.source.topic}[${r.source.partition}]@${r.source.offset}`, key: r.key?.toString('utf8') ?? null,
+  };
+}
+
 /** The dead letters of this pipeline's namespace: how many, how many not replayed, the latest `latest` newest first. */
 export async function deadLetters(config: ShopforceConfig, latest: number): Promise<DeadLetterSummary> {
   const topic = topicNames(config.kafka.topicNamespace).dlq;
@@ -101,10 +108,7 @@ export async function deadLetters(config: ShopforceConfig, latest: number): Prom
     const records = await readDlq(config.kafka.brokers, topic);
     return {
       topic, exists: true, total: records.length, notReplayed: records.filter((r) => !r.replayed).length,
-      latest: records.slice(-latest).reverse().map((r) => ({
-        failedAt: r.failedAt, processor: r.processor, failure: r.failure, errorClass: r.errorClass, reason: r.reason,
-        source: `${r.source.topic}[${r.source.partition}]@${r.source.offset}`, key: r.key?.toString('utf8') ?? null,
-      })),
+      latest: records.slice(-latest).reverse().map(latestEntry),
     };
   } catch (err) {
     if (/does not exist/.test((err as Error).message)) return { topic, exists: false, total: 0, notReplayed: 0, latest: [] };

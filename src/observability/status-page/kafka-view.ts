@@ -1,5 +1,8 @@
+import { Kafka, logLevel } from 'kafkajs';
 import type { ShopforceConfig } from '../../config/schema.ts';
-import { consumerStages, deadLetters } from '../../status/status.ts';
+import { DlqTail } from '../../dlq/dlq-tail.ts';
+import { topicNames } from '../../flows/topic-names.ts';
+import { consumerStages, type DeadLetterSummary } from '../../status/status.ts';
 import type { Logger } from '../logger.ts';
 import type { StatusSnapshot } from './types.ts';
 
@@ -11,9 +14,10 @@ export interface KafkaViewOptions {
 }
 
 /**
- * What Kafka knows beyond this process — each stage's consumer group and lag, the dead letters
- * with their reasons (`shopforce status` reads the same) — read in the background, one read at a
- * time, every `everyMs` and soon after this process dead-letters a record.
+ * What Kafka knows beyond this process — each stage's consumer group and lag (`shopforce status`
+ * reads the same), the dead letters with their reasons (followed by a DlqTail, which reads each
+ * once) — read in the background, one read at a time, every `everyMs` and soon after this process
+ * dead-letters a record.
  */
 export class KafkaView {
   private groups: StatusSnapshot['groups'] = { at: null, stages: [], error: null };
@@ -22,8 +26,12 @@ export class KafkaView {
   private again = false;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly tail: DlqTail;
 
-  constructor(private readonly config: ShopforceConfig, private readonly log: Logger, private readonly opts: KafkaViewOptions) {}
+  constructor(private readonly config: ShopforceConfig, private readonly log: Logger, private readonly opts: KafkaViewOptions) {
+    const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-status-page`, logLevel: logLevel.NOTHING });
+    this.tail = new DlqTail(kafka, topicNames(config.kafka.topicNamespace).dlq, opts.latestDeadLetters, () => this.refresh());
+  }
 
   start(): void {
     this.refresh();
@@ -58,10 +66,24 @@ export class KafkaView {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.reading;
+    await this.tail.stop();
+  }
+
+  /** The dead letters read so far; none while the topic does not exist (nothing has failed yet). */
+  private async deadLetters(): Promise<DeadLetterSummary> {
+    if (!this.tail.started) {
+      try {
+        await this.tail.start();
+      } catch (err) {
+        if (/does not exist/.test((err as Error).message)) return { topic: this.tail.topic, exists: false, total: 0, notReplayed: 0, latest: [] };
+        throw err;
+      }
+    }
+    return this.tail.summary();
   }
 
   private async read(): Promise<void> {
-    const [stages, letters] = await Promise.allSettled([consumerStages(this.config), deadLetters(this.config, this.opts.latestDeadLetters)]);
+    const [stages, letters] = await Promise.allSettled([consumerStages(this.config), this.deadLetters()]);
     const at = new Date().toISOString();
     if (stages.status === 'fulfilled') this.groups = { at, stages: stages.value, error: null };
     else this.groups = { ...this.groups, error: this.failed('consumer groups', stages.reason) };
