@@ -3,6 +3,7 @@ import type { ShopforceConfig } from '../config/schema.ts';
 import { readDlq, type DlqRecord } from '../dlq/dlq-reader.ts';
 import { topicNames } from '../flows/topic-names.ts';
 import { fetchTopicOffsetsSettled } from '../kafka/topics.ts';
+import type { StatusSnapshot } from '../observability/status-page/types.ts';
 import type { ComponentStatus } from '../stack/component.ts';
 
 /** The consumer-group stages of `shopforce run` (src/run/pipeline.ts, salesforce-stages.ts): group <prefix>.<stage>. */
@@ -31,7 +32,12 @@ export interface ProcessHealth {
   ready?: boolean;
   checks?: Record<string, boolean>;
   error?: string;
+  /** What the running process knows of itself (from its status page's snapshot), when it answers. */
+  view?: ProcessView;
 }
+
+/** The Salesforce source channels, the API quota, the parked writes and the latest alerts of the running process. */
+export type ProcessView = Pick<StatusSnapshot, 'source' | 'quota' | 'parked' | 'alerts'>;
 
 export interface DeadLetterSummary {
   topic: string;
@@ -75,18 +81,25 @@ async function stageStatus(admin: Admin, groupId: string, stage: string, ends: (
   };
 }
 
-/** /readyz of the `shopforce run` this configuration describes (observability.metricsHost/Port). */
+/**
+ * /readyz of the `shopforce run` this configuration describes (observability.metricsHost/Port),
+ * and what it knows of itself (/status/snapshot.json).
+ */
 export async function processHealth(config: ShopforceConfig): Promise<ProcessHealth> {
   const host = config.observability.metricsHost === '0.0.0.0' ? '127.0.0.1' : config.observability.metricsHost;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.observability.metricsPort}/readyz`;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.observability.metricsPort}`;
+  const url = `${base}/readyz`;
+  const ask = (path: string) => fetch(`${base}${path}`, {
+    signal: AbortSignal.timeout(2_000),
+    headers: config.observability.accessToken ? { authorization: `Bearer ${config.observability.accessToken}` } : {},
+  });
   try {
-    const res = await fetch(url, {
-      signal: AbortSignal.timeout(2_000),
-      headers: config.observability.accessToken ? { authorization: `Bearer ${config.observability.accessToken}` } : {},
-    });
+    const res = await ask('/readyz');
     if (res.status === 401) return { url, reachable: true, error: 'HTTP 401: the access token is not the one the process has' };
     const body = (await res.json()) as { ready?: boolean; checks?: Record<string, boolean> };
-    return { url, reachable: true, ready: body.ready === true, checks: body.checks ?? {} };
+    const snapshot = await ask('/status/snapshot.json').then((r) => (r.ok ? r.json() as Promise<StatusSnapshot> : undefined), () => undefined);
+    const view = snapshot ? { source: snapshot.source, quota: snapshot.quota, parked: snapshot.parked, alerts: snapshot.alerts } : undefined;
+    return { url, reachable: true, ready: body.ready === true, checks: body.checks ?? {}, ...(view ? { view } : {}) };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return { url, reachable: false, error: cause === 'ECONNREFUSED' ? 'nothing listens there' : (err as Error).message };

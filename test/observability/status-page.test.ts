@@ -1,11 +1,16 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { Pipeline } from '../../src/run/pipeline.ts';
+import type { ShopforceConfig } from '../../src/config/schema.ts';
 import { REPO_DIR } from '../../src/stack/context.ts';
+import { eventually } from '../support/eventually.ts';
 import { testPipelineConfig } from '../support/pipeline.ts';
 import { sandboxEnv } from '../support/pipeline-process.ts';
 import { startPipelineInProcess, startSyncFixture, type SyncFixture } from '../support/sync-fixture.ts';
@@ -19,6 +24,7 @@ const TOKEN = 'status-page-test-token-0123';
 const run = randomUUID().slice(0, 6).toUpperCase();
 
 let f: SyncFixture;
+let config: ShopforceConfig;
 let pipeline: Pipeline;
 let browser: Browser;
 let page: Page;
@@ -27,7 +33,7 @@ const consoleErrors: string[] = [];
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
   f = await startSyncFixture();
-  const config = testPipelineConfig(f.stack, sandboxEnv(f.t), (c) => {
+  config = testPipelineConfig(f.stack, sandboxEnv(f.t), (c) => {
     c.salesforce.apiVersion = '60.0';
     c.sink.lingerMs = 100;
     c.observability.accessToken = TOKEN;
@@ -92,4 +98,47 @@ test('a record Salesforce refuses appears among the dead letters with its reason
   mkdirSync(dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT as `${string}.png`, fullPage: true });
   assert.deepEqual(consoleErrors, []);
+});
+
+test('`shopforce status` shows what the running process knows, and no lag once the pipeline is caught up', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shopforce-status-page-'));
+  try {
+    const file = join(dir, 'shopforce.json');
+    const port = Number(new URL(pipeline.health.url).port);
+    // secrets are references to the environment in a config file
+    writeFileSync(file, JSON.stringify({
+      ...config, shop: { ...config.shop, databaseUrl: '${SHOP_DATABASE_URL}' },
+      observability: { ...config.observability, metricsPort: port, accessToken: '${METRICS_TOKEN}' },
+    }, null, 2));
+    const env = { ...process.env, SHOP_DATABASE_URL: config.shop.databaseUrl, METRICS_TOKEN: TOKEN };
+    const status = async (...args: string[]) => (await promisify(execFile)(process.execPath, ['bin/shopforce.js', 'status', '--config', file, ...args], { cwd: REPO_DIR, encoding: 'utf8', env })
+      .catch((err: { stdout: string; code: number }) => {
+        if (err.code !== 3) throw err; // 3: something is not healthy (Salesforce's login URL here is the sandbox's)
+        return err;
+      })).stdout;
+    // every stage committed past the transaction markers that end its input: lag 0, not 1 per
+    // partition — but the Salesforce sink holds the refused customer's Contact (its Account was
+    // refused: it waits for it until parentTimeoutMs), and with it its offset and its marker's
+    type Status = { stages: Array<{ stage: string; lag: number; topics: Array<{ topic: string; lag: number }> }>; process: { view: { parked: number } } };
+    const lags = (j: Status) => j.stages.flatMap((g) => g.topics.filter((t) => t.lag > 0).map((t) => `${g.stage} ${t.topic}: ${t.lag}`));
+    const settled = (j: Status) => lags(j).every((l) => l.startsWith('sf-sink ')) && j.process.view.parked === 1;
+    const s = await eventually(async () => JSON.parse(await status('--json')) as Status, settled, 120_000, 2_000)
+      .catch(async () => assert.fail(`still behind: ${lags(JSON.parse(await status('--json'))).join('; ')}`));
+    assert.deepEqual(s.stages.map((g) => [g.stage, g.lag]), [['router', 0], ['reconciler', 0], ['shop-sink', 0], ['sf-sink', 2]], 'the parked Contact and its marker');
+    const view = (s as unknown as { process: { view: any } }).process.view;
+    const contact = view.source.channels.find((c: { object: string }) => c.object === 'Contact');
+    assert.match(contact.checkpoint.replayId, /^\d+$/, 'the Contact channel has a replay position');
+    assert.equal(contact.state, 'live');
+    assert.ok(view.quota.apiCalls > 0 && view.quota.remainingPercent > 0, `the API quota is known: ${JSON.stringify(view.quota)}`);
+    assert.equal(view.parked, 1, 'the Contact of the refused Account');
+
+    const table = await status();
+    assert.match(table, /^salesforce channel\s+state\s+replay id/m);
+    assert.match(table, /^\/data\/ContactChangeEvent\s+live\s+\d+/m);
+    assert.match(table, /^salesforce api: \d+\.\d % of the daily quota left; \d+ calls by this process$/m);
+    assert.match(table, /^parked writes: 1 waiting for their parent$/m);
+    assert.match(table, /^behind, by input topic:\n {2}sf-sink \S+\.sync\.out\.salesforce: 2$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,7 +5,7 @@ import { sandboxStatus } from '../../sandbox/daemon.ts';
 import { redactUrl } from '../../shop/db.ts';
 import { createStackContext } from '../../stack/context.ts';
 import { stackAddresses } from '../../stack/stack.ts';
-import { pipelineStatus, type PipelineStatus } from '../../status/status.ts';
+import { pipelineStatus, type PipelineStatus, type ProcessView } from '../../status/status.ts';
 import { configFrom, sandboxEnvironment } from '../config-source.ts';
 
 /** One dependency of the pipeline, as its configuration names it. */
@@ -50,6 +50,26 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** The running process's Salesforce channels, API quota, parked writes and latest alerts. */
+function renderProcessView(v: ProcessView): string[] {
+  const out: string[] = [];
+  if (v.source) {
+    out.push(table([
+      ['salesforce channel', 'state', 'replay id', 'events', 'last activity', 'last error'],
+      ...v.source.channels.map((c) => [c.channel, c.state, c.checkpoint?.replayId ?? 'none yet', String(c.events), c.lastActivityAt ?? '-', c.lastError ?? '']),
+    ]));
+  }
+  const quota = v.quota.remainingPercent === null ? 'not known yet (no call made)' : `${v.quota.remainingPercent.toFixed(1)} % of the daily quota left`;
+  out.push(`salesforce api: ${quota}; ${v.quota.apiCalls} calls by this process`);
+  out.push(`parked writes: ${v.parked === 0 ? 'none' : `${v.parked} waiting for their parent`}`);
+  if (v.alerts.length === 0) out.push('alerts: none since the process started');
+  else {
+    out.push('alerts, newest first:');
+    for (const a of v.alerts.slice(0, 5)) out.push(`  ${a.at}  ${a.entity} ${a.key}  ${a.kind}: ${a.message}`);
+  }
+  return out;
+}
+
 export function renderStatus(s: PipelineStatus & { dependencies: DependencyStatus[] }): string {
   const out: string[] = [];
   out.push(table([
@@ -64,8 +84,9 @@ export function renderStatus(s: PipelineStatus & { dependencies: DependencyStatu
     ['stage', 'group', 'state', 'copies', 'lag'],
     ...s.stages.map((g) => [g.stage, g.groupId, g.state, String(g.members), String(g.lag)]),
   ]));
-  const behind = s.stages.flatMap((g) => g.topics.filter((t) => t.lag > t.partitions).map((t) => `  ${g.stage} ${t.topic}: ${t.lag}`));
+  const behind = s.stages.flatMap((g) => g.topics.filter((t) => t.lag > 0).map((t) => `  ${g.stage} ${t.topic}: ${t.lag}`));
   if (behind.length) out.push('behind, by input topic:', ...behind);
+  if (s.process.view) out.push('', ...renderProcessView(s.process.view));
   out.push('');
   const d = s.deadLetters;
   if (!d.exists || d.total === 0) out.push(`dead letters: none (${d.topic})`);

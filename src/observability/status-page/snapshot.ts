@@ -48,5 +48,6 @@ export async function buildSnapshot(s: SnapshotSources): Promise<StatusSnapshot>
     // the gauge reads 0 until Salesforce first answered with its Sforce-Limit-Info: unknown, not empty
     quota: { remainingPercent: apiCalls > 0 && quota ? quota.value : null, apiCalls },
     source,
+    parked: total(await metricValues(s.registry, 'shopforce_sf_sink_parked')),
   };
 }

@@ -44,4 +44,6 @@ export interface StatusSnapshot {
   quota: { remainingPercent: number | null; apiCalls: number };
   /** The Salesforce change-event channels: subscription state and replay position (null: no source here). */
   source: SalesforceSourceStatus | null;
+  /** Child writes the Salesforce sink holds until their parent lands. */
+  parked: number;
 }
