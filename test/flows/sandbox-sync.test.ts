@@ -13,7 +13,7 @@ import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sa
 import { getTestStack } from '../support/stack.ts';
 import { skipShopHistory, testPipelineConfig } from '../support/pipeline.ts';
 import { waitForCommands } from '../support/commands.ts';
-import { collectThroughSentinel } from '../support/kafka.ts';
+import { collectThroughSentinel, topicEnds } from '../support/kafka.ts';
 import { eventually } from '../support/eventually.ts';
 import { createPricedProducts } from '../support/catalogue.ts';
 
@@ -136,6 +136,49 @@ describe('sync between the shop and the sandbox org', () => {
     assert.ok(audits.find((a) => a.origin === 'SALESFORCE' && a.decision === 'CONFLICT').conflictFields.includes('email'));
     // and it stays so: the shop row kept its value (the CRM's value was never taken into the shop)
     assert.equal((await db.query('select email from customers where customer_number = $1', [customer])).rows[0].email, shopValue);
+  });
+
+  test('a person\'s Salesforce edit equal to a write of ours still in flight is the person\'s, not its echo', async () => {
+    const { customer, contactId } = await syncedOrder('SAME');
+    const value = `same.new.${run.toLowerCase()}@example.com`;
+    const audit = `${config.kafka.topicNamespace}.sync.audit`;
+    const contactTopic = `${config.kafka.topicNamespace}.sf.cdc.Contact`;
+    const decisionsOf = async (done: (all: any[]) => boolean) => waitForCommands<any>(stack, audit, (m) => m.key === `${config.shopId}|${customer}`,
+      (all) => done(all.filter((a) => a.stage === 'DECISION')));
+    // Salesforce answers 30 s late the calls made until the person's edit is on Kafka: our write of the new
+    // e-mail lands after the person's edit, which is made once the decision to write is on the audit topic.
+    // Were our write first all the same, the order check below fails the test.
+    t.sb.admin.setFaults({ latencyMs: 30_000 });
+    try {
+      const from = await topicEnds(stack.kafka.brokers, [audit]);
+      await db.query('update customers set email = $1 where customer_number = $2', [value, customer]);
+      // the decision that sends the e-mail: the key's first audit record after the update (the sink's
+      // results come after its delayed calls), read as soon as it is there
+      await collectThroughSentinel(stack.kafka.brokers, [audit], { from, raw: true, timeoutMs: 60_000, sentinel: (m) => m.key === `${config.shopId}|${customer}` });
+      t.sb.admin.userEdit({ object: 'Contact', id: contactId, fields: { Email: value } });
+      // calls made from here on come after the person's edit anyway: the latency ends once its event is on Kafka
+      await collectThroughSentinel(stack.kafka.brokers, [contactTopic], { timeoutMs: 60_000, sentinel: (m) => m.key === contactId && m.headers['sf-change-origin'] === '' && m.value?.record?.Email === value });
+    } finally {
+      t.sb.admin.clearFaults();
+    }
+    // on Kafka, the person's event (change origin '') comes before our write's
+    const { messages, sentinels } = await collectThroughSentinel(stack.kafka.brokers, [contactTopic], {
+      sentinel: (m) => m.key === contactId && m.headers['sf-change-origin'] !== '' && m.headers['sf-change-type'] === 'UPDATE' && m.value?.record?.Email === value,
+      match: (m) => m.key === contactId && m.headers['sf-change-origin'] === '' && m.value?.record?.Email === value,
+      timeoutMs: 90_000,
+    });
+    assert.equal(messages.length, 1, 'the person\'s edit is on Kafka, before our write');
+    assert.ok(Number(messages[0]!.offset) < Number(sentinels[0]!.offset));
+    const personal = `sf:${messages[0]!.value.position}`;
+    const ours = `sf:${sentinels[0]!.value.position}`;
+    const decisions = await decisionsOf((all) => all.some((a) => a.sourcePosition === personal) && all.some((a) => a.sourcePosition === ours));
+    const person = decisions.find((a) => a.sourcePosition === personal);
+    assert.notEqual(person.decision, 'ECHO', 'the person\'s edit is not taken for our write');
+    assert.equal(person.details, null, 'it acknowledges none of our writes');
+    assert.equal(decisions.find((a) => a.sourcePosition === ours).decision, 'ECHO', 'our write is acknowledged by its own event');
+    // both sides hold the value
+    assert.equal((await sf.query<any>(`SELECT Email FROM Contact WHERE Id = '${contactId}'`)).records[0].Email, value);
+    assert.equal((await db.query('select email from customers where customer_number = $1', [customer])).rows[0].email, value);
   });
 
   test('updating the order status moves the Opportunity stage', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
 import { createProcessor } from '../../src/kafka/processor.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { collectThroughSentinel } from '../support/kafka.ts';
@@ -27,6 +28,8 @@ test('a member fenced mid-transaction by a newer owner of its partition loses th
   cleanup.push(input, output, `${groupId}.state-changelog`, `${groupId}.dlq`);
   let commits = 0;
   let fenced = false;
+  const usurperErrors: string[] = [];
+  const registry = new Registry();
   const processor = createProcessor<Buffer | null, number>({
     name: 'fence-test',
     kafka,
@@ -37,15 +40,23 @@ test('a member fenced mid-transaction by a newer owner of its partition loses th
     dlqTopic: `${groupId}.dlq`,
     maxRecordsPerCommit: 10,
     logger: createLogger('test.fence', 'error'),
+    metrics: registry,
     hooks: {
       async beforeCommit() {
-        if (++commits !== 3) return;
-        // another process starts with this partition's transactional id: ours is now a zombie
-        const usurper = kafka.producer({ transactionalId: `${groupId}.0`, idempotent: true, maxInFlightRequests: 1 });
-        await usurper.connect();
-        await (await usurper.transaction()).abort();
-        await usurper.disconnect();
-        fenced = true;
+        if (fenced || ++commits < 3) return;
+        // another process starts with this partition's transactional id: ours is now a zombie. Its
+        // start may meet CONCURRENT_TRANSACTIONS while ours is open (the broker aborts it first): it
+        // retries; should it still fail, the next commit tries again (never a failure of this hook)
+        const usurper = kafka.producer({ transactionalId: `${groupId}.0`, idempotent: true, maxInFlightRequests: 1, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 2_000 } });
+        try {
+          await usurper.connect();
+          await (await usurper.transaction()).abort();
+          fenced = true;
+        } catch (err) {
+          usurperErrors.push((err as Error).message);
+        } finally {
+          await usurper.disconnect().catch(() => undefined);
+        }
       },
     },
     async handle(ctx) {
@@ -63,7 +74,9 @@ test('a member fenced mid-transaction by a newer owner of its partition loses th
     await processor.start();
     await outputs.waitFor(60, 60_000);
     await eventually(() => groupCaughtUp(kafka, groupId, input), 'all inputs committed');
-    assert.ok(fenced);
+    assert.ok(fenced, `the usurper took the transactional id over (errors: ${usurperErrors.join('; ') || 'none'})`);
+    const transactions = await registry.getSingleMetricAsString('shopforce_transactions_total');
+    assert.match(transactions, /result="fenced"[^\n]* [1-9]/, `the processor saw its transaction fenced:\n${transactions}`);
     // every committed output, read to the end of the topic (no drain window); then every record, aborted ones too
     const seen = (await collectThroughSentinel(brokers, [output], { count: 0 })).messages.map((m) => m.value as { input: string; count: number });
     const { messages: all } = await collectThroughSentinel(brokers, [output], { count: 0, readUncommitted: true });

@@ -92,3 +92,55 @@ test('a part committed earlier but decided later (it came through another partit
   const renamed = await handle({ ...productEvent(3, 12, 'Product2'), image: { Id: '01t000000000001AAA', Sku__c: 'SKU-1', Name: 'Big mug', IsActive: true } });
   assert.deepEqual(renamed.map((w) => [w.row.name, w.sourceVersion]), [['Big mug', 4]], 'written with version 4, not 3');
 });
+
+/**
+ * A customer's e-mail, through the real images: the shop's row, Salesforce's Account and Contact (the
+ * Contact's event knows only the Contact's fields). A person in Salesforce (change origin '') types the
+ * address our write is carrying there, before it lands: the person's change, not the echo of our write.
+ */
+test('a person\'s Contact edit equal to our e-mail write still in flight is audited as the person\'s; our write\'s own event is its echo', async () => {
+  const cfg = configSchema.parse({ ...config, entities: { customer: { enabled: true } } });
+  const reconciler = createReconciler(cfg, encode);
+  const store = new PartitionStore<EntityState>(0, jsonCodec as any);
+  const KEY = 'shop-1|C-1';
+  let position = 0;
+  const routed = (origin: 'SHOP' | 'SALESFORCE', part: string, image: Record<string, unknown>, ours: boolean): RoutedChange => {
+    position++;
+    return {
+      entity: 'customer', key: KEY, origin, part, op: 'UPSERT', image, recordId: String(image.Id ?? image.customer_number), sourcePosition: `${origin}:${position}`,
+      transactionId: `t${position}`, eventTime: 1_764_000_000_000 + position * 1_000, sourceVersion: position,
+      changeOrigin: origin === 'SHOP' ? null : ours ? 'client=shopforce' : '', ours,
+    };
+  };
+  const row = (email: string) => routed('SHOP', 'customers', { shop_id: 'shop-1', customer_number: 'C-1', email, first_name: 'Ada', last_name: 'Lovelace', marketing_opt_in: true }, false);
+  const account = (ours: boolean) => routed('SALESFORCE', 'Account', { Id: '001000000000001AAA', Name: 'Ada Lovelace', Shop_Customer_Id__c: 'shop-1|C-1', Credit_Status__c: null }, ours);
+  const contact = (email: string, ours: boolean) => routed('SALESFORCE', 'Contact', {
+    Id: '003000000000001AAA', AccountId: '001000000000001AAA', Email: email, FirstName: 'Ada', LastName: 'Lovelace', HasOptedOutOfEmail: false, Shop_Customer_Id__c: 'shop-1|C-1',
+  }, ours);
+  const handle = async (e: RoutedChange) => {
+    const out = (await reconciler.handle(contextFor(store, e))).map(decoded);
+    store.acceptRecord();
+    const audit = out.find((d) => d.subject === 'sync.audit-value')?.value;
+    return {
+      audit, acknowledged: (audit?.details ? JSON.parse(audit.details).acknowledged : []) as string[],
+      emails: out.filter((d) => d.subject === 'sync.out.salesforce-value' && d.value.sobject === 'Contact').map((d) => d.value.fields?.Email ?? d.value.record?.Email),
+    };
+  };
+  await handle(row('ada@example.com'));
+  await handle(account(true));
+  assert.equal((await handle(contact('ada@example.com', true))).audit.decision, 'ECHO', 'the created customer came back');
+  const shopEdit = await handle(row('new@example.com'));
+  assert.equal(shopEdit.audit.decision, 'APPLY');
+  assert.equal(shopEdit.audit.commandIds.length, 1, 'our write of the new address to Salesforce');
+  const person = await handle(contact('new@example.com', false));
+  assert.notEqual(person.audit.decision, 'ECHO', 'the person\'s edit is not taken for our write');
+  assert.deepEqual(person.acknowledged, []);
+  assert.deepEqual(store.get(KEY)!.rec!.inFlight.map((w) => w.id), shopEdit.audit.commandIds, 'our write is still expected back');
+  const ours = await handle(contact('new@example.com', true));
+  assert.equal(ours.audit.decision, 'ECHO');
+  assert.deepEqual(ours.acknowledged, shopEdit.audit.commandIds);
+  // the person changes it again: the shop owns the e-mail, its value goes back to the Contact
+  const again = await handle(contact('typo@example.com', false));
+  assert.equal(again.audit.decision, 'CONFLICT');
+  assert.deepEqual(again.emails, ['new@example.com']);
+});

@@ -34,6 +34,7 @@ const customer = (over: Rec = {}): Rec => ({
   customerId: 'C-1', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', phone: null, company: null,
   marketingOptIn: true, creditStatus: null, billingAddress: null, shippingAddress: null, createdAt: null, updatedAt: null, extra: {}, ...over,
 });
+const stock = (quantity: number): Rec => ({ sku: 'SKU-1', warehouseCode: 'WH-1', quantity, updatedAt: null, extra: {} });
 const address = { line1: 'Main St 1', line2: null, city: 'Berlin', postalCode: '10115', region: null, country: 'DE' };
 
 test('our first write coming back after the customer gained its addresses is an echo, not a conflict', () => {
@@ -83,18 +84,71 @@ test('a person editing a shop-owned field in Salesforce is still a conflict, and
   assert.equal(reassert?.record.email, 'ada@example.com');
 });
 
-test('a person\'s edit that equals a write of ours still in flight is not taken for its echo', () => {
-  const policy = policyOf('product');
-  const product = (price: string): Rec => ({ sku: 'SKU-1', name: 'Mug', description: null, family: null, active: true, price, currency: 'EUR', updatedAt: null, extra: {} });
-  const [, shopEdit, personInShop] = run(policy, 'shop-1|SKU-1', [
-    change('SALESFORCE', product('10.00')),
-    // a person edits the Salesforce-owned price in the shop: conflict, we re-assert 10.00 to the shop
-    change('SHOP', product('12.00'), { ours: false }),
-    // before our re-assertion lands, another person sets 12.00 again in the shop
-    change('SHOP', product('12.00'), { ours: false }),
+const contactFields = ['customerId', 'email', 'firstName', 'lastName', 'phone', 'marketingOptIn'];
+
+test('a person\'s Salesforce edit equal to our e-mail write still in flight is the person\'s, not its echo; the person\'s next edit is a conflict', () => {
+  const policy = policyOf('customer');
+  const [created, createdBack, shopEdit, person, ourWrite, personAgain] = run(policy, 'shop-1|C-1', [
+    change('SHOP', customer(), { ours: false }),
+    change('SALESFORCE', customer(), { ours: true }),
+    change('SHOP', customer({ email: 'new@example.com' }), { ours: false }), // we write new@ to Salesforce
+    // before our write lands, a person in Salesforce types the same address (change origin '')
+    change('SALESFORCE', customer({ email: 'new@example.com' }), { ours: false, knownFields: contactFields }),
+    // then our write lands (change origin: our client)
+    change('SALESFORCE', customer({ email: 'new@example.com' }), { ours: true, knownFields: contactFields }),
+    // and the person changes it again: the shop owns the e-mail
+    change('SALESFORCE', customer({ email: 'typo@example.com' }), { ours: false, knownFields: contactFields }),
   ]);
-  assert.equal(shopEdit!.decision, 'conflict');
-  assert.equal(personInShop!.decision, 'conflict', 'a person\'s change is judged as such, whatever we have in flight');
+  assert.deepEqual([created!.decision, createdBack!.decision, shopEdit!.decision], ['apply', 'echo', 'apply']);
+  const write = shopEdit!.writes[0]!;
+  assert.deepEqual([write.target, write.fields], ['SALESFORCE', ['email']]);
+  assert.notEqual(person!.decision, 'echo', 'the person\'s edit is not acknowledged as our write');
+  assert.deepEqual(person!.audit.acknowledged, []);
+  assert.deepEqual(person!.writes, [], 'it equals the shop\'s value: nothing to write');
+  assert.deepEqual(person!.newState.inFlight.map((w) => w.id), [write.id], 'our write is still expected back');
+  assert.equal(ourWrite!.decision, 'echo');
+  assert.deepEqual(ourWrite!.audit.acknowledged, [write.id], 'the echo is known by its origin and acknowledges our write');
+  assert.equal(personAgain!.decision, 'conflict');
+  assert.deepEqual(personAgain!.writes.map((w) => [w.target, w.reason, w.record.email]), [['SALESFORCE', 'reassert-master', 'new@example.com']]);
+});
+
+test('a person\'s Salesforce edit equal to an older write of ours in flight, after the shop moved on, is a conflict and the shop\'s newer value is re-asserted', () => {
+  const policy = policyOf('customer');
+  const [, , first, second, person] = run(policy, 'shop-1|C-1', [
+    change('SHOP', customer(), { ours: false }),
+    change('SALESFORCE', customer(), { ours: true }),
+    change('SHOP', customer({ email: 'first@example.com' }), { ours: false }),
+    change('SHOP', customer({ email: 'second@example.com' }), { ours: false }),
+    // both writes still in flight: a person in Salesforce types the first address
+    change('SALESFORCE', customer({ email: 'first@example.com' }), { ours: false, knownFields: contactFields }),
+  ]);
+  assert.equal(person!.decision, 'conflict', 'an edit of a shop-owned field by a person, whatever we have in flight');
+  assert.deepEqual(person!.audit.acknowledged, []);
+  assert.deepEqual(person!.writes.map((w) => [w.target, w.reason, w.record.email]), [['SALESFORCE', 'reassert-master', 'second@example.com']]);
+  assert.ok([first!.writes[0]!.id, second!.writes[0]!.id].every((id) => person!.newState.inFlight.some((w) => w.id === id)), 'our two writes are still expected back');
+});
+
+test('stock: a person\'s Salesforce count equal to our merged write still in flight is a movement of its own, and both sides end with both movements', () => {
+  const policy = policyOf('stock', { windowMs: 0 });
+  const start = run(policy, 'shop-1|SKU-1|WH-1', [change('SHOP', stock(10)), change('SALESFORCE', stock(10), { ours: true })]);
+  const [sale, person, ourWrite] = run(policy, 'shop-1|SKU-1|WH-1', [
+    change('SHOP', stock(8), { ours: false }), // 2 sold in the shop: we write 8 to Salesforce
+    // before it lands, a person in Salesforce books 2 out of the 10 they see: they type 8 too
+    change('SALESFORCE', stock(8), { ours: false }),
+    change('SALESFORCE', stock(8), { ours: true }), // our write of 8 lands after the person's
+  ], start[1]!.newState);
+  assert.deepEqual(sale!.writes.map((w) => [w.target, w.record.quantity]), [['SALESFORCE', 8]]);
+  assert.equal(person!.decision, 'apply', 'the person\'s count is a movement, not our write\'s echo');
+  assert.deepEqual(person!.audit.acknowledged, []);
+  assert.equal(person!.newState.base!.quantity, 6, 'both sales count: 10 - 2 - 2');
+  assert.deepEqual(person!.writes.map((w) => [w.target, w.record.quantity]).sort(), [['SALESFORCE', 6], ['SHOP', 6]]);
+  // our 8 landing after the person's edit leaves Salesforce behind: the merged value goes there again
+  assert.equal(ourWrite!.decision, 'echo');
+  assert.ok(ourWrite!.writes.some((w) => w.target === 'SALESFORCE' && w.record.quantity === 6));
+  assert.ok(ourWrite!.writes.every((w) => w.record.quantity === 6), 'nothing but the merged value is written');
+  const settled = run(policy, 'shop-1|SKU-1|WH-1', [change('SHOP', stock(6), { ours: true }), change('SALESFORCE', stock(6), { ours: true })], ourWrite!.newState);
+  assert.deepEqual(settled.map((r) => [r.decision, r.writes.length]), [['echo', 0], ['echo', 0]]);
+  assert.deepEqual(settled[1]!.newState.sideValues, { SHOP: 6, SALESFORCE: 6 });
 });
 
 test('an order timestamp with milliseconds reads back from Salesforce to the second: our echo, no change', () => {
@@ -125,7 +179,6 @@ test('a duplicate Salesforce event changes no state at all', () => {
   assert.deepEqual(dup!.writes, []);
 });
 
-const stock = (quantity: number): Rec => ({ sku: 'SKU-1', warehouseCode: 'WH-1', quantity, updatedAt: null, extra: {} });
 
 test('stock: a sale in the shop and a restock in Salesforce in one window both survive, one write per side', () => {
   const policy = policyOf('stock', { windowMs: 10_000 });

@@ -8,6 +8,7 @@ import jsforce from 'jsforce';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { OrgModel } from '../../src/sandbox/model/types.ts';
 import { makeBulkQuery, registerBulkRoutes, type BulkDeps, type BulkJobContext, type BulkRow, type BulkRowResult, type BulkRoutes } from '../../src/sandbox/bulk/index.ts';
+import { eventually } from '../support/eventually.ts';
 
 /**
  * Bulk API 2.0 through the real jsforce client. The org behind the routes is a small in-memory
@@ -269,11 +270,8 @@ describe('Bulk API 2.0 with jsforce', () => {
       body: JSON.stringify({ operation: 'query', query: 'SELECT Sku__c FROM Product2 ORDER BY Sku__c DESC' }),
       headers: { 'Content-Type': 'application/json' },
     });
-    for (let i = 0; i < 50; i++) {
-      const info = await h.conn.request<{ state: string }>(`/services/data/v60.0/jobs/query/${job.id}`);
-      if (info.state === 'JobComplete') break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    // the pages are read once the job says it is complete (a job that never completes fails here)
+    await eventually(() => h.conn.request<{ state: string }>(`/services/data/v60.0/jobs/query/${job.id}`), (info) => info.state === 'JobComplete', 30_000, 10);
     // Pages are fetched by hand: jsforce 3's QueryJobV2.result() pipes every page into one stream
     // and fails with "write after end" on the second page (jsforce issues #1546, #1693), against
     // Salesforce as here. The emulator therefore only splits results when asked with maxRecords.
