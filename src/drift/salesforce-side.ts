@@ -91,11 +91,14 @@ export interface SalesforceSide {
 export async function readSalesforceSide(conn: Connection, policy: CallPolicy, entity: EnabledEntity, opts: SalesforceSideOptions): Promise<SalesforceSide> {
   const rows: Record<string, number> = {};
   let unkeyed = 0;
+  // a results page is parsed whole (every column of every row, as text) while its images join the
+  // sort buffer: past the buffer's size, the page and not the buffer would set the memory it takes
+  const bulk = { ...opts, pageSize: Math.min(opts.pageSize, opts.sortBufferRecords) };
   async function* images(): AsyncGenerator<PartImage> {
     for (const [object, spec] of Object.entries(entity.flow.salesforce)) {
       const q = await objectQuery(conn, object, spec);
       rows[object] = 0;
-      for await (const page of bulkQueryPages(conn, policy, q.soql, opts)) {
+      for await (const page of bulkQueryPages(conn, policy, q.soql, bulk)) {
         rows[object] += page.length;
         for (const row of page) {
           const image = asImage(q, row);
