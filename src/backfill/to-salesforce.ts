@@ -19,7 +19,7 @@ import { parentFirstLevels } from '../salesforce/sink/order.ts';
 import { pricebookKey, PricebookResolver } from '../salesforce/sink/pricebook.ts';
 import { upsertBody, withoutFields, type RecordBody } from '../salesforce/sink/records.ts';
 import { DEFAULT_TUNING, type SalesforceErrorInfo } from '../salesforce/sink/types.ts';
-import { bulkUpsertJob, type IngestPace } from './bulk-ingest.ts';
+import { bulkIngestJob, type IngestPace } from '../salesforce/bulk-ingest.ts';
 import type { DeadLetter } from './handover.ts';
 import type { BackfillRun, RunCounts } from './run.ts';
 import { ShopChunks, type ShopImage } from './shop-chunks.ts';
@@ -153,7 +153,7 @@ async function write(run: BackfillRun, commands: SalesforceWrite[], pricebook: P
       let todo = rows;
       for (let round = 0; todo.length > 0; round++) {
         const base = done;
-        const result = await bulkUpsertJob(run.conn, run.policy, sobject, externalIdField, todo.map((r) => r.body), PACE,
+        const result = await bulkIngestJob(run.conn, run.policy, { object: sobject, operation: 'upsert', externalIdField }, todo.map((r) => r.body), PACE,
           (processed) => onShare(sobject, (base + processed) / Math.max(1, commands.length)));
         const again: typeof todo = [];
         for (const row of todo) {

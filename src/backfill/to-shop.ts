@@ -6,7 +6,7 @@
  */
 import { entityKey } from '../entities/keys.ts';
 import { backfillPosition, type RoutedChange } from '../flows/routed-change.ts';
-import { startQueryJob, queryPage } from './bulk-query.ts';
+import { startQueryJob, queryPage } from '../salesforce/bulk-query.ts';
 import type { QueryCursor } from './checkpoints.ts';
 import type { BackfillRun, RunCounts } from './run.ts';
 import { describeQueried, imageOf, type QueriedObject } from './salesforce-images.ts';
@@ -27,7 +27,7 @@ export async function backfillToShop(run: BackfillRun): Promise<RunCounts> {
     if (!cp.salesforce[object]) {
       const q = queried.get(object)!;
       const where = cp.since === null ? '' : ` WHERE SystemModstamp >= ${soqlDateTime(cp.since)}`;
-      const job = await startQueryJob(conn, policy, object, `SELECT ${q.select.join(', ')} FROM ${object}${where}`);
+      const job = await startQueryJob(conn, policy, `SELECT ${q.select.join(', ')} FROM ${object}${where}`);
       cp.salesforce[object] = { jobId: job.jobId, startedAt: job.startedAt, locator: '', done: false, records: job.records };
     }
     total += cp.salesforce[object]!.records;

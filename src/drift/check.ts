@@ -11,7 +11,10 @@ import type { ShopforceConfig } from '../config/schema.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { policyFor } from '../reconcile/policy.ts';
 import type { Side } from '../reconcile/types.ts';
-import type { BulkQueryOptions } from '../salesforce/bulk-query-pages.ts';
+import { Registry } from 'prom-client';
+import { createLogger } from '../observability/logger.ts';
+import { oneOffCallPolicy } from '../salesforce/bulk-call.ts';
+import type { BulkQueryOptions } from '../salesforce/bulk-query.ts';
 import { compareKey, driftFlow, type Comparison, type DriftFlow } from './compare.ts';
 import { differingValues, shortValue } from './drift-audit.ts';
 import { compareKeys } from './key-order.ts';
@@ -62,6 +65,8 @@ export interface DriftReport {
     sortRuns: number;
     salesforceSeconds: number;
     shopAndCompareSeconds: number;
+    /** Salesforce API calls the check made (retries included). */
+    salesforceApiCalls: number;
   };
   /** Entity keys each side holds, and what the comparison found. */
   counts: { shop: number; salesforce: number; same: number; missing: number; different: number; extra: number; kept: number; unreadable: number };
@@ -88,7 +93,10 @@ export async function checkDrift(config: ShopforceConfig, entityName: string, co
   const run: DriftRun = { runId: randomUUID().slice(0, 8), shopId: config.shopId, startedAt: Date.now() };
   // Salesforce first: the shop's snapshot is then the newer one, and a repair's shop write, stamped
   // with the run's start, loses to any change applied since (the shop sink's guard)
-  const sf = await readSalesforceSide(conn, entity, { ...opts.bulk, shopId: config.shopId, sortBufferRecords: opts.sortBufferRecords, tmpDir: opts.tmpDir });
+  const registry = new Registry();
+  // the check's own call policy: its Bulk API calls are retried, cancelled on timeout and counted
+  const policy = oneOffCallPolicy(conn, createLogger('drift'), registry);
+  const sf = await readSalesforceSide(conn, policy, entity, { ...opts.bulk, shopId: config.shopId, sortBufferRecords: opts.sortBufferRecords, tmpDir: opts.tmpDir });
   const sfDone = Date.now();
   const shop = await openShopSide(entity, { databaseUrl: config.shop.databaseUrl, schema: config.shop.schema, shopId: config.shopId });
   const counts: DriftReport['counts'] = { shop: 0, salesforce: 0, same: 0, missing: 0, different: 0, extra: 0, kept: 0, unreadable: 0 };
@@ -125,12 +133,15 @@ export async function checkDrift(config: ShopforceConfig, entityName: string, co
     await b.return?.(undefined);
   }
   const end = Date.now();
+  policy.quota.close();
+  const calls = await registry.getSingleMetric('shopforce_sf_sink_api_calls_total')?.get();
   return {
     entity: entity.name, master: flow.policy.master, reference: flow.reference, runId: run.runId,
     startedAt: new Date(run.startedAt).toISOString(), seconds: (end - run.startedAt) / 1000,
     read: {
       shop: shop.rows, salesforce: sf.rows, unkeyed: shop.unkeyed + sf.unkeyed, sortRuns: sf.sortRuns,
       salesforceSeconds: (sfDone - run.startedAt) / 1000, shopAndCompareSeconds: (end - sfDone) / 1000,
+      salesforceApiCalls: (calls?.values ?? []).reduce((a, v) => a + v.value, 0),
     },
     counts, drift: counts.missing + counts.different + counts.extra, fields, samples,
   };

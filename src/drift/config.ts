@@ -18,7 +18,7 @@ export const driftSchema = z.strictObject({
   samples: z.number().int().min(0).max(1_000).default(10).describe('Sample keys per kind (missing, different, extra) in a report.'),
   sortBufferRecords: z.number().int().min(1_000).max(5_000_000).default(50_000)
     .describe('Salesforce records sorted in memory before a sorted run goes to a temporary file (memory of a check is about this many records).'),
-  bulkPageSize: z.number().int().min(1).max(1_000_000).default(50_000).describe('Records per Bulk API 2.0 results page (maxRecords).'),
+  bulkPageSize: z.number().int().min(1).max(1_000_000).default(50_000).describe('Records per Bulk API 2.0 results page (maxRecords); at most sortBufferRecords, so a page never holds more than the sort buffer.'),
   bulkPollTimeoutMs: z.number().int().min(1_000).default(600_000).describe('How long a check waits for a Bulk API 2.0 query job to complete.'),
 }).describe('Drift checks: do both sides still agree.');
 

@@ -10,7 +10,8 @@ import type { EnabledEntity } from '../entities/index.ts';
 import { entityKey } from '../entities/keys.ts';
 import { parentFieldName, type ParentKeyLookup, type PartSpec } from '../entities/parts.ts';
 import { normalizeValue, type ObjectFields } from '../salesforce/source/field-types.ts';
-import { bulkQueryPages, type BulkQueryOptions } from '../salesforce/bulk-query-pages.ts';
+import { bulkQueryPages, type BulkQueryOptions } from '../salesforce/bulk-query.ts';
+import type { CallPolicy } from '../salesforce/sink/call.ts';
 import { sortItems } from './external-sort.ts';
 import { compareImages, groupByKey, type PartImage, type SideRecord } from './side-images.ts';
 
@@ -87,14 +88,17 @@ export interface SalesforceSide {
 }
 
 /** Reads every object of the entity (this is where the time goes), then yields its keys in drift order. */
-export async function readSalesforceSide(conn: Connection, entity: EnabledEntity, opts: SalesforceSideOptions): Promise<SalesforceSide> {
+export async function readSalesforceSide(conn: Connection, policy: CallPolicy, entity: EnabledEntity, opts: SalesforceSideOptions): Promise<SalesforceSide> {
   const rows: Record<string, number> = {};
   let unkeyed = 0;
+  // a results page is parsed whole (every column of every row, as text) while its images join the
+  // sort buffer: past the buffer's size, the page and not the buffer would set the memory it takes
+  const bulk = { ...opts, pageSize: Math.min(opts.pageSize, opts.sortBufferRecords) };
   async function* images(): AsyncGenerator<PartImage> {
     for (const [object, spec] of Object.entries(entity.flow.salesforce)) {
       const q = await objectQuery(conn, object, spec);
       rows[object] = 0;
-      for await (const page of bulkQueryPages(conn, q.soql, opts)) {
+      for await (const page of bulkQueryPages(conn, policy, q.soql, bulk)) {
         rows[object] += page.length;
         for (const row of page) {
           const image = asImage(q, row);

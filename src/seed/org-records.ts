@@ -6,15 +6,11 @@
  */
 import type { Connection } from 'jsforce';
 import { externalIdOf } from '../entities/keys.ts';
-import { bulkQueryPages, ONE_OFF_QUERY } from '../salesforce/bulk-query-pages.ts';
 import type { Row } from '../shop/seed/index.ts';
+import { loadRows, queryRows } from './org-load.ts';
 
-async function upsert(conn: Connection, object: string, externalIdFieldName: string, input: Record<string, unknown>[], operation: 'upsert' | 'insert' = 'upsert'): Promise<number> {
-  if (input.length === 0) return 0;
-  const res = await conn.bulk2.loadAndWaitForResults({ object, operation, externalIdFieldName: operation === 'upsert' ? externalIdFieldName : undefined, input, pollTimeout: 600_000 } as Parameters<Connection['bulk2']['loadAndWaitForResults']>[0]);
-  const failed = res.failedResults as unknown as Array<Record<string, string>>;
-  if (failed.length > 0) throw new Error(`${failed.length} ${object} rows refused by the org, e.g. ${failed[0]!.sf__Error}`);
-  return input.length;
+function upsert(conn: Connection, object: string, externalIdField: string, input: Record<string, unknown>[], operation: 'upsert' | 'insert' = 'upsert'): Promise<number> {
+  return loadRows(conn, operation === 'upsert' ? { object, operation, externalIdField } : { object, operation, keyField: externalIdField }, input);
 }
 
 const INVOICE_STATUS: Record<string, string> = { draft: 'Draft', issued: 'Issued', paid: 'Paid', void: 'Void' };
@@ -36,7 +32,7 @@ export async function loadCampaigns(conn: Connection, shopId: string, segments: 
     StartDate: s.starts_on, EndDate: s.ends_on,
   })));
   const existing = new Set<string>();
-  for await (const page of bulkQueryPages(conn, 'SELECT Shop_Member_Key__c FROM CampaignMember', ONE_OFF_QUERY)) for (const r of page) existing.add(r.Shop_Member_Key__c!);
+  for await (const page of queryRows(conn, 'SELECT Shop_Member_Key__c FROM CampaignMember')) for (const r of page) existing.add(r.Shop_Member_Key__c!);
   const key = (m: Row) => `${String(m.segment_code)}|${String(m.customer_number)}`;
   // the campaign of a member is set when it is created (Salesforce does not move a member): new ones are inserted
   const added = await upsert(conn, 'CampaignMember', 'Shop_Member_Key__c', members.filter((m) => !existing.has(key(m))).map((m) => ({

@@ -11,7 +11,8 @@ import type { Connection } from 'jsforce';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { SchemaCatalogClient } from '../../src/avro/registry.ts';
-import { bulkQueryPages } from '../../src/salesforce/bulk-query-pages.ts';
+import { bulkQueryPages } from '../../src/salesforce/bulk-query.ts';
+import { oneOffCallPolicy } from '../../src/salesforce/bulk-call.ts';
 import { lineProgress, runBackfill } from '../../src/backfill/index.ts';
 import { fetchTopicOffsetsSettled } from '../../src/kafka/topics.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -74,7 +75,7 @@ test('100,000 customers backfilled into the org: at most 20 API calls for the da
   // read page by page, as the product does: jsforce's bulk2.query() mis-parses results of several pages
   const everything = async (soql: string) => {
     const rows: Array<Record<string, string>> = [];
-    for await (const page of bulkQueryPages(sf, soql, { pageSize: 50_000, pollIntervalMs: 500, pollTimeoutMs: 300_000 })) rows.push(...page);
+    for await (const page of bulkQueryPages(sf, oneOffCallPolicy(sf, createLogger('test-backfill', 'warn')), soql, { pageSize: 50_000, pollIntervalMs: 500, pollTimeoutMs: 300_000 })) rows.push(...page);
     return rows;
   };
   const accounts = await everything('SELECT Shop_Customer_Id__c FROM Account');

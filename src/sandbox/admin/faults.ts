@@ -7,6 +7,9 @@ import type { ApiName } from './counters.ts';
 
 const ratio = z.number().min(0).max(1);
 
+/** Statuses a failNext may give without an errorCode. */
+const STATUS_DEFAULTS = new Set([408, 500, 503]);
+
 /** The data APIs a failNext can be limited to. */
 const FAULT_APIS = ['rest', 'composite', 'collections', 'bulk', 'query'] as const;
 
@@ -23,10 +26,17 @@ const failNextSchema = z.object({
   message: z.string().min(1).optional(),
   /** Only calls of this API count (and fail); any data API call when absent. */
   api: z.enum(FAULT_APIS).optional(),
+  /** Only calls of this HTTP method count (and fail). */
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+  /**
+   * Only calls to this path count (and fail): the part after /services/data/vXX.X, `*` standing for
+   * one path segment, e.g. `/jobs/ingest/* /batches` (without the space) for Bulk API 2.0 uploads.
+   */
+  path: z.string().regex(/^\//, 'must start with /').optional(),
 }).strict()
   .refine((f) => f.status !== undefined || f.errorCode !== undefined, { message: 'status or errorCode is required' })
-  .refine((f) => f.status === undefined || f.status === 500 || f.status === 503 || f.errorCode !== undefined,
-    { message: 'errorCode is required with a status other than 500 or 503' });
+  .refine((f) => f.status === undefined || STATUS_DEFAULTS.has(f.status) || f.errorCode !== undefined,
+    { message: 'errorCode is required with a status other than 408, 500 or 503' });
 
 export type FailNext = z.infer<typeof failNextSchema>;
 
@@ -72,6 +82,30 @@ function serverUnavailable(message?: string): SfError {
   return new SfError('SERVER_UNAVAILABLE', message ?? 'Server temporarily unavailable. Please try again later.', [], 503);
 }
 
+/**
+ * What a server answers a request it gave up waiting for (Node's requestTimeout): 408 with no body;
+ * the connection is closed.
+ */
+export class RequestTimeoutAnswer extends SfError {
+  constructor() {
+    super('REQUEST_TIMEOUT', 'Request Timeout', [], 408);
+  }
+}
+
+/** A path pattern of failNext (`*`: one segment) as a regular expression. */
+function pathPattern(glob: string): RegExp {
+  const escaped = glob.replace(/\/+$/, '').split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+');
+  return new RegExp(`^${escaped}/?$`);
+}
+
+/** A data API call as the faults see it. */
+export interface FaultedCall {
+  api: ApiName | undefined;
+  method?: string;
+  /** The path after /services/data/vXX.X. */
+  path?: string;
+}
+
 function lockedRow(id: string | undefined, message?: string): SfError {
   return new SfError('UNABLE_TO_LOCK_ROW', message ?? `unable to obtain exclusive access to this record or 1 records: ${id ?? ''}`.trim(), []);
 }
@@ -108,18 +142,21 @@ export class Faults {
     if (this.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.settings.latencyMs));
   }
 
-  /** Takes one of the pending failNext calls when it is of this kind and API. */
-  private takeFailNext(kind: 'call' | 'records', api: ApiName | undefined): FailNext | undefined {
+  /** Takes one of the pending failNext calls when it is of this kind, API, method and path. */
+  private takeFailNext(kind: 'call' | 'records', call: FaultedCall | undefined): FailNext | undefined {
     const f = this.settings.failNext;
-    if (!f || (f.status !== undefined) !== (kind === 'call') || (f.api && f.api !== api)) return undefined;
+    if (!f || (f.status !== undefined) !== (kind === 'call') || (f.api && f.api !== call?.api)) return undefined;
+    if (f.method && f.method !== call?.method?.toUpperCase()) return undefined;
+    if (f.path && !(call?.path !== undefined && pathPattern(f.path).test(call.path))) return undefined;
     this.settings.failNext = f.count > 1 ? { ...f, count: f.count - 1 } : null;
     return f;
   }
 
-  /** A 500 or 503 (or failNext's status) to answer instead of a data API call of this API. */
-  httpError(api: ApiName): SfError | undefined {
-    const next = this.takeFailNext('call', api);
+  /** A 500 or 503 (or failNext's status) to answer instead of a data API call. */
+  httpError(call: FaultedCall): SfError | undefined {
+    const next = this.takeFailNext('call', call);
     if (next) {
+      if (next.status === 408 && next.errorCode === undefined) return new RequestTimeoutAnswer();
       const code = next.errorCode ?? (next.status === 500 ? 'UNKNOWN_EXCEPTION' : 'SERVER_UNAVAILABLE');
       if (next.status === 500 && code === 'UNKNOWN_EXCEPTION') return unknownException(next.message);
       if (next.status === 503 && code === 'SERVER_UNAVAILABLE') return serverUnavailable(next.message);
@@ -151,7 +188,7 @@ export class Faults {
   readonly recordWrite = (_object: string, id: string | undefined, call: WriteCall): void => {
     let failure = this.failingCalls.get(call);
     if (!failure) {
-      const next = this.takeFailNext('records', call.api);
+      const next = this.takeFailNext('records', { api: call.api });
       if (next) this.failingCalls.set(call, (failure = { errorCode: next.errorCode!, message: next.message }));
     }
     if (failure) {

@@ -6,7 +6,7 @@ import type { SessionStore } from '../auth/sessions.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import type { OrgCredentials } from '../auth/credentials.ts';
 import type { Counters } from '../admin/counters.ts';
-import type { Faults } from '../admin/faults.ts';
+import { RequestTimeoutAnswer, type Faults } from '../admin/faults.ts';
 import type { ApiQuota } from '../admin/quota.ts';
 import { registerAdminRoutes } from '../admin/routes.ts';
 import type { SandboxAdmin } from '../admin/admin-api.ts';
@@ -72,6 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
   app.addContentTypeParser(['text/xml', 'application/xml', 'application/soap+xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err, req, reply) => {
+    // as Node's own server answers a request it stopped waiting for: no body, connection closed
+    if (err instanceof RequestTimeoutAnswer) return reply.code(408).header('connection', 'close').send();
     if (err instanceof SfError) return sendSfError(reply, err);
     const e = err as Error & { statusCode?: number; code?: string };
     if (e.statusCode && e.statusCode < 500) {
@@ -94,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     await faults.delay();
     if (!data) return;
     sessionOf.set(req, requireSession(req, sessions.check));
-    const fault = faults.httpError(apiOf(data[2] ?? ''));
+    const fault = faults.httpError({ api: apiOf(data[2] ?? ''), method: req.method, path: data[2] ?? '' });
     if (fault) throw fault;
     quota.take();
   });
