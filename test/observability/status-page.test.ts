@@ -100,7 +100,7 @@ test('a record Salesforce refuses appears among the dead letters with its reason
   assert.deepEqual(consoleErrors, []);
 });
 
-test('`shopforce status` shows what the running process knows, and no lag once the pipeline is caught up', async () => {
+test('`shopforce status` shows what the running process knows; lag 0 where a stage is caught up, and the held child where it is not', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shopforce-status-page-'));
   try {
     const file = join(dir, 'shopforce.json');
