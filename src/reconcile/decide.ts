@@ -3,7 +3,7 @@
  * the same state and change always give the same decision, writes (with the same ids) and new state.
  *
  * For a change from side S (T is the other side):
- *  1. duplicate: S's source position already seen for this key -> drop;
+ *  1. duplicate: S's source position already seen for this key, or replayed (change.replayed) -> drop;
  *  2. echo: our own write coming back — known by its origin (change.ours), or, when the origin is
  *     unknown, by repeating writes we sent to S (in flight) -> acknowledge, never a conflict; fields S
  *     owns that changed in the same event (an automation reacting to our write) still go to T;
@@ -28,6 +28,9 @@ export function decide(state: KeyState | null, key: string, change: Change, poli
   const positionId = `${change.origin}:${change.sourcePosition}`;
   if (prior.seenPositions.includes(positionId)) {
     return finish(prior, change, policy, { decision: 'duplicate', message: `source position ${change.sourcePosition} already seen` });
+  }
+  if (change.replayed) {
+    return finish(prior, change, policy, { decision: 'duplicate', message: `source position ${change.sourcePosition} replayed: its record has taken a change at or past it` });
   }
   if (change.stale && change.backfill !== 'written') {
     return finish(prior, change, policy, { decision: 'duplicate', message: `older than the image kept for its record (${change.backfill ? 'a backfilled image a live change overtook' : 'a live change behind a backfilled image'})` });

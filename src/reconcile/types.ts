@@ -68,6 +68,8 @@ export interface Change {
   backfill?: 'read' | 'written';
   /** Older than the image kept for its record (a backfill is involved): it brings nothing new. */
   stale?: boolean;
+  /** A copy of a change already taken: a Salesforce event the source wrote again after a crash (its replay id is not past the record's last). */
+  replayed?: boolean;
   /** A drift repair's reading of the side (a DELETE: the side lacks the record): see decideDelta. */
   repair?: boolean;
 }

@@ -11,7 +11,7 @@ import { testPipelineConfig } from '../support/pipeline.ts';
 import { eventually } from '../support/eventually.ts';
 import { queryAll, sandboxEnv, startPipelineProcess, untilDoneOrIdle, type PipelineProcess } from '../support/pipeline-process.ts';
 import { createPricedProducts } from '../support/catalogue.ts';
-import { writesPerRecord } from '../support/org-writes.ts';
+import { writesPerRecord, writesReceived } from '../support/org-writes.ts';
 
 const ORDERS = 1_000;
 const KILL_AFTER = 300;
@@ -21,6 +21,8 @@ const KILL_AFTER = 300;
  * re-sends hundreds of writes fails (a run today sends 70–130 again).
  */
 const REPLAY_BUDGET = 200;
+/** The objects the orders become in Salesforce. */
+const ORDER_OBJECTS = ['Account', 'Contact', 'Opportunity', 'OpportunityLineItem'];
 
 // kill -9 of `shopforce run` while a burst of shop orders is being synced, then a restart: every
 // order lands in Salesforce exactly once, with its customer and all its lines.
@@ -92,6 +94,7 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
   }
 
   test('every order is in Salesforce exactly once, with its customer and the right number of line items', async (ctx) => {
+    const countersAtStart = t.sb.admin.counters();
     let inserted = 0;
     const inserting = (async () => {
       for (let i = 0; i < ORDERS; i++) {
@@ -157,7 +160,19 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
       .filter((o) => stages.find((x) => x.Shop_Order_Id__c === o)?.StageName !== stageOf(Number(o.split('-').pop())));
     assert.deepEqual(stale, [], 'no stale status written over a newer one');
 
-    // what the org received, record by record: each record needs one write (the orders whose status
+    // what the org was sent, whatever it changed: a customer's Account and Contact once, an order's
+    // Opportunity twice at most on average (again as its lines come; a run sends ~1,800) and once per status
+    // change, a line item twice at most (again when it came before its Opportunity; a run sends ~2,560);
+    // a restart that sends old commands again goes past that, even with upserts that change nothing (no
+    // change event shows those: only the org's counters; a sink that never commits sends ~4,100 and ~5,700)
+    const sent = writesReceived(countersAtStart, t.sb.admin.counters(), ORDER_OBJECTS);
+    const most: Record<string, number> = { Account: ORDERS, Contact: ORDERS, Opportunity: 2 * ORDERS + 10 * 2 + 30, OpportunityLineItem: 2 * totalLines };
+    const sentPast = ORDER_OBJECTS.reduce((n, o) => n + Math.max(0, sent[o]!.received - most[o]!), 0);
+    ctx.diagnostic(`the org received (write calls, records) ${JSON.stringify(sent)}; at most ${JSON.stringify(most)} records without a replay`);
+    assert.ok(sentPast <= REPLAY_BUDGET,
+      `the org received ${sentPast} records past what the data needs (${JSON.stringify(sent)}); only the sink's uncommitted writes at the kill (at most ${REPLAY_BUDGET}) may be sent again`);
+
+    // what the org wrote, record by record: each record needs one write (the orders whose status
     // changed one per change); what the restart sends again may not go past the replay budget
     const ours = (prefix: string) => (id: string) => id.startsWith(prefix);
     const received = {
@@ -204,6 +219,7 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
     // while it is down, half of the orders move on: the paid commands sent again must not overwrite this
     await db.query(`update orders set status = 'cancelled' where order_number = ANY($1)`, [numbers.slice(0, N / 2).map(orderNumber)]);
     pipeline.setEnv({ SHOPFORCE_TEST_KILL_AT: undefined });
+    const countersAtRestart = t.sb.admin.counters();
     await pipeline.restart();
 
     const want = Object.fromEntries(orders.map((o, k) => [o, k < N / 2 ? 'Closed Lost' : 'Closed Won']));
@@ -220,6 +236,14 @@ describe('crash safety: kill -9 in the middle of 1,000 orders', () => {
     assert.ok(inFlight >= 1, 'the kill came after a Salesforce write');
     assert.deepEqual(orders.filter((o, k) => writes[k]! < 1), [], 'each status change reached Salesforce');
     assert.ok(resent <= inFlight, `only the uncommitted call is sent again: ${resent} writes again, ${inFlight} were in the killed call`);
+    // what the org was sent after the restart, whatever it changed: at most each order's paid write (the
+    // killed call's again among them: its offsets were not committed) and the cancellations; a restart
+    // that read the commands from further back sends the orders' creates again, and those of the 1,000 above
+    const sent = writesReceived(countersAtRestart, t.sb.admin.counters(), ['Opportunity']).Opportunity!;
+    const allowed = N + N / 2;
+    ctx.diagnostic(`after the restart the org received ${sent.received} Opportunity records in ${sent.calls} write calls (at most ${allowed} allowed)`);
+    assert.ok(sent.received <= allowed,
+      `after the restart the org received ${sent.received} Opportunity records; ${N} paid writes (the ${inFlight} of the killed call sent again among them) and ${N / 2} cancellations make ${allowed}`);
   });
 
   // found by the crash run above: an Opportunity created after a crash by a later partial command had

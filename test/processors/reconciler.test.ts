@@ -34,7 +34,8 @@ function productEvent(position: number, price: number, part: 'Product2' | 'Price
   };
 }
 
-test('a late duplicate of an older Salesforce event changes nothing: the kept image stays the newer one', async () => {
+/** A reconciler of the product flow on one partition store; handle() decides a routed change and keeps its state. */
+function productReconciler() {
   const reconciler = createReconciler(config, encode);
   const store = new PartitionStore<EntityState>(0, jsonCodec as any);
   const handle = async (e: RoutedChange) => {
@@ -42,6 +43,11 @@ test('a late duplicate of an older Salesforce event changes nothing: the kept im
     store.acceptRecord();
     return out;
   };
+  return { store, handle };
+}
+
+test('a late duplicate of an older Salesforce event changes nothing: the kept image stays the newer one', async () => {
+  const { store, handle } = productReconciler();
   await handle(productEvent(1, 10, 'Product2'));
   const first = await handle(productEvent(2, 10, 'PricebookEntry'));
   assert.ok(first.some((o) => decoded(o).subject === 'sync.out.shop-value'), 'the priced product goes to the shop');
@@ -56,14 +62,23 @@ test('a late duplicate of an older Salesforce event changes nothing: the kept im
   assert.deepEqual(next.map((o) => decoded(o).value.decision).filter(Boolean), ['NOOP']);
 });
 
+test('a Salesforce event the source replays from further back than the remembered positions is still a duplicate (told by its replay id)', async () => {
+  const { store, handle } = productReconciler();
+  await handle(productEvent(1, 10, 'Product2'));
+  const prices = config.reconcile.seenPositions + 10;
+  for (let p = 2; p <= prices + 1; p++) await handle(productEvent(p, 10 + p, 'PricebookEntry'));
+  const before = structuredClone(store.get('shop-1|SKU-1'));
+  // the source was killed before its checkpoint and writes its old batch again: an old price at its old position
+  const replayed = await handle(productEvent(5, 15, 'PricebookEntry'));
+  assert.deepEqual(replayed.map((o) => [decoded(o).subject, decoded(o).value.decision]), [['sync.audit-value', 'DUPLICATE']], 'only the audit of a duplicate: no old price to the shop');
+  assert.deepEqual(store.get('shop-1|SKU-1'), before, 'the newest price is kept');
+  // a re-read (no replay id) of the same record is still decided
+  const reread = await handle({ ...productEvent(0, 99, 'PricebookEntry'), sourcePosition: 'reread:1764000000999:01u000000000001AAA' });
+  assert.ok(reread.some((o) => decoded(o).subject === 'sync.out.shop-value'), 'a re-read price goes to the shop');
+});
+
 test('a child kept before its parent is remembered too: delivered again after newer changes, it is a duplicate', async () => {
-  const reconciler = createReconciler(config, encode);
-  const store = new PartitionStore<EntityState>(0, jsonCodec as any);
-  const handle = async (e: RoutedChange) => {
-    const out = await reconciler.handle(contextFor(store, e));
-    store.acceptRecord();
-    return out;
-  };
+  const { store, handle } = productReconciler();
   // the price arrives before its product (another object, another partition upstream): kept, no decision yet
   assert.deepEqual(await handle(productEvent(1, 10, 'PricebookEntry')), []);
   const created = await handle(productEvent(2, 10, 'Product2'));
@@ -77,13 +92,8 @@ test('a child kept before its parent is remembered too: delivered again after ne
 });
 
 test('a part committed earlier but decided later (it came through another partition) still writes with the key\'s highest version, so the shop sink does not take it for older', async () => {
-  const reconciler = createReconciler(config, encode);
-  const store = new PartitionStore<EntityState>(0, jsonCodec as any);
-  const handle = async (e: RoutedChange) => {
-    const out = await reconciler.handle(contextFor(store, e));
-    store.acceptRecord();
-    return out.map(decoded).filter((d) => d.subject === 'sync.out.shop-value').map((d) => d.value);
-  };
+  const product = productReconciler();
+  const handle = async (e: RoutedChange) => (await product.handle(e)).map(decoded).filter((d) => d.subject === 'sync.out.shop-value').map((d) => d.value);
   await handle(productEvent(1, 10, 'Product2'));
   await handle(productEvent(2, 10, 'PricebookEntry'));
   // a new price (commit 4) is routed before the product's rename (commit 3): each came through its own partition

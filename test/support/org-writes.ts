@@ -40,3 +40,22 @@ export async function writesPerRecord(
   }
   return writes;
 }
+
+type Counters = ReturnType<TestSandbox['sb']['admin']['counters']>;
+
+/** What the org was sent for one object, through every API: write calls, and records asked to be written (refused ones too). */
+export interface ObjectWrites { calls: number; received: number }
+
+/**
+ * The write calls and records of each object the org received between two counter snapshots
+ * (`t.sb.admin.counters()`): what the pipeline sent, a write that changed nothing included (it makes no
+ * change event, so writesPerRecord cannot see it).
+ */
+export function writesReceived(before: Counters, after: Counters, objects: string[]): Record<string, ObjectWrites> {
+  const sum = (c: Counters, object: string): ObjectWrites => Object.values(c.writesByApi).reduce(
+    (n, byObject) => ({ calls: n.calls + (byObject[object]?.calls ?? 0), received: n.received + (byObject[object]?.received ?? 0) }), { calls: 0, received: 0 });
+  return Object.fromEntries(objects.map((o) => {
+    const [a, b] = [sum(before, o), sum(after, o)];
+    return [o, { calls: b.calls - a.calls, received: b.received - a.received }];
+  }));
+}

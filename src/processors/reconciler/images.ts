@@ -5,6 +5,7 @@ import type { Origin } from '../../entities/types.ts';
 import type { WriteOrder } from '../../reconcile/commands.ts';
 import type { KeyState } from '../../reconcile/types.ts';
 import type { SideChange } from './decision.ts';
+import type { TakenEvent } from './replay.ts';
 
 /** A run of many-part changes of one side waiting for one decision (gather.ts). */
 export interface Gathered {
@@ -39,6 +40,8 @@ export interface EntityState {
   gathered?: Partial<Record<Origin, Gathered>>;
   /** The version of the image kept for each record of each part (see imageVersion), by "<origin>:<part>:<record id>". */
   versions?: Record<string, ImageVersion>;
+  /** The last Salesforce change event taken for each record, by "SALESFORCE:<part>:<record id>": a replayed copy is known by it (replay.ts). */
+  taken?: Record<string, TakenEvent>;
 }
 
 /** A watched state of the record that is open: since when (wall clock, ms), what is wrong, whether it was alerted. */

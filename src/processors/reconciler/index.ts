@@ -22,6 +22,7 @@ import { decideFromImages, seen, type DecisionEnv, type SideChange } from './dec
 import { checkImage, flushGathered, gather, gatherMsOf, gathers } from './gather.ts';
 import { emptyEntityState, isStale, withImage, withVersion, type EntityState } from './images.ts';
 import { decisionOutputs, type Encode, type Flow } from './outputs.ts';
+import { isReplayed, withTaken } from './replay.ts';
 import { raiseOverdue } from './watch.ts';
 import { flushDueWindows, type WindowContext } from './window.ts';
 
@@ -51,7 +52,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     const op = isMain && msg.op === 'DELETE' ? 'DELETE' : 'UPSERT';
 
     /** A change that changes nothing: its decision (duplicate) goes to the audit, nothing else. */
-    const auditOnly = async (extra: Pick<Change, 'backfill' | 'stale'> = {}): Promise<Output[]> => {
+    const auditOnly = async (extra: Pick<Change, 'backfill' | 'stale' | 'replayed'> = {}): Promise<Output[]> => {
       const change: CanonicalChange = {
         shopId: config.shopId, entity: msg.entity, key: msg.key, origin: msg.origin, sourcePosition: msg.sourcePosition,
         transactionId: msg.transactionId, eventTime: msg.eventTime, op, sourceRecordId: msg.recordId,
@@ -62,8 +63,12 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
       return decisionOutputs({ entity, change, writes: [], lastBySide, baseBefore: state.rec?.base ?? null, audit: result.audit, publish: false }, names, encode);
     };
 
-    // a position seen before changes nothing, not even the kept images (a late duplicate must not revert them)
-    if (state.rec?.seenPositions.includes(`${msg.origin}:${msg.sourcePosition}`)) return auditOnly();
+    // a position seen before changes nothing, not even the kept images (a late duplicate must not revert them);
+    // a Salesforce event replayed from further back than the remembered positions is known by its replay id
+    const replayed = isReplayed(state, msg);
+    if (state.rec?.seenPositions.includes(`${msg.origin}:${msg.sourcePosition}`) || replayed) return auditOnly({ replayed });
+    /** Keeps the key's new state, this change taken. */
+    const keep = (next: EntityState) => ctx.state.set(msg.key, { ...next, taken: withTaken(next, msg) });
 
     // older than the image kept for its record, where a backfill is involved (docs/design.md, "Backfill")
     const stale = isStale(state, msg);
@@ -71,7 +76,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
 
     if (gathers(flow, partSpec.many, isMain)) {
       checkImage(flow, state, partSpec, msg);
-      ctx.state.set(msg.key, gather(flow, state, partSpec, msg, Date.now()));
+      keep(gather(flow, state, partSpec, msg, Date.now()));
       return [];
     }
     const parts = withImage(shopSide ? state.shop : state.salesforce, partSpec, msg);
@@ -80,7 +85,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     if (op === 'UPSERT' && !input) {
       // a child before its parent (a line before its order): keep it until the main part arrives, and
       // remember its position, so that it delivered again later is a duplicate, not a newer image
-      ctx.state.set(msg.key, { ...next, rec: seen(state.rec, msg.key, msg, policy.seenPositions) });
+      keep({ ...next, rec: seen(state.rec, msg.key, msg, policy.seenPositions) });
       return [];
     }
     // this decision takes every image of its side, those of a gathered run too
@@ -96,7 +101,7 @@ export function createReconciler(config: ShopforceConfig, encode: Encode, onAler
     const deciding: EntityState = { ...next, [shopSide ? 'shop' : 'salesforce']: parts, gathered: Object.keys(gathered).length ? gathered : undefined };
     const decided = await decideFromImages(flow, msg.key, deciding, change, envFor(ctx.log, Date.now()));
     // a stale image is not kept: the record is only read for what it says the backfill wrote
-    ctx.state.set(msg.key, stale ? { ...decided.state, shop: state.shop, salesforce: state.salesforce } : decided.state);
+    keep(stale ? { ...decided.state, shop: state.shop, salesforce: state.salesforce } : decided.state);
     return decided.outputs;
   }
 

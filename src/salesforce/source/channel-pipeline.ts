@@ -28,8 +28,8 @@ export interface PipelineDeps {
   initialReplay: 'LATEST' | 'EARLIEST';
   alert: (kind: string, channel: string, message: string, details?: Record<string, unknown>) => void;
   onWritten?: (batch: WrittenBatch) => void;
-  /** Test hook: called after Kafka acknowledged a batch and before its checkpoint is written (crash tests). */
-  betweenKafkaWriteAndCheckpoint?: () => void;
+  /** Test hook: called with the batch's record ids after Kafka acknowledged it and before its checkpoint is written (crash tests). */
+  betweenKafkaWriteAndCheckpoint?: (recordIds: string[]) => void;
 }
 
 /** A batch of events Kafka acknowledged and the checkpoint after it. */
@@ -367,7 +367,7 @@ export class ChannelPipeline {
       throw err;
     }
     const ackedAt = Date.now();
-    this.d.betweenKafkaWriteAndCheckpoint?.();
+    this.d.betweenKafkaWriteAndCheckpoint?.(events.flatMap((e) => e.header.recordIds));
     const last = events[events.length - 1];
     await this.d.checkpoints.write(this.d.producer, {
       channel: this.d.channel, object, replayId: last.replayId, commitTimestamp: last.header.commitTimestamp, writtenAt: new Date().toISOString(),

@@ -40,8 +40,8 @@ export interface SalesforceSourceOptions {
   connection?: Connection;
   /** Called after each batch Kafka acknowledged (benchmarks, tests). */
   onWritten?: (batch: WrittenBatch) => void;
-  /** Test hook: called after Kafka acknowledged a batch and before its checkpoint is written (crash tests). */
-  betweenKafkaWriteAndCheckpoint?: () => void;
+  /** Test hook: called with the batch's record ids after Kafka acknowledged it and before its checkpoint is written (crash tests). */
+  betweenKafkaWriteAndCheckpoint?: (recordIds: string[]) => void;
 }
 
 export interface SourceAlert { kind: string; channel: string; message: string; at: string }
