@@ -16,7 +16,7 @@ export interface RoutedChange {
   image: Record<string, unknown> | null;
   /** Shop row id or Salesforce record id: identifies an image among a many-part (lines). */
   recordId: string;
-  /** Unique per change at its source: "pg:<lsn>:<table>:<id>" or the Salesforce replay id. */
+  /** Unique per change at its source: "pg:<lsn>:<table>:<id>" or "sf:<object>:<replay id>" (salesforcePosition). */
   sourcePosition: string;
   transactionId: string;
   /** Source commit time (epoch ms). */
@@ -53,4 +53,13 @@ export function backfillPosition(run: string, part: string, recordId: string): s
 export function backfillRunOf(position: string): string | null {
   if (!position.startsWith('backfill:')) return null;
   return position.slice('backfill:'.length).split(':')[0] ?? null;
+}
+
+/**
+ * The position of a Salesforce change event: its object's channel and its replay id (or the
+ * source's `reread:` position). A replay id is a position in one channel's event stream, so two
+ * channels of one entity (Product2 and PricebookEntry) must not share a position by chance.
+ */
+export function salesforcePosition(object: string, position: string): string {
+  return `sf:${object}:${position}`;
 }

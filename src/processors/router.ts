@@ -4,7 +4,7 @@ import { readDebeziumEvent, type ShopRowChange } from '../entities/debezium.ts';
 import { entityKey } from '../entities/keys.ts';
 import { enabledEntities } from '../entities/index.ts';
 import { parentFieldName, type ParentKeyLookup, type PartSpec } from '../entities/parts.ts';
-import type { RoutedChange } from '../flows/routed-change.ts';
+import { salesforcePosition, type RoutedChange } from '../flows/routed-change.ts';
 import { topicNames } from '../flows/topic-names.ts';
 import { PoisonRecordError } from '../kafka/errors.ts';
 import type { Output, PrefetchContext, RecordContext } from '../kafka/types.ts';
@@ -168,7 +168,7 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
     const header = msg.ChangeEventHeader;
     return {
       entity: route.entity, key, origin: 'SALESFORCE', part: route.part, op: deleted ? 'DELETE' : 'UPSERT', image,
-      recordId: msg.recordId, sourcePosition: `sf:${msg.position}`, transactionId: header.transactionKey || msg.position,
+      recordId: msg.recordId, sourcePosition: salesforcePosition(msg.object, msg.position), transactionId: header.transactionKey || msg.position,
       eventTime: header.commitTimestamp, sourceVersion: header.commitNumber ?? null, changeOrigin: header.changeOrigin ?? null,
       ours: isOurChangeOrigin(header.changeOrigin, config.salesforce.callOptionsClient),
     };

@@ -14,7 +14,7 @@ import type { SchemaCatalogClient } from '../avro/registry.ts';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { readDebeziumEvent } from '../entities/debezium.ts';
 import type { SalesforceWrite, ShopWrite } from '../entities/types.ts';
-import type { RoutedChange } from '../flows/routed-change.ts';
+import { salesforcePosition, type RoutedChange } from '../flows/routed-change.ts';
 import { topicNames } from '../flows/topic-names.ts';
 import type { AuditEvent } from '../reconcile/audit.ts';
 import type { Side } from '../reconcile/types.ts';
@@ -207,7 +207,7 @@ export async function traceKey(config: ShopforceConfig, entity: string, key: str
   for (const f of rawFound) {
     if (!f.message.value) continue; // a tombstone after a delete
     const value = JSON.parse(f.message.value.toString('utf8'));
-    const position = f.topic.startsWith(`${names.sfCdcPrefix}.`) ? `sf:${(value as SfCdcMessage).position}` : readDebeziumEvent(value)?.sourcePosition;
+    const position = f.topic.startsWith(`${names.sfCdcPrefix}.`) ? salesforcePosition((value as SfCdcMessage).object, (value as SfCdcMessage).position) : readDebeziumEvent(value)?.sourcePosition;
     if (position) rawByPosition.set(position, f);
   }
   for (const { f, change } of routed) {

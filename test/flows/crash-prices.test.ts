@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Connection } from 'jsforce';
 import pg from 'pg';
+import { salesforcePosition } from '../../src/flows/routed-change.ts';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
 import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
@@ -114,7 +115,7 @@ describe('crash safety: the Salesforce source restarted across 500 price changes
     const { messages: edited } = await collectThroughSentinel(stack.kafka.brokers, [`${config.kafka.topicNamespace}.sf.cdc.PricebookEntry`], {
       count: 0, match: (m) => entryIds.includes(m.key ?? '') && m.value.changeType === 'UPDATE' && m.headers['sf-change-origin'] === '',
     });
-    const edits = new Set(edited.map((m) => `sf:${m.value.position}`));
+    const edits = new Set(edited.map((m) => salesforcePosition('PricebookEntry', m.value.position)));
     assert.equal(edits.size, CHANGES, 'each edit is on Kafka under its own position');
 
     const keys = new Set(skus.map((s) => `${config.shopId}|${s}`));

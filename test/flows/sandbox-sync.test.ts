@@ -5,6 +5,7 @@ import type { Connection } from 'jsforce';
 import pg from 'pg';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
 import { externalIdOf } from '../../src/entities/keys.ts';
+import { salesforcePosition } from '../../src/flows/routed-change.ts';
 import { startPipeline, type Pipeline } from '../../src/run/pipeline.ts';
 import { lazyConnection, salesforceStages } from '../../src/run/salesforce-stages.ts';
 import { restParentLookup } from '../../src/processors/router.ts';
@@ -169,8 +170,8 @@ describe('sync between the shop and the sandbox org', () => {
     });
     assert.equal(messages.length, 1, 'the person\'s edit is on Kafka, before our write');
     assert.ok(Number(messages[0]!.offset) < Number(sentinels[0]!.offset));
-    const personal = `sf:${messages[0]!.value.position}`;
-    const ours = `sf:${sentinels[0]!.value.position}`;
+    const personal = salesforcePosition('Contact', messages[0]!.value.position);
+    const ours = salesforcePosition('Contact', sentinels[0]!.value.position);
     const decisions = await decisionsOf((all) => all.some((a) => a.sourcePosition === personal) && all.some((a) => a.sourcePosition === ours));
     const person = decisions.find((a) => a.sourcePosition === personal);
     assert.notEqual(person.decision, 'ECHO', 'the person\'s edit is not taken for our write');

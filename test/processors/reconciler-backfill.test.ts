@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { configSchema } from '../../src/config/schema.ts';
-import { backfillPosition, type RoutedChange } from '../../src/flows/routed-change.ts';
+import { backfillPosition, salesforcePosition, type RoutedChange } from '../../src/flows/routed-change.ts';
 import { jsonCodec, PartitionStore } from '../../src/kafka/state-store.ts';
 import type { Output, RecordContext } from '../../src/kafka/types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -50,7 +50,7 @@ describe('Salesforce -> shop: backfilled product images ordered against live cha
   const product2 = { Id: '01t1', Sku__c: 'SKU-1', Name: 'Mug', IsActive: true };
   const entry = (price: number) => ({ Id: '01u1', Product2Id: '01t1', UnitPrice: price, IsActive: true });
   const live = (n: number, image: Record<string, unknown>, part: string, at: number) =>
-    change({ entity: 'product', key: 'shop-1|SKU-1', origin: 'SALESFORCE', part, image, recordId: String(image.Id), sourcePosition: `sf:${n}`, eventTime: at, sourceVersion: n });
+    change({ entity: 'product', key: 'shop-1|SKU-1', origin: 'SALESFORCE', part, image, recordId: String(image.Id), sourcePosition: salesforcePosition(part, String(n)), eventTime: at, sourceVersion: n });
   const read = (image: Record<string, unknown>, part: string, queryStarted: number) =>
     change({ entity: 'product', key: 'shop-1|SKU-1', origin: 'SALESFORCE', part, image, recordId: String(image.Id), sourcePosition: backfillPosition('r1', part, String(image.Id)), eventTime: queryStarted, backfill: 'read' });
 
@@ -93,7 +93,7 @@ describe('shop -> Salesforce: records the backfill wrote before handing them ove
   const liveRow = (n: number, image: Record<string, unknown>) =>
     change({ entity: 'customer', key, origin: 'SHOP', part: 'customers', image, recordId: String(image.id), sourcePosition: `pg:${n}:public.customers:7`, sourceVersion: image.version as number, eventTime: T0 + n });
   const echo = (n: number, lastName: string) =>
-    change({ entity: 'customer', key, origin: 'SALESFORCE', part: 'Contact', image: { Id: '003A', Shop_Customer_Id__c: key, FirstName: 'Ann', LastName: lastName, Email: 'ann@example.com', HasOptedOutOfEmail: true }, recordId: '003A', sourcePosition: `sf:${n}`, eventTime: T0 + n, sourceVersion: n, ours: true, changeOrigin: 'client=shopforce' });
+    change({ entity: 'customer', key, origin: 'SALESFORCE', part: 'Contact', image: { Id: '003A', Shop_Customer_Id__c: key, FirstName: 'Ann', LastName: lastName, Email: 'ann@example.com', HasOptedOutOfEmail: true }, recordId: '003A', sourcePosition: salesforcePosition('Contact', String(n)), eventTime: T0 + n, sourceVersion: n, ours: true, changeOrigin: 'client=shopforce' });
 
   test('a customer and its address written by the backfill: no write again, no alert, even when the echo comes first', async () => {
     const handle = harness();
@@ -138,7 +138,7 @@ describe('stock: a backfilled level written to Salesforce', () => {
   const written = (version: number, quantity: number) =>
     change({ entity: 'stock', key, origin: 'SHOP', part: 'stock_levels', image: row(version, quantity), recordId: '9', sourcePosition: backfillPosition(`r${version}`, 'stock_levels', '9'), sourceVersion: version, backfill: 'written' });
   const orgAdjust = (n: number, quantity: number) =>
-    change({ entity: 'stock', key, origin: 'SALESFORCE', part: 'Stock_Level__c', image: { Id: 'a0A1', Stock_Key__c: key, Quantity__c: quantity }, recordId: 'a0A1', sourcePosition: `sf:${n}`, eventTime: T0 + n, sourceVersion: n, ours: false });
+    change({ entity: 'stock', key, origin: 'SALESFORCE', part: 'Stock_Level__c', image: { Id: 'a0A1', Stock_Key__c: key, Quantity__c: quantity }, recordId: 'a0A1', sourcePosition: salesforcePosition('Stock_Level__c', String(n)), eventTime: T0 + n, sourceVersion: n, ours: false });
 
   test('both sides hold the shop\'s quantity; an org adjustment after merges by delta as usual', async () => {
     const handle = harness();
@@ -164,7 +164,7 @@ describe('our own echoes, a Contact before its Account', () => {
     const row = { id: 8, shop_id: 'shop-1', customer_number: 'C-2', email: 'bo@example.com', first_name: 'Bo', last_name: 'Li', company_name: 'Li Lamps', credit_status: 'hold', marketing_opt_in: false, version: 1 };
     const created = await handle(change({ entity: 'customer', key, origin: 'SHOP', part: 'customers', image: row, recordId: '8', sourcePosition: 'pg:1:public.customers:8', sourceVersion: 1 }));
     assert.ok(created.salesforce.length > 0);
-    const echo = (n: number, part: string, image: Record<string, unknown>) => change({ entity: 'customer', key, origin: 'SALESFORCE', part, image, recordId: String(image.Id), sourcePosition: `sf:${n}`, eventTime: T0 + n, sourceVersion: n, ours: true, changeOrigin: 'client=shopforce' });
+    const echo = (n: number, part: string, image: Record<string, unknown>) => change({ entity: 'customer', key, origin: 'SALESFORCE', part, image, recordId: String(image.Id), sourcePosition: salesforcePosition(part, String(n)), eventTime: T0 + n, sourceVersion: n, ours: true, changeOrigin: 'client=shopforce' });
     const contact = await handle(echo(1, 'Contact', { Id: '003B', Shop_Customer_Id__c: key, FirstName: 'Bo', LastName: 'Li', Email: 'bo@example.com', HasOptedOutOfEmail: true }));
     const account = await handle(echo(2, 'Account', { Id: '001B', Shop_Customer_Id__c: key, Name: 'Li Lamps', Credit_Status__c: null }));
     assert.deepEqual([contact.decision, account.decision], ['ECHO', 'ECHO'], account.message);

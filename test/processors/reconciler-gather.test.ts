@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configSchema } from '../../src/config/schema.ts';
-import type { RoutedChange } from '../../src/flows/routed-change.ts';
+import { salesforcePosition, type RoutedChange } from '../../src/flows/routed-change.ts';
 import { compressedJsonCodec } from '../../src/kafka/compressed-codec.ts';
 import { PartitionStore } from '../../src/kafka/state-store.ts';
 import type { Output, RecordContext } from '../../src/kafka/types.ts';
@@ -28,7 +28,7 @@ let position = 0;
 function event(part: 'Campaign' | 'CampaignMember', recordId: string, image: Record<string, unknown> | null, op: 'UPSERT' | 'DELETE' = 'UPSERT'): RoutedChange {
   position++;
   return {
-    entity: 'campaign_segment', key: KEY, origin: 'SALESFORCE', part, op, image, recordId, sourcePosition: `sf:${position}`,
+    entity: 'campaign_segment', key: KEY, origin: 'SALESFORCE', part, op, image, recordId, sourcePosition: salesforcePosition(part, String(position)),
     transactionId: `t${position}`, eventTime: 1_764_000_000_000 + position, sourceVersion: position, changeOrigin: '', ours: false,
   };
 }

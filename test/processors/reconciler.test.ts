@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configSchema } from '../../src/config/schema.ts';
-import type { RoutedChange } from '../../src/flows/routed-change.ts';
+import { salesforcePosition, type RoutedChange } from '../../src/flows/routed-change.ts';
 import { jsonCodec, PartitionStore } from '../../src/kafka/state-store.ts';
 import type { Output, RecordContext } from '../../src/kafka/types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -29,7 +29,7 @@ function productEvent(position: number, price: number, part: 'Product2' | 'Price
     : { Id: '01u000000000001AAA', Product2Id: '01t000000000001AAA', UnitPrice: price, IsActive: true };
   return {
     entity: 'product', key: 'shop-1|SKU-1', origin: 'SALESFORCE', part, op: 'UPSERT', image, recordId: image.Id,
-    sourcePosition: `sf:${position}`, transactionId: `t${position}`, eventTime: 1_764_000_000_000 + position, sourceVersion: position,
+    sourcePosition: salesforcePosition(part, String(position)), transactionId: `t${position}`, eventTime: 1_764_000_000_000 + position, sourceVersion: position,
     changeOrigin: '', ours: false,
   };
 }
@@ -60,6 +60,18 @@ test('a late duplicate of an older Salesforce event changes nothing: the kept im
   // the next real change is compared with price 12, not 10
   const next = await handle(productEvent(4, 12, 'PricebookEntry'));
   assert.deepEqual(next.map((o) => decoded(o).value.decision).filter(Boolean), ['NOOP']);
+});
+
+test('two channels of one product may number their events alike: the same replay id on Product2 and PricebookEntry is two changes', async () => {
+  const { handle } = productReconciler();
+  await handle(productEvent(1, 10, 'Product2'));
+  await handle(productEvent(2, 10, 'PricebookEntry'));
+  // each channel's event stream has its own positions: the price book entry's 7 is not the product's 7
+  await handle(productEvent(7, 10, 'Product2'));
+  const price = await handle(productEvent(7, 13, 'PricebookEntry'));
+  const decisions = price.map((o) => decoded(o).value.decision).filter(Boolean);
+  assert.deepEqual(decisions, ['APPLY'], 'the price change is taken, not dropped as a duplicate');
+  assert.ok(price.some((o) => decoded(o).subject === 'sync.out.shop-value' && decoded(o).value.row?.price === '13.00'), 'the new price goes to the shop');
 });
 
 test('a Salesforce event the source replays from further back than the remembered positions is still a duplicate (told by its replay id)', async () => {

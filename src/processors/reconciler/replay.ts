@@ -21,7 +21,7 @@ export interface TakenEvent {
 /** The replay id of a live Salesforce change event (decimal, or 0x-hex bytes), or null for any other position (re-read, backfill, shop). */
 export function replayIdOf(msg: Pick<RoutedChange, 'origin' | 'sourcePosition'>): bigint | null {
   if (msg.origin !== 'SALESFORCE') return null;
-  const id = /^sf:(\d+|0x[0-9a-fA-F]+)$/.exec(msg.sourcePosition)?.[1];
+  const id = /^sf:(?:\w+:)?(\d+|0x[0-9a-fA-F]+)$/.exec(msg.sourcePosition)?.[1];
   return id === undefined ? null : BigInt(id);
 }
 
