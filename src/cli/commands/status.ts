@@ -100,7 +100,7 @@ export function renderStatus(s: PipelineStatus & { dependencies: DependencyStatu
 export function register(program: Command): void {
   program
     .command('status')
-    .description('is it healthy: the pipeline\'s dependencies, its running process, each stage\'s consumer group and lag, the dead letters and their latest reasons')
+    .description('is it healthy: the pipeline\'s dependencies, its running process (Salesforce channels, API quota, parked writes, alerts), each stage\'s consumer group and lag, the dead letters and their latest reasons')
     .option('-c, --config <file>', 'configuration of the pipeline (YAML or JSON)', process.env.SHOPFORCE_CONFIG)
     .option('--sandbox', 'the local sandbox pipeline (`run --sandbox`): the example config with the local stack\'s addresses')
     .option('--json', 'machine-readable')
