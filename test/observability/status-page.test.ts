@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,7 +11,7 @@ import type { Pipeline } from '../../src/run/pipeline.ts';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
 import { REPO_DIR } from '../../src/stack/context.ts';
 import { eventually } from '../support/eventually.ts';
-import { testPipelineConfig } from '../support/pipeline.ts';
+import { testPipelineConfig, writeConfigFile } from '../support/pipeline.ts';
 import { sandboxEnv } from '../support/pipeline-process.ts';
 import { startPipelineInProcess, startSyncFixture, type SyncFixture } from '../support/sync-fixture.ts';
 
@@ -105,12 +105,7 @@ test('`shopforce status` shows what the running process knows; lag 0 where a sta
   try {
     const file = join(dir, 'shopforce.json');
     const port = Number(new URL(pipeline.health.url).port);
-    // secrets are references to the environment in a config file
-    writeFileSync(file, JSON.stringify({
-      ...config, shop: { ...config.shop, databaseUrl: '${SHOP_DATABASE_URL}' },
-      observability: { ...config.observability, metricsPort: port, accessToken: '${METRICS_TOKEN}' },
-    }, null, 2));
-    const env = { ...process.env, SHOP_DATABASE_URL: config.shop.databaseUrl, METRICS_TOKEN: TOKEN };
+    const env = { ...process.env, ...writeConfigFile(file, { ...config, observability: { ...config.observability, metricsPort: port } }) };
     const status = async (...args: string[]) => (await promisify(execFile)(process.execPath, ['bin/shopforce.js', 'status', '--config', file, ...args], { cwd: REPO_DIR, encoding: 'utf8', env })
       .catch((err: { stdout: string; code: number }) => {
         if (err.code !== 3) throw err; // 3: something is not healthy (Salesforce's login URL here is the sandbox's)

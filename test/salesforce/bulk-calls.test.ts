@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import jsforce, { type Connection } from 'jsforce';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -15,7 +15,7 @@ import { bulkCall, oneOffCallPolicy } from '../../src/salesforce/bulk-call.ts';
 import { bulkIngestJob } from '../../src/salesforce/bulk-ingest.ts';
 import { bulkQueryPages } from '../../src/salesforce/bulk-query.ts';
 import type { CallPolicy } from '../../src/salesforce/sink/call.ts';
-import { jwtConnection, startTestSandbox, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
+import { useTestSandbox } from '../sandbox/sandbox-helpers.ts';
 
 const log = createLogger('test-bulk-calls', 'silent');
 const PACE = { minPollMs: 20, maxPollMs: 200, timeoutMs: 30_000 };
@@ -35,59 +35,53 @@ async function attempts(p: CallPolicy): Promise<Record<string, number>> {
 const accounts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ Shop_Customer_Id__c: `${prefix}-${i}`, Name: `Customer ${prefix} ${i}` }));
 
 describe('Bulk API 2.0 jobs under faults (emulator)', () => {
-  let t: TestSandbox;
-  let conn: Connection;
-  before(async () => {
-    t = await startTestSandbox();
-    conn = await jwtConnection(t.sb);
-  });
-  after(async () => { await t?.cleanup(); });
+  const org = useTestSandbox();
 
   for (const status of [408, 503]) {
     it(`an upload answered ${status} goes again in a new job, the failed one aborted; the rows land once`, async () => {
       const prefix = `up${status}`;
-      const p = policy(conn);
-      t.sb.admin.resetCounters();
-      t.sb.admin.setFaults({ failNext: { count: 1, status, method: 'PUT', path: UPLOAD } });
-      const res = await bulkIngestJob(conn, p, { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts(prefix, 300), PACE);
+      const p = policy(org.conn);
+      org.t.sb.admin.resetCounters();
+      org.t.sb.admin.setFaults({ failNext: { count: 1, status, method: 'PUT', path: UPLOAD } });
+      const res = await bulkIngestJob(org.conn, p, { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts(prefix, 300), PACE);
 
-      assert.equal(t.sb.admin.setFaults({}).failNext, null, 'the fault was spent on the upload');
+      assert.equal(org.t.sb.admin.setFaults({}).failNext, null, 'the fault was spent on the upload');
       assert.equal(res.failed.size, 0);
       assert.equal(res.abortedJobs.length, 1, 'one job aborted after its upload failed');
       assert.notEqual(res.abortedJobs[0], res.jobId);
-      const aborted = await conn.request<{ state: string }>(`/services/data/v${conn.version}/jobs/ingest/${res.abortedJobs[0]}`);
+      const aborted = await org.conn.request<{ state: string }>(`/services/data/v${org.conn.version}/jobs/ingest/${res.abortedJobs[0]}`);
       assert.equal(aborted.state, 'Aborted');
       // create, upload (failed), abort, create, upload, close, check(s), failed results: each attempt counted
       const counted = await attempts(p);
       assert.deepEqual({ create: counted['create-job'], upload: counted.upload, abort: counted['abort-job'] }, { create: 2, upload: 2, abort: 1 });
       assert.equal(res.calls, Object.values(counted).reduce((a, b) => a + b, 0), 'the job reports every call it made');
-      const written = t.sb.admin.counters().writesByApi.bulk?.Account;
+      const written = org.t.sb.admin.counters().writesByApi.bulk?.Account;
       assert.equal(written?.written, 300, 'each row written once');
-      const rows = (await conn.query<{ Shop_Customer_Id__c: string }>(`SELECT Shop_Customer_Id__c FROM Account WHERE Shop_Customer_Id__c LIKE '${prefix}-%'`)).records;
+      const rows = (await org.conn.query<{ Shop_Customer_Id__c: string }>(`SELECT Shop_Customer_Id__c FROM Account WHERE Shop_Customer_Id__c LIKE '${prefix}-%'`)).records;
       assert.equal(rows.length, 300);
     });
   }
 
   it('an upload that keeps failing gives up after the policy\'s retries, every job aborted', async () => {
-    const p = policy(conn);
-    t.sb.admin.setFaults({ failNext: { count: 10, status: 503, method: 'PUT', path: UPLOAD } });
-    await assert.rejects(bulkIngestJob(conn, p, { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts('never', 5), PACE), /SERVER_UNAVAILABLE|503/);
-    t.sb.admin.setFaults({ failNext: null });
+    const p = policy(org.conn);
+    org.t.sb.admin.setFaults({ failNext: { count: 10, status: 503, method: 'PUT', path: UPLOAD } });
+    await assert.rejects(bulkIngestJob(org.conn, p, { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts('never', 5), PACE), /SERVER_UNAVAILABLE|503/);
+    org.t.sb.admin.setFaults({ failNext: null });
     const counted = await attempts(p);
     assert.equal(counted.upload, 4, 'the first upload and 3 retries');
     assert.equal(counted['abort-job'], 4);
-    assert.equal((await conn.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'never-%'`)).totalSize, 0);
+    assert.equal((await org.conn.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'never-%'`)).totalSize, 0);
   });
 
   it('a results page answered 503 is read again: every record once, the retry counted', async () => {
-    await bulkIngestJob(conn, policy(conn), { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts('page', 250), PACE);
-    const p = policy(conn);
-    t.sb.admin.setFaults({ failNext: { count: 1, status: 503, method: 'GET', path: '/jobs/query/*/results' } });
+    await bulkIngestJob(org.conn, policy(org.conn), { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts('page', 250), PACE);
+    const p = policy(org.conn);
+    org.t.sb.admin.setFaults({ failNext: { count: 1, status: 503, method: 'GET', path: '/jobs/query/*/results' } });
     const seen: string[] = [];
-    for await (const page of bulkQueryPages(conn, p, "SELECT Shop_Customer_Id__c FROM Account WHERE Shop_Customer_Id__c LIKE 'page-%'", { pageSize: 100, pollIntervalMs: 20, pollTimeoutMs: 10_000 })) {
+    for await (const page of bulkQueryPages(org.conn, p, "SELECT Shop_Customer_Id__c FROM Account WHERE Shop_Customer_Id__c LIKE 'page-%'", { pageSize: 100, pollIntervalMs: 20, pollTimeoutMs: 10_000 })) {
       seen.push(...page.map((r) => r.Shop_Customer_Id__c!));
     }
-    assert.equal(t.sb.admin.setFaults({}).failNext, null);
+    assert.equal(org.t.sb.admin.setFaults({}).failNext, null);
     assert.equal(seen.length, 250);
     assert.equal(new Set(seen).size, 250);
     assert.equal((await attempts(p))['query-results'], 4, '3 pages and one retry');

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import jsforce, { type Connection } from 'jsforce';
 import { StreamingExtension } from 'jsforce/api/streaming';
 import jwt from 'jsonwebtoken';
@@ -27,6 +28,25 @@ export async function startTestSandbox(config: Partial<SandboxConfig> = {}, data
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a describe block: a sandbox org started before its tests, with a JWT connection to it, and
+ * stopped after them.
+ */
+export function useTestSandbox(): { readonly t: TestSandbox; readonly conn: Connection } {
+  let t: TestSandbox | undefined;
+  let conn: Connection | undefined;
+  before(async () => {
+    t = await startTestSandbox();
+    conn = await jwtConnection(t.sb);
+  });
+  after(async () => { await t?.cleanup(); });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('useTestSandbox: the sandbox is started in the before hook');
+    return v;
+  };
+  return { get t() { return started(t); }, get conn() { return started(conn); } };
 }
 
 export function jwtAssertion(sb: SandboxHandle, overrides: Record<string, unknown> = {}): string {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { startHealthServer, type HealthServer } from '../../src/observability/he
 import { createMetricsRegistry } from '../../src/observability/metrics.ts';
 import { REPO_DIR } from '../../src/stack/context.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
-import { testPipelineConfig } from '../support/pipeline.ts';
+import { testPipelineConfig, writeConfigFile } from '../support/pipeline.ts';
 import { getTestStack } from '../support/stack.ts';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
 
@@ -39,10 +39,7 @@ before(async () => {
   }, (c) => { c.observability.metricsPort = server.port; });
   dir = mkdtempSync(join(tmpdir(), 'shopforce-status-'));
   configFile = join(dir, 'shopforce.json');
-  const file = structuredClone(config) as any;
-  file.shop.databaseUrl = '${SHOP_DATABASE_URL}';
-  file.observability.accessToken = '${METRICS_TOKEN}';
-  writeFileSync(configFile, JSON.stringify(file, null, 2));
+  writeConfigFile(configFile, config);
 
   // the reconciler's input: 5 records on partition 0, 3 on partition 1; its group committed 2 on partition 0
   const admin = kafka.admin();
@@ -81,7 +78,7 @@ after(async () => {
 function cli(args: string[], token = TOKEN): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['bin/shopforce.js', 'status', '--config', configFile, ...args], {
-      cwd: REPO_DIR, encoding: 'utf8', env: { ...process.env, SHOP_DATABASE_URL: stack.postgres.url, METRICS_TOKEN: token, LOG_LEVEL: 'warn' },
+      cwd: REPO_DIR, encoding: 'utf8', env: { ...process.env, SHOP_DATABASE_URL: config.shop.databaseUrl, METRICS_TOKEN: token, LOG_LEVEL: 'warn' },
     }, (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
   });
 }

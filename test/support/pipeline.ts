@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { parseConfigText } from '../../src/config/load.ts';
@@ -58,4 +58,17 @@ export async function skipShopHistory(config: ShopforceConfig): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Writes `config` as a CLI config file at `file`, its secrets as references to the environment (a
+ * file holding them is refused): the database URL as ${SHOP_DATABASE_URL}, the access token as
+ * ${METRICS_TOKEN}. Returns the environment that fills them in.
+ */
+export function writeConfigFile(file: string, config: ShopforceConfig): Record<string, string> {
+  writeFileSync(file, JSON.stringify({
+    ...config, shop: { ...config.shop, databaseUrl: '${SHOP_DATABASE_URL}' },
+    observability: { ...config.observability, accessToken: '${METRICS_TOKEN}' },
+  }, null, 2));
+  return { SHOP_DATABASE_URL: config.shop.databaseUrl, METRICS_TOKEN: config.observability.accessToken ?? '' };
 }
