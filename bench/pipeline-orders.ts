@@ -32,6 +32,7 @@ import type { CounterSnapshot } from '../src/sandbox/admin/counters.ts';
 import { jwtConnection, startTestSandbox, type TestSandbox } from '../test/sandbox/sandbox-helpers.ts';
 import { testPipelineConfig } from '../test/support/pipeline.ts';
 import { getTestStack } from '../test/support/stack.ts';
+import { reportFigure } from './lib/figures.ts';
 import { metricDelta, scrape } from './lib/metrics.ts';
 
 const ORDERS = Number(process.argv[2] ?? 10_000);
@@ -482,6 +483,24 @@ function report(config: ShopforceConfig, loadBefore: number[], phases: PhaseResu
     lines.push(`  write results on sync.audit: ${a.records} records in ${a.sends} sends; the sinks waited ${f(a.seconds, 2)} s in all for them (${a.sends ? f((a.seconds / a.sends) * 1000, 1) : '-'} ms per send)`);
   }
   console.log(lines.join('\n'));
+  reportFigures(config, loadBefore, phases);
+}
+
+/** The headline figures for bench/results.json; the goals apply at the sizes and rates the project names. */
+function reportFigures(config: ShopforceConfig, loadBefore: number[], phases: PhaseResult[]): void {
+  const where = `the whole stack on this machine, load avg before ${loadBefore[0]!.toFixed(1)}; linger ${config.sink.lingerMs} ms, batch ${config.sink.batchSize}, ${config.kafka.partitions} partitions`;
+  for (const r of phases) {
+    const calls = WRITE_APIS.reduce((a, api) => a + (r.atDrain.byApi[api] ?? 0), 0);
+    const records = Object.values(r.atDrain.recordsByObject).reduce((a, b) => a + b, 0);
+    const size = r.name === 'burst' ? `${r.orders} orders (1-3 lines) in transactions of ${ORDERS_PER_TX}` : `${r.orders} orders paced at ${PACED_RATE}/s`;
+    const sustained = r.name === 'paced' && PACED_RATE >= 200 && PACED_SECONDS >= 60;
+    const figure = (what: string, value: number, unit: string, goal: string | undefined) =>
+      reportFigure({ name: `pipeline-orders.${r.name}.${what}`, value, unit, ...(goal ? { goal } : {}), conditions: `${size}; ${where}` });
+    if (r.name === 'burst') figure('orders_per_s', r.ordersPerSecond, 'orders/s', r.orders >= 10_000 ? '>= 1000' : undefined);
+    figure('commit_to_org_p50', r.oppLatencyMs.p50, 'ms', sustained ? '<= 1000' : undefined);
+    figure('commit_to_org_p99', r.oppLatencyMs.p99, 'ms', sustained ? '<= 3000' : undefined);
+    figure('records_per_call', records / calls, 'records/call', sustained ? '>= 180' : undefined);
+  }
 }
 
 await main();

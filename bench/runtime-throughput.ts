@@ -15,6 +15,7 @@ import { SOURCE_TIME_HEADER, type Processor } from '../src/kafka/types.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { createStackContext } from '../src/stack/context.ts';
 import { stackStatus } from '../src/stack/stack.ts';
+import { reportFigure } from './lib/figures.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,6 +101,7 @@ while (!processor.ready()) await new Promise((r) => setTimeout(r, 20));
 const tReady = Date.now();
 await waitSeen(RECORDS);
 const t1 = Date.now();
+reportFigure({ name: 'runtime-throughput.records_per_s', value: Math.round(RECORDS / ((t1 - tReady) / 1000)), unit: 'records/s', conditions: `one processor, ${RECORDS} records, ${PARTITIONS} partitions, transactional with state and changelog, commit size ${COMMIT_SIZE}` });
 console.log(`phase 1: ${RECORDS} records, ${PARTITIONS} partitions, commit size ${COMMIT_SIZE}: join+restore ${tReady - t0} ms, drained in ${t1 - tReady} ms = ${Math.round(RECORDS / ((t1 - tReady) / 1000))} records/s (transactional, state + changelog)`);
 
 // phase 2: paced
@@ -116,6 +118,7 @@ while (sent < total) {
   await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
 }
 await waitSeen(RECORDS + total);
+reportFigure({ name: 'runtime-throughput.paced_latency_p99', value: pct(latencies, 99), unit: 'ms', conditions: `${total} records at ${RATE}/s, source time -> committed output seen` });
 console.log(`phase 2: ${total} records at ${RATE}/s: end-to-end latency (source time -> committed output seen) p50 ${pct(latencies, 50)} ms, p95 ${pct(latencies, 95)} ms, p99 ${pct(latencies, 99)} ms, max ${Math.max(...latencies)} ms`);
 
 const metricsByName = await registry.getMetricsAsJSON();

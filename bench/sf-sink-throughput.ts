@@ -17,6 +17,7 @@ import type { SalesforceWrite } from '../src/entities/types.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { createSalesforceSink, type FlushStats } from '../src/salesforce/sink/index.ts';
 import { jwtConnection, startTestSandbox } from '../test/sandbox/sandbox-helpers.ts';
+import { reportFigure } from './lib/figures.ts';
 
 const { values } = parseArgs({ options: { orders: { type: 'string', default: '10000' }, 'latency-ms': { type: 'string', default: '0' } } });
 const ORDERS = Number(values.orders);
@@ -100,6 +101,9 @@ async function run(label: string, mode: 'partitions' | 'per-record' | 'burst', p
     const c = t.sb.admin.counters();
     const calls = Object.entries(c.byApi).filter(([k]) => k !== 'oauth').reduce((a, [, v]) => a + v, 0);
     const written = c.recordsByObject.Opportunity ?? 0;
+    const where = `${label}; emulator in process, no latency model`;
+    reportFigure({ name: `sf-sink-throughput.${mode}.commands_per_s`, value: Math.round(commands.length / seconds), unit: 'commands/s', conditions: where });
+    reportFigure({ name: `sf-sink-throughput.${mode}.written_per_call`, value: written / calls, unit: 'records/call', conditions: where });
     console.log(`\n== ${label}`);
     console.log(`commands ${commands.length}, outcomes ${JSON.stringify(statuses)}`);
     console.log(`API calls ${calls} ${JSON.stringify(c.byApi)}; records written ${written}`);

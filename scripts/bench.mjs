@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench [-- name ...]`: runs the benchmarks in bench/*.ts one after the other (they share
 // 2 cores: never in parallel), against the local stack where they need it, and keeps the latest
-// output of each in bench/results/<name>.txt plus a summary in bench/RESULTS.md.
+// output of each in bench/results/<name>.txt plus a summary in bench/RESULTS.md, and their figures in
+// bench/results.json and the README's table.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import os from 'node:os';
+import { figuresIn, mergeFigures, readFigures, saveFigures } from './bench-figures.mjs';
 
 const wanted = process.argv.slice(2);
 const files = readdirSync('bench').filter((f) => f.endsWith('.ts')).sort()
@@ -24,6 +26,7 @@ const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${
 const summary = [`# Benchmark results`, '', `Latest run: ${new Date().toISOString()} on ${machine}.`, 'Regenerate with `npm run bench` (or `npm run bench -- <name>` for one).', ''];
 let failed = 0;
 const sections = new Map();
+const fresh = [];
 for (const file of files) {
   const name = basename(file, '.ts');
   console.log(`\n# ${name}`);
@@ -37,6 +40,7 @@ for (const file of files) {
     process.stderr.write(run.stderr.split('\n').slice(-30).join('\n'));
   }
   writeFileSync(join('bench/results', `${name}.txt`), run.stdout);
+  if (run.status === 0) fresh.push(...figuresIn(run.stdout, name, new Date().toISOString()));
   const section = [`## ${name}`, '', `${run.status === 0 ? 'ok' : `FAILED (exit ${run.status})`} in ${((Date.now() - started) / 1000).toFixed(0)} s${wanted.length ? ` (run alone on ${new Date().toISOString()})` : ''}`, '', '```', run.stdout.trim(), '```', ''];
   summary.push(...section);
   sections.set(name, section.join('\n'));
@@ -56,4 +60,6 @@ else if (existsSync('bench/RESULTS.md')) {
   });
   writeFileSync('bench/RESULTS.md', [...kept, ...[...sections.values()].map((x) => `${x}\n`)].join(''));
 }
+// the figures of the benchmarks that passed replace theirs in bench/results.json and the README's table
+saveFigures(mergeFigures(readFigures(), fresh));
 process.exit(failed ? 1 : 0);
