@@ -1,6 +1,15 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { CanonicalSchema } from './catalog.ts';
 
+/** HTTP basic auth of the registry (registry.username, registry.password). */
+export type RegistryAuth = { username: string; password: string };
+
+/** The registry client for the configuration's `registry` section (URL and, when given, basic auth). */
+export function registryClient(section: { url: string; username?: string; password?: string }): SchemaCatalogClient {
+  const auth = section.username && section.password ? { username: section.username, password: section.password } : undefined;
+  return new SchemaCatalogClient(section.url, auth);
+}
+
 export type Compatibility = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FULL' | 'NONE';
 
 /** The registry refused a schema (e.g. incompatible with the subject's previous version). */
@@ -20,17 +29,21 @@ export class SchemaCatalogClient {
   readonly registry: SchemaRegistry;
   private readonly ids = new Map<string, number>();
 
-  constructor(readonly url: string) {
-    this.registry = new SchemaRegistry({ host: url });
+  private readonly authorization?: string;
+
+  constructor(readonly url: string, auth?: RegistryAuth) {
+    this.registry = new SchemaRegistry({ host: url, auth });
+    if (auth) this.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   }
 
   /** Sets the subject's compatibility level (before its first version, so every version is checked). */
   async setCompatibility(subject: string, level: Compatibility): Promise<void> {
     const res = await fetch(`${this.url}/config/${encodeURIComponent(subject)}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', ...(this.authorization ? { authorization: this.authorization } : {}) },
       body: JSON.stringify({ compatibility: level }),
     });
+    if (res.status === 401 || res.status === 403) throw new Error(`the schema registry refused our credentials (HTTP ${res.status}): check registry.username and registry.password`);
     if (!res.ok) throw new Error(`could not set ${level} compatibility on ${subject}: HTTP ${res.status} ${await res.text()}`);
   }
 

@@ -8,6 +8,7 @@ import { driftEntityIssues, driftSchema } from '../drift/config.ts';
 import { entitiesSchema, ENTITY_NAMES, type EntityName } from '../entities/index.ts';
 import { identifier, sidesMastering, type BaseEntityConfig } from '../entities/config-section.ts';
 import { alertsSchema } from '../observability/alerts/config.ts';
+import { kafkaSaslSchema, kafkaSslSchema, replicationSchema } from '../kafka/security-config.ts';
 
 const urlString = z.url({ error: 'must be a URL' });
 
@@ -22,9 +23,17 @@ export const configSchema = z.strictObject({
     partitions: z.number().int().min(1).default(6).describe('Partitions of the topics shopforce creates.'),
     topicNamespace: z.string().regex(/^([A-Za-z0-9._-]+)?$/, { error: 'letters, digits, ., _ and - only' }).default('')
       .describe('Prefix of every topic shopforce creates (<namespace>.sync.*, <namespace>.sf.*), to run separate pipelines on one cluster; empty: none.'),
+    ssl: kafkaSslSchema.prefault({}).describe('TLS to the brokers (listeners of type SSL or SASL_SSL).'),
+    sasl: kafkaSaslSchema.optional().describe('SASL login to the brokers (listeners of type SASL_SSL, or SASL_PLAINTEXT); none: no login.'),
+    replication: replicationSchema.prefault({}).describe('Replication factor of the topics shopforce creates, per class of topic (a production cluster: 3).'),
   }).describe('Kafka cluster.'),
   registry: z.strictObject({
     url: urlString.describe('Confluent-compatible schema registry base URL.'),
+    username: z.string().min(1).optional().describe('HTTP basic auth user of the registry; none: no auth.'),
+    password: z.string().min(1).optional().describe('HTTP basic auth password of the registry (secret: give it as ${VAR}).'),
+  }).superRefine((r, ctx) => {
+    if (r.username && !r.password) ctx.addIssue({ code: 'custom', path: ['password'], message: 'required when registry.username is set' });
+    if (r.password && !r.username) ctx.addIssue({ code: 'custom', path: ['username'], message: 'required when registry.password is set' });
   }).describe('Schema registry.'),
   shop: z.strictObject({
     databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// URL' })
@@ -103,4 +112,4 @@ export type ShopforceConfig = z.infer<typeof configSchema>;
 export type { EntitiesConfig } from '../entities/index.ts';
 
 /** Dotted paths of fields that are secrets: they must come from the environment, never the file. */
-export const SECRET_PATHS = ['shop.databaseUrl', 'salesforce.clientSecret', 'salesforce.password', 'observability.accessToken', 'observability.alerts.webhooks.*.url', 'observability.alerts.webhooks.*.headers.*'] as const;
+export const SECRET_PATHS = ['shop.databaseUrl', 'kafka.sasl.password', 'registry.password', 'salesforce.clientSecret', 'salesforce.password', 'observability.accessToken', 'observability.alerts.webhooks.*.url', 'observability.alerts.webhooks.*.headers.*'] as const;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel, type Kafka } from 'kafkajs';
+import { createKafka, type KafkaSection } from '../kafka/client.ts';
 import { parseDlqMessage, type DlqEntry } from '../kafka/dlq.ts';
 import { fetchTopicOffsetsSettled } from '../kafka/topics.ts';
 
@@ -29,8 +30,8 @@ export async function replayedUpTo(kafka: Kafka, topic: string): Promise<Map<num
  * Reads the whole dead-letter topic (up to its current end, then stops): every record with its
  * reason and source coordinates, and whether `dlq replay` already sent it back.
  */
-export async function readDlq(brokers: string[], topic: string): Promise<Array<DlqRecord & { replayed: boolean }>> {
-  const kafka = new Kafka({ brokers, clientId: 'shopforce-dlq', logLevel: logLevel.NOTHING });
+export async function readDlq(cluster: KafkaSection, topic: string): Promise<Array<DlqRecord & { replayed: boolean }>> {
+  const kafka = createKafka(cluster, 'shopforce-dlq', { logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, bigint>;
@@ -78,10 +79,10 @@ export async function readDlq(brokers: string[], topic: string): Promise<Array<D
  * Sends not-yet-replayed dead letters back to the topic they came from (original key, value and
  * headers, plus `shopforce-replayed-from`), then records them as replayed. `filter` picks which.
  */
-export async function replayDlq(brokers: string[], topic: string, filter: (r: DlqRecord) => boolean): Promise<DlqRecord[]> {
-  const pending = (await readDlq(brokers, topic)).filter((r) => !r.replayed);
+export async function replayDlq(cluster: KafkaSection, topic: string, filter: (r: DlqRecord) => boolean): Promise<DlqRecord[]> {
+  const pending = (await readDlq(cluster, topic)).filter((r) => !r.replayed);
   const chosen = pending.filter(filter);
-  const kafka = new Kafka({ brokers, clientId: 'shopforce-dlq', logLevel: logLevel.NOTHING });
+  const kafka = createKafka(cluster, 'shopforce-dlq', { logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {

@@ -1,10 +1,11 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel, type Kafka } from 'kafkajs';
 import pg from 'pg';
 import { Counter } from 'prom-client';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { createAuditProducer, type AuditProducer } from '../audit/audit-producer.ts';
 import { shopWriteResult, writeResultEvent } from '../audit/write-results.ts';
-import { SchemaCatalogClient } from '../avro/registry.ts';
+import { registryClient, type SchemaCatalogClient } from '../avro/registry.ts';
+import { createKafka, verifyKafkaAccess } from '../kafka/client.ts';
 import type { ShopWrite } from '../entities/types.ts';
 import { compressedJsonCodec } from '../kafka/compressed-codec.ts';
 import { createProcessor } from '../kafka/processor.ts';
@@ -81,13 +82,15 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   // observability.logLevel, unless the person chose one (--log-level, LOG_LEVEL)
   applyConfiguredLogLevel(config.observability.logLevel);
   const log = createLogger('pipeline');
-  const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(log) });
-  const registry = new SchemaCatalogClient(config.registry.url);
+  const kafka = createKafka(config.kafka, config.kafka.clientId, { logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(log) });
+  const registry = registryClient(config.registry);
   const registryMetrics = createMetricsRegistry();
   const metrics = runtimeMetrics(registryMetrics);
   const flowLatency = flowLatencyMetric(registryMetrics);
   const alerts = new Counter({ name: 'shopforce_reconcile_alerts_total', help: 'Conflicts and other reconcile alerts, by entity and kind.', labelNames: ['entity', 'kind'], registers: [registryMetrics] });
 
+  // a wrong password or CA fails here, naming the setting, rather than as a broker error mid-start
+  await verifyKafkaAccess(kafka, config.kafka);
   await preparePipelineTopics(config, kafka, registry);
 
   const names = topicNames(config.kafka.topicNamespace);

@@ -59,7 +59,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   const { config, kafka, registry, metrics, log, names, audit, onAlert } = shared;
   const source = createSalesforceSource({
     sfConfig: config.salesforce, objects: salesforceObjects(config), kafka, logger: log.child({ stage: 'sf-source' }),
-    metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions,
+    metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions, replication: config.kafka.replication,
     topicPrefix: names.sfCdcPrefix, checkpointTopic: names.sfCheckpoints, imageTopic: names.sfImagePrefix,
     betweenKafkaWriteAndCheckpoint: killPoint('sf-source-between-kafka-write-and-checkpoint'),
   });

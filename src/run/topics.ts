@@ -21,24 +21,22 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
     ...Object.keys(f.salesforce).map((o) => `${names.sfCdcPrefix}.${o}`),
   ]))];
   const entities = flows.map((f) => f.entity);
-  const topics = [
-    ...raw,
-    ...entities.map(names.routed),
-    ...entities.map(names.canonical),
-    names.salesforceCommands, names.shopCommands, names.audit, names.dlq,
-  ];
   // a transaction carries up to maxRecordsPerCommit records per partition: one producer batch can
   // pass the 1 MB default, so the topics shopforce writes accept larger batches
   const configs = { 'max.message.bytes': String(MAX_BATCH_BYTES) };
+  const rf = config.kafka.replication;
+  const written = (topic: string, replicationFactor: number): TopicSpec => ({ topic, partitions, configs, replicationFactor });
   const changelogs = ['router', 'reconciler'].map((stage) => changelogTopicFor(`${config.kafka.groupIdPrefix}.${stage}`));
   return [
     // scheduled drift checks: one partition, so one member of the drift group is the one that checks
-    ...(config.drift.schedule.enabled ? [{ topic: names.driftRuns, partitions: 1, compacted: true }] : []),
-    ...raw.map((topic) => ({ topic, partitions })),
-    ...topics.filter((t) => !raw.includes(t)).map((topic) => ({ topic, partitions, configs })),
-    ...changelogs.map((topic) => ({ topic, partitions, compacted: true, configs })),
+    ...(config.drift.schedule.enabled ? [{ topic: names.driftRuns, partitions: 1, compacted: true, replicationFactor: rf.state }] : []),
+    ...raw.map((topic) => ({ topic, partitions, replicationFactor: rf.source })),
+    ...entities.flatMap((e) => [names.routed(e), names.canonical(e)]).map((topic) => written(topic, rf.changes)),
+    written(names.salesforceCommands, rf.commands), written(names.shopCommands, rf.commands),
+    written(names.audit, rf.audit), written(names.dlq, rf.dlq),
+    ...changelogs.map((topic) => ({ topic, partitions, compacted: true, configs, replicationFactor: rf.state })),
     // one key per entity and direction: a single partition keeps them in one place
-    { topic: names.backfillCheckpoints, partitions: 1, compacted: true },
+    { topic: names.backfillCheckpoints, partitions: 1, compacted: true, replicationFactor: rf.state },
   ];
 }
 

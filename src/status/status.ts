@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { logLevel, type Admin } from 'kafkajs';
+import { createKafka } from '../kafka/client.ts';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { readDlq, type DlqRecord } from '../dlq/dlq-reader.ts';
 import { topicNames } from '../flows/topic-names.ts';
@@ -118,7 +119,7 @@ export function latestEntry(r: DlqRecord): DeadLetterSummary['latest'][number] {
 export async function deadLetters(config: ShopforceConfig, latest: number): Promise<DeadLetterSummary> {
   const topic = topicNames(config.kafka.topicNamespace).dlq;
   try {
-    const records = await readDlq(config.kafka.brokers, topic);
+    const records = await readDlq(config.kafka, topic);
     return {
       topic, exists: true, total: records.length, notReplayed: records.filter((r) => !r.replayed).length,
       latest: records.slice(-latest).reverse().map(latestEntry),
@@ -141,7 +142,7 @@ export async function pipelineStatus(config: ShopforceConfig, opts: { latestDead
 
 /** Each stage's consumer group: its state, running copies and lag, from Kafka's admin API. */
 export async function consumerStages(config: ShopforceConfig): Promise<StageStatus[]> {
-  const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-status`, logLevel: logLevel.NOTHING });
+  const kafka = createKafka(config.kafka, `${config.kafka.clientId}-status`, { logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   const endCache = new Map<string, Promise<Map<number, { low: bigint; high: bigint }>>>();

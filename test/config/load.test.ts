@@ -179,6 +179,7 @@ test('the configuration docs list every field with type and default, and docs/co
 test('the production example validates with its environment', () => {
   const cfg = loadConfig(join(root, 'examples/shopforce.production.yaml'), {
     SCHEMA_REGISTRY_URL: 'https://registry.internal', SHOP_DATABASE_URL: 'postgres://shopforce:x@db/shop',
+    KAFKA_PASSWORD: 'k', SCHEMA_REGISTRY_USER: 'shopforce', SCHEMA_REGISTRY_PASSWORD: 'r',
     SF_CLIENT_ID: 'id', SF_USERNAME: 'integration@acme.com', SF_PRIVATE_KEY_PATH: '/etc/shopforce/jwt.key',
     SLACK_ALERTS_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', ALERTS_WEBHOOK_URL: 'https://incidents.acme.com/hook', ALERTS_WEBHOOK_AUTHORIZATION: 'Bearer t',
   });

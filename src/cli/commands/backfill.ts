@@ -1,7 +1,8 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
 import type { Command } from 'commander';
 import pg from 'pg';
-import { SchemaCatalogClient } from '../../avro/registry.ts';
+import { registryClient } from '../../avro/registry.ts';
+import { createKafka } from '../../kafka/client.ts';
 import { runBackfill, progressFor, type BackfillReport, type Direction } from '../../backfill/index.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { kafkajsLogCreator } from '../../observability/kafkajs-logger.ts';
@@ -45,7 +46,7 @@ export function register(program: Command): void {
       const since = opts.since === undefined ? null : parseSince(opts.since);
       const { config } = await resolveConfig(opts);
       const log = createLogger('backfill');
-      const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-backfill`, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(log) });
+      const kafka = createKafka(config.kafka, `${config.kafka.clientId}-backfill`, { logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(log) });
       const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 2 });
       const stop = new AbortController();
       const onSignal = () => {
@@ -57,7 +58,7 @@ export function register(program: Command): void {
       process.on('SIGTERM', onSignal);
       try {
         const report = await runBackfill({
-          config, kafka, pool, log, registry: new SchemaCatalogClient(config.registry.url), conn: lazyConnection(config),
+          config, kafka, pool, log, registry: registryClient(config.registry), conn: lazyConnection(config),
           progress: (label) => progressFor(label), signal: stop.signal,
         }, { entity, to: opts.to, since, restart: opts.restart });
         process.stdout.write(`${summary(report)}\n`);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { Kafka, logLevel } from 'kafkajs';
-import { SchemaCatalogClient } from '../../avro/registry.ts';
+import { logLevel, type Kafka } from 'kafkajs';
+import { registryClient, type SchemaCatalogClient } from '../../avro/registry.ts';
+import { createKafka } from '../../kafka/client.ts';
 import { runDriftJob } from '../../drift/drift-job.ts';
 import { renderDriftReport } from '../../drift/report.ts';
 import { kafkajsLogCreator } from '../../observability/kafkajs-logger.ts';
@@ -32,8 +33,8 @@ export function register(program: Command): void {
       let kafka: Kafka | undefined;
       let registry: SchemaCatalogClient | undefined;
       if (opts.repair) {
-        kafka = new Kafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-drift`, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(createLogger('drift')) });
-        registry = new SchemaCatalogClient(config.registry.url);
+        kafka = createKafka(config.kafka, `${config.kafka.clientId}-drift`, { logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(createLogger('drift')) });
+        registry = registryClient(config.registry);
         // a repair before the pipeline's first start finds its schemas and topics in place
         await preparePipelineTopics(config, kafka, registry);
       }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { Kafka, logLevel } from 'kafkajs';
-import { SchemaCatalogClient } from '../../avro/registry.ts';
+import { logLevel } from 'kafkajs';
+import { registryClient } from '../../avro/registry.ts';
+import { createKafka } from '../../kafka/client.ts';
 import { enabledEntities } from '../../entities/index.ts';
 import { kafkajsLogCreator } from '../../observability/kafkajs-logger.ts';
 import { createLogger } from '../../observability/logger.ts';
@@ -35,8 +36,8 @@ export function register(program: Command): void {
         if (!table || !id) throw new Error('--shop-row takes <table>:<id>, e.g. orders:123');
         key = await keyOfShopRow(config, entity, table, id);
       } else key = keyOf(config, given!);
-      const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-trace`, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(createLogger('trace')) });
-      const trace = await traceKey(config, entity.name, key, { kafka, registry: new SchemaCatalogClient(config.registry.url) });
+      const kafka = createKafka(config.kafka, `${config.kafka.clientId}-trace`, { logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(createLogger('trace')) });
+      const trace = await traceKey(config, entity.name, key, { kafka, registry: registryClient(config.registry) });
       process.stdout.write(opts.json ? `${JSON.stringify(trace, null, 2)}\n` : renderTrace(trace));
     });
 }

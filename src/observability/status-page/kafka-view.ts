@@ -1,4 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { createKafka } from '../../kafka/client.ts';
 import type { ShopforceConfig } from '../../config/schema.ts';
 import { DlqTail } from '../../dlq/dlq-tail.ts';
 import { topicNames } from '../../flows/topic-names.ts';
@@ -29,7 +30,7 @@ export class KafkaView {
   private readonly tail: DlqTail;
 
   constructor(private readonly config: ShopforceConfig, private readonly log: Logger, private readonly opts: KafkaViewOptions) {
-    const kafka = new Kafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-status-page`, logLevel: logLevel.NOTHING });
+    const kafka = createKafka(config.kafka, `${config.kafka.clientId}-status-page`, { logLevel: logLevel.NOTHING });
     this.tail = new DlqTail(kafka, topicNames(config.kafka.topicNamespace).dlq, opts.latestDeadLetters, () => this.refresh());
   }
 

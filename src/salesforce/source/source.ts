@@ -36,6 +36,8 @@ export interface SalesforceSourceOptions {
   batchSize?: number;
   /** Partitions of the sf.cdc / sf.image topics it creates (default 6). */
   partitions?: number;
+  /** Replication factor of the change and image topics it creates (`source`) and of its checkpoints (`state`); default 1. */
+  replication?: { source: number; state: number };
   /** An already logged-in jsforce connection (default: connectSalesforce(sfConfig)). */
   connection?: Connection;
   /** Called after each batch Kafka acknowledged (benchmarks, tests). */
@@ -114,9 +116,9 @@ export function createSalesforceSource(opts: SalesforceSourceOptions): Salesforc
       await admin.connect();
       try {
         await ensureTopics(admin, [
-          { topic: checkpointTopic, partitions: 1, compacted: true },
-          ...objects.map((o) => ({ topic: objectTopic(topicPrefix, o), partitions })),
-          ...objects.map((o) => ({ topic: objectTopic(imagePrefix, o), partitions, compacted: true })),
+          { topic: checkpointTopic, partitions: 1, compacted: true, replicationFactor: opts.replication?.state },
+          ...objects.map((o) => ({ topic: objectTopic(topicPrefix, o), partitions, replicationFactor: opts.replication?.source })),
+          ...objects.map((o) => ({ topic: objectTopic(imagePrefix, o), partitions, compacted: true, replicationFactor: opts.replication?.source })),
         ]);
       } finally {
         await admin.disconnect();
