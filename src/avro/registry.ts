@@ -1,4 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { InfraError } from '../kafka/errors.ts';
 import type { CanonicalSchema } from './catalog.ts';
 
 /** HTTP basic auth of the registry (registry.username, registry.password). */
@@ -77,6 +78,16 @@ export class SchemaCatalogClient {
 
   /** Decodes any Confluent-framed Avro value (fetches the writer schema by id, cached). */
   async decode<T = unknown>(buffer: Buffer): Promise<T> {
+    // the writer schema first: a registry that does not answer is no fault of the record (the stage pauses);
+    // a schema id it does not know (404) or bytes that are not Confluent-framed Avro are
+    if (buffer.length >= 5 && buffer[0] === 0) {
+      const id = buffer.readInt32BE(1);
+      try {
+        await this.registry.getSchema(id);
+      } catch (err: any) {
+        if (err?.status !== 404) throw new InfraError(`schema registry ${this.url}: could not fetch schema ${id}: ${err?.message ?? String(err)}`, { cause: err });
+      }
+    }
     return (await this.registry.decode(buffer)) as T;
   }
 }

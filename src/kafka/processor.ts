@@ -36,6 +36,8 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
   let abort = new AbortController();
   let owned: number[] = [];
   let joined = false;
+  /** The consumer crashed and kafkajs gave up restarting it. */
+  let dead = false;
   let running = false;
   let consumer: Consumer | undefined;
   let producer: Producer | undefined; // non-transactional outputs
@@ -116,7 +118,10 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
     c.on(c.events.CRASH, (e) => {
       joined = false;
       log.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, e.payload.restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good');
-      if (!e.payload.restart) opts.onFatalError?.(e.payload.error);
+      if (!e.payload.restart) {
+        dead = true;
+        opts.onFatalError?.(e.payload.error);
+      }
     });
     onMarkerBatches(c, (markers) => {
       const task = tasks.current(markers.partition);
@@ -174,6 +179,7 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
     start,
     stop,
     ready: () => running && joined && owned.every((p) => tasks.isRestored(p)),
+    live: () => !dead,
     assignedPartitions: () => [...owned],
   };
 }

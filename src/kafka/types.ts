@@ -159,6 +159,8 @@ export interface Processor {
   stop(): Promise<void>;
   /** Joined the group and every owned partition's state is restored. */
   ready(): boolean;
+  /** False once the consumer crashed and kafkajs will not restart it: the stage is dead (/healthz). */
+  live(): boolean;
   /** Partition numbers this member owns now. */
   assignedPartitions(): number[];
 }

@@ -13,6 +13,10 @@ declare module 'fastify' {
 export interface ReadinessCheck {
   name: string;
   ready(): boolean;
+  /** False when the stage is dead (its consumer crashed for good): /healthz fails. Absent: alive. */
+  live?(): boolean;
+  /** Why the stage is paused (an error of its environment, see StagePause), if it is. */
+  paused?(): { since: string; reason: string } | undefined;
 }
 
 export interface HealthServerOptions {
@@ -40,9 +44,10 @@ export interface HealthServer {
 }
 
 /**
- * Serves /metrics (Prometheus text), /healthz (the process answers) and /readyz (200 when
- * every check is ready — for processors: joined the group and state restored — else 503, with
- * the state of each check in the body).
+ * Serves /metrics (Prometheus text), /healthz (200 while every stage is alive; 503 naming the dead
+ * ones, whose consumer crashed for good) and /readyz (200 when every check is ready — for
+ * processors: joined the group and state restored — and none is paused, else 503, with the state of
+ * each check and the reason of each pause in the body).
  */
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
   const checks = [...opts.checks];
@@ -51,7 +56,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     new Gauge({
       name: 'shopforce_ready', help: 'Whether a stage is ready (1) or not (0), as /readyz reports it.', labelNames: ['stage'], registers: [opts.registry],
       collect() {
-        for (const c of checks) this.set({ stage: c.name }, safeReady(c) ? 1 : 0);
+        for (const c of checks) this.set({ stage: c.name }, safeReady(c) && !safePaused(c) ? 1 : 0);
       },
     });
   }
@@ -66,11 +71,18 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
       }
     });
   }
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', async (_req, reply) => {
+    const dead = checks.filter((c) => !safeLive(c)).map((c) => c.name);
+    return dead.length === 0 ? { status: 'ok' } : reply.code(503).send({ status: 'dead', dead });
+  });
   app.get('/readyz', async (_req, reply) => {
-    const states = Object.fromEntries(checks.map((c) => [c.name, safeReady(c)]));
+    const states = Object.fromEntries(checks.map((c) => [c.name, safeReady(c) && !safePaused(c)]));
+    const paused = Object.fromEntries(checks.flatMap((c) => {
+      const p = safePaused(c);
+      return p ? [[c.name, { since: p.since, reason: p.reason }]] : [];
+    }));
     const ready = checks.length > 0 && Object.values(states).every(Boolean);
-    return reply.code(ready ? 200 : 503).send({ ready, checks: states });
+    return reply.code(ready ? 200 : 503).send({ ready, checks: states, ...(Object.keys(paused).length ? { paused } : {}) });
   });
   app.get('/metrics', async (_req, reply) => {
     const body = await opts.registry.metrics();
@@ -101,5 +113,23 @@ export function safeReady(check: ReadinessCheck): boolean {
     return check.ready();
   } catch {
     return false;
+  }
+}
+
+/** A check's liveness; a check that throws is dead. */
+export function safeLive(check: ReadinessCheck): boolean {
+  try {
+    return check.live ? check.live() : true;
+  } catch {
+    return false;
+  }
+}
+
+/** A check's pause; a check that throws counts as not paused (its readiness says the rest). */
+function safePaused(check: ReadinessCheck): { since: string; reason: string } | undefined {
+  try {
+    return check.paused?.();
+  } catch {
+    return undefined;
   }
 }

@@ -18,6 +18,8 @@ import { createAlertDispatcher } from '../observability/alerts/dispatcher.ts';
 import { createStatusPage, RecentAlerts } from '../observability/status-page/index.ts';
 import type { SalesforceSourceStatus } from '../salesforce/source/index.ts';
 import { createBatchSink } from '../kafka/sink/batch-sink.ts';
+import { isInfrastructure, StagePause, type PauseState } from '../kafka/stage-pause.ts';
+import { isSalesforceOutage } from '../salesforce/sink/errors.ts';
 import type { Alert } from '../reconcile/types.ts';
 import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
@@ -37,6 +39,10 @@ export interface Stage {
   start(): Promise<void>;
   stop(): Promise<void>;
   ready(): boolean;
+  /** False when the stage is dead (its consumer crashed for good): /healthz fails. */
+  live?(): boolean;
+  /** Why the stage is paused (an error of its environment), if it is. */
+  paused?(): PauseState | undefined;
   /** The Salesforce source's channels (subscription state, replay position), for the status page. */
   sourceStatus?(): SalesforceSourceStatus;
 }
@@ -70,6 +76,23 @@ export interface SharedPieces {
   audit: AuditProducer;
   /** Counts an alert (the reconciler's, a drift check's). */
   onAlert: (entity: string, alert: Alert) => void;
+  /** The pause of a stage for errors of its environment: alerts when it pauses, shopforce_stage_paused. */
+  pauseFor: (stage: string, pausesOn?: (err: unknown) => boolean) => StagePause;
+}
+
+/** The stage, not ready and reported paused while `pause` holds; stopping it ends the pause's waits. */
+export function withPause(stage: Stage, pause: StagePause): Stage {
+  return {
+    ...stage,
+    ready: () => stage.ready() && !pause.state(),
+    paused: () => pause.state(),
+    async stop() {
+      // the stage's own stop first marks it stopping, so a write the pause lets go is not taken for a failure
+      const stopping = stage.stop();
+      pause.stop();
+      await stopping;
+    },
+  };
 }
 
 /**
@@ -105,9 +128,17 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     recentAlerts.add({ entity, kind: alert.kind, key: alert.key, message: alert.message });
     dispatcher.notify({ entity, kind: alert.kind, key: alert.key, message: alert.message, fields: alert.fields });
   };
+  const pauseFor = (stage: string, pausesOn?: (err: unknown) => boolean) => new StagePause({
+    stage, pausesOn, log: log.child({ component: 'pause' }), registry: registryMetrics,
+    onPause: (state) => onAlert(stage, { kind: 'stage-paused', key: stage, message: `${stage} paused: ${state.reason}`, fields: [] }),
+  });
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
   const ownTransactions = new OwnTransactions(pool);
-  const router = createRouter(config, { lookupParent: extras.lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
+  // a lookup the org does not answer (5xx, network, session) holds the router: it never routes a change without its parent
+  const routerPause = pauseFor('router', (err) => isInfrastructure(err) || isSalesforceOutage(err));
+  const lookupParent: ParentLookup | undefined = extras.lookupParent && ((object, field, ids) => routerPause.run(() => extras.lookupParent!(object, field, ids)));
+  const shopPause = pauseFor('shop-sink');
+  const router = createRouter(config, { lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
   const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
   const shopSink = new ShopSink(pool, config.shop.schema);
   const audit = createAuditProducer({ kafka, topic: names.audit, encode: (subject, value) => registry.encode(subject, value), registry: registryMetrics });
@@ -128,9 +159,9 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     }),
     createBatchSink<ShopWrite>({
       name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: names.shopCommands, dlqTopic: names.dlq, metrics, log: log.child({ processor: 'shop-sink' }),
-      decode: (m) => registry.decode<ShopWrite>(m.value!),
+      decode: (m) => shopPause.run(() => registry.decode<ShopWrite>(m.value!)),
       chunkSize: config.sink.shopBatchSize,
-      write: async (commands) => {
+      write: (commands) => shopPause.run(async () => {
         const outcomes = await shopSink.write(commands);
         // each command's outcome on sync.audit before its offset is committed
         const at = Date.now();
@@ -140,12 +171,12 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
           return writeResultEvent(commands[i]!, details, { processor: 'shop-sink', at });
         }));
         return outcomes.map((o) => (o.status === 'failed' ? { ok: false as const, reason: o.reason } : { ok: true as const }));
-      },
+      }),
     }),
   ].map((p): Stage => ({
-    name: p.name, role: p.name === 'shop-sink' ? 'sink' : 'processor', start: () => p.start(), stop: () => p.stop(), ready: () => p.ready(),
-  }));
-  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names, audit, onAlert })));
+    name: p.name, role: p.name === 'shop-sink' ? 'sink' : 'processor', start: () => p.start(), stop: () => p.stop(), ready: () => p.ready(), live: () => p.live(),
+  })).map((stage) => (stage.name === 'router' ? withPause(stage, routerPause) : stage.name === 'shop-sink' ? withPause(stage, shopPause) : stage));
+  if (extras.stages) stages.push(...(await extras.stages({ config, kafka, registry, metrics, log, names, audit, onAlert, pauseFor })));
 
   const statusPage = createStatusPage({ config, registry: registryMetrics, stages, alerts: recentAlerts, log: log.child({ component: 'status-page' }) });
   const health = await startHealthServer({

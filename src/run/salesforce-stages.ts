@@ -4,15 +4,15 @@ import { createDriftScheduler } from '../drift/schedule.ts';
 import type { AuditEvent } from '../reconcile/audit.ts';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { enabledEntities } from '../entities/index.ts';
-import { TransientError } from '../kafka/errors.ts';
+import { InfraError, isInfrastructureSalesforceCode, TransientError } from '../kafka/errors.ts';
 import { flowLatencyMetric, observeApplied } from '../observability/flow-latency.ts';
 import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/batch-sink.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
-import { createSalesforceSource } from '../salesforce/source/index.ts';
+import { createSalesforceSource, type SalesforceSourceStatus } from '../salesforce/source/index.ts';
 import { initialLoadStage } from './initial-load.ts';
 import { killPoint } from './kill-point.ts';
-import type { SharedPieces, Stage } from './pipeline.ts';
+import { withPause, type SharedPieces, type Stage } from './pipeline.ts';
 
 /** One logged-in Salesforce connection per process, made on first use (jsforce re-logs in itself). */
 export function lazyConnection(config: SharedPieces['config']): () => Promise<Connection> {
@@ -31,6 +31,14 @@ export function salesforceObjects(config: SharedPieces['config']): string[] {
   return [...new Set(enabledEntities(config).flatMap((e) => Object.keys(e.flow.salesforce)))];
 }
 
+/**
+ * The source is ready while it runs and none of its channels is failing to subscribe (backoff) or
+ * stopped: a channel that cannot subscribe (CDC switched off, access refused) makes it unready.
+ */
+export function channelsReady(status: SalesforceSourceStatus): boolean {
+  return status.running && status.channels.every((c) => c.state !== 'backoff' && c.state !== 'stopped');
+}
+
 type Final = { ok: true } | { ok: false; reason: string };
 
 /** A final sink outcome: done, retry the batch, or refused (DLQ). */
@@ -40,8 +48,12 @@ function finalResult(outcome: WriteOutcome): Final {
     case 'skipped':
     case 'coalesced':
       return { ok: true };
-    case 'retryable':
-      throw new TransientError(`${outcome.command.sobject} ${outcome.command.externalId}: ${outcome.error.errorCode} ${outcome.error.message}`);
+    case 'retryable': {
+      const what = `${outcome.command.sobject} ${outcome.command.externalId}: ${outcome.error.errorCode} ${outcome.error.message}`;
+      // a field unknown or read-only, no access, no session: the stage pauses (the org's set-up is at fault, not the record)
+      if (isInfrastructureSalesforceCode(outcome.error.errorCode)) throw new InfraError(what);
+      throw new TransientError(what);
+    }
     case 'failed':
       return { ok: false, reason: `${outcome.reason} (${outcome.error.errorCode}: ${outcome.error.message}${outcome.error.fields.length ? ` [${outcome.error.fields.join(', ')}]` : ''})` };
     case 'parked':
@@ -56,7 +68,8 @@ function finalResult(outcome: WriteOutcome): Final {
  * drift checks (they read Salesforce with Bulk API 2.0 queries).
  */
 export async function salesforceStages(shared: SharedPieces, conn: () => Promise<Connection>): Promise<Stage[]> {
-  const { config, kafka, registry, metrics, log, names, audit, onAlert } = shared;
+  const { config, kafka, registry, metrics, log, names, audit, onAlert, pauseFor } = shared;
+  const sinkPause = pauseFor('sf-sink');
   const source = createSalesforceSource({
     sfConfig: config.salesforce, objects: salesforceObjects(config), kafka, logger: log.child({ stage: 'sf-source' }),
     metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions, replication: config.kafka.replication,
@@ -99,14 +112,14 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     metrics, log: log.child({ processor: 'sf-sink' }), chunkSize: 2_000,
     // a parked child settles within parentTimeoutMs (plus its retries); one that never does is delivered again
     pendingTimeoutMs: 2 * config.sink.parentTimeoutMs + 5 * 60_000,
-    decode: (m) => registry.decode<SalesforceWrite>(m.value!),
-    write: async (commands) => {
+    decode: (m) => sinkPause.run(() => registry.decode<SalesforceWrite>(m.value!)),
+    write: (commands) => sinkPause.run(async () => {
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });
       const outcomes = await sink.write(commands);
       betweenSalesforceWriteAndCommit?.(commands.map((c) => c.externalId));
       await audit.send(auditOf(outcomes));
       return outcomes.map(itemResult);
-    },
+    }),
   });
 
   // scheduled drift checks read Salesforce too; they send commands, so they stop before the sinks
@@ -114,9 +127,9 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     ? createDriftScheduler({ config, kafka, encode: (subject, value) => registry.encode(subject, value), conn, registry: metrics.registry, log: log.child({ stage: 'drift' }), onAlert })
     : undefined;
   return [
-    { name: 'sf-source', role: 'source', start: () => source.start(), stop: () => source.stop(), ready: () => source.status().running, sourceStatus: () => source.status() },
+    { name: 'sf-source', role: 'source', start: () => source.start(), stop: () => source.stop(), ready: () => channelsReady(source.status()), sourceStatus: () => source.status() },
     ...(drift ? [{ name: 'drift', role: 'source' as const, start: () => drift.start(), stop: () => drift.stop(), ready: () => drift.ready() }] : []),
-    {
+    withPause({
       name: 'sf-sink',
       role: 'sink',
       start: () => writer.start(),
@@ -127,7 +140,8 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
         await sink?.close();
       },
       ready: () => writer.ready(),
-    },
+      live: () => writer.live(),
+    }, sinkPause),
     initialLoadStage(shared, conn),
   ];
 }

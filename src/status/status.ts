@@ -32,6 +32,8 @@ export interface ProcessHealth {
   reachable: boolean;
   ready?: boolean;
   checks?: Record<string, boolean>;
+  /** Stages paused by an error of their environment (a revoked privilege, a field made read-only...), with the reason. */
+  paused?: Record<string, { since: string; reason: string }>;
   error?: string;
   /** What the running process knows of itself (from its status page's snapshot), when it answers. */
   view?: ProcessView;
@@ -97,10 +99,10 @@ export async function processHealth(config: ShopforceConfig): Promise<ProcessHea
   try {
     const res = await ask('/readyz');
     if (res.status === 401) return { url, reachable: true, error: 'HTTP 401: the access token is not the one the process has' };
-    const body = (await res.json()) as { ready?: boolean; checks?: Record<string, boolean> };
+    const body = (await res.json()) as { ready?: boolean; checks?: Record<string, boolean>; paused?: ProcessHealth['paused'] };
     const snapshot = await ask('/status/snapshot.json').then((r) => (r.ok ? r.json() as Promise<StatusSnapshot> : undefined), () => undefined);
     const view = snapshot ? { source: snapshot.source, quota: snapshot.quota, parked: snapshot.parked, alerts: snapshot.alerts } : undefined;
-    return { url, reachable: true, ready: body.ready === true, checks: body.checks ?? {}, ...(view ? { view } : {}) };
+    return { url, reachable: true, ready: body.ready === true, checks: body.checks ?? {}, ...(body.paused ? { paused: body.paused } : {}), ...(view ? { view } : {}) };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return { url, reachable: false, error: cause === 'ECONNREFUSED' ? 'nothing listens there' : (err as Error).message };

@@ -37,6 +37,7 @@ before(async () => {
         conflict: { enabled: true, threshold: 1, windowMs: 60_000, maxMessages: 10, periodMs: 3_600_000 },
         'unmastered-create': { enabled: true, threshold: 1, windowMs: 60_000, maxMessages: 10, periodMs: 3_600_000 },
         'negative-stock': { enabled: true, threshold: 1, windowMs: 60_000, maxMessages: 10, periodMs: 3_600_000 },
+        'stage-paused': { enabled: true, threshold: 1, windowMs: 60_000, maxMessages: 10, periodMs: 3_600_000 },
       },
     };
   });

@@ -84,3 +84,39 @@ test('metricsHost and accessToken are configuration fields: defaults, secrets fr
     'observability.accessToken: is a secret: give it as a ${VAR} reference to the environment, not in the file',
   ]);
 });
+
+test('/readyz is 503 while a stage is paused (naming the reason) and 200 again once it resumes; /healthz stays 200', async () => {
+  let pause: { since: string; reason: string } | undefined = { since: '2026-01-01T00:00:00.000Z', reason: 'shop database: SQLSTATE 42501: permission denied for table customers' };
+  const sink = { name: 'shop-sink', ready: () => true, live: () => true, paused: () => pause };
+  const server = await startHealthServer({ registry: createMetricsRegistry(), checks: [ready, sink] });
+  try {
+    const paused = await fetch(`${server.url}/readyz`);
+    assert.equal(paused.status, 503);
+    const body = await paused.json() as { ready: boolean; checks: Record<string, boolean>; paused: Record<string, { reason: string }> };
+    assert.deepEqual(body.checks, { stage: true, 'shop-sink': false });
+    assert.match(body.paused['shop-sink']!.reason, /permission denied/);
+    assert.match(await (await fetch(`${server.url}/metrics`)).text(), /shopforce_ready\{stage="shop-sink"\} 0/);
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'a paused stage is alive: no restart would fix it');
+    pause = undefined;
+    const resumed = await fetch(`${server.url}/readyz`);
+    assert.equal(resumed.status, 200);
+    assert.equal((await resumed.json() as { paused?: unknown }).paused, undefined);
+  } finally {
+    await server.close();
+  }
+});
+
+test('/healthz is 503 naming a dead stage (its consumer crashed for good), so the process is restarted', async () => {
+  let alive = true;
+  const router = { name: 'router', ready: () => alive, live: () => alive };
+  const server = await startHealthServer({ registry: createMetricsRegistry(), checks: [ready, router] });
+  try {
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+    alive = false;
+    const dead = await fetch(`${server.url}/healthz`);
+    assert.equal(dead.status, 503);
+    assert.deepEqual(await dead.json(), { status: 'dead', dead: ['router'] });
+  } finally {
+    await server.close();
+  }
+});

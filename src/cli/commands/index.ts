@@ -12,6 +12,7 @@ import { register as status } from './status.ts';
 import { register as backfill } from './backfill.ts';
 import { register as drift } from './drift.ts';
 import { register as trace } from './trace.ts';
+import { register as org } from './org.ts';
 
 /** Every CLI command module exports a register(program) function; list them here. */
-export const commands: Array<(program: Command) => void> = [run, status, backfill, drift, trace, stack, sandbox, migrate, seed, connectors, dlq, kafka, schemas];
+export const commands: Array<(program: Command) => void> = [run, status, backfill, drift, trace, org, stack, sandbox, migrate, seed, connectors, dlq, kafka, schemas];

@@ -77,13 +77,15 @@ export function renderStatus(s: PipelineStatus & { dependencies: DependencyStatu
     ['kafka', 'healthy', s.brokers.join(','), ''],
     ...s.dependencies.map((d) => [d.name, d.healthy ? 'healthy' : 'DOWN', d.address, d.detail ?? '']),
     ['shopforce run', !s.process.reachable ? 'not running' : s.process.ready ? 'ready' : 'NOT READY', s.process.url,
-      s.process.checks ? Object.entries(s.process.checks).map(([k, v]) => `${k}${v ? '' : ' (not ready)'}`).join(', ') : s.process.error ?? ''],
+      s.process.checks ? Object.entries(s.process.checks).map(([k, v]) => `${k}${s.process.paused?.[k] ? ' (PAUSED)' : v ? '' : ' (not ready)'}`).join(', ') : s.process.error ?? ''],
   ]));
   out.push('');
   out.push(table([
     ['stage', 'group', 'state', 'copies', 'lag'],
     ...s.stages.map((g) => [g.stage, g.groupId, g.state, String(g.members), String(g.lag)]),
   ]));
+  const paused = Object.entries(s.process.paused ?? {});
+  if (paused.length) out.push('paused (an error of the environment; nothing is dead-lettered, it resumes by itself once fixed):', ...paused.map(([stage, p]) => `  ${stage} since ${p.since}: ${p.reason}`));
   const behind = s.stages.flatMap((g) => g.topics.filter((t) => t.lag > 0).map((t) => `  ${g.stage} ${t.topic}: ${t.lag}`));
   if (behind.length) out.push('behind, by input topic:', ...behind);
   if (s.process.view) out.push('', ...renderProcessView(s.process.view));

@@ -46,6 +46,8 @@ export interface BatchSink {
   /** Stops fetching, lets the write in hand finish and commits it, leaves the group; pending items stay uncommitted. */
   stop(): Promise<void>;
   ready(): boolean;
+  /** False once the consumer crashed and kafkajs will not restart it (/healthz). */
+  live(): boolean;
 }
 
 /**
@@ -81,6 +83,8 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
   /** A member of the current generation (no rebalance under way): late commits only then. */
   let inGroup = false;
   let running = false;
+  /** The consumer crashed and kafkajs gave up restarting it. */
+  let dead = false;
   /** The partitions owned since the last group join. */
   const progress = new Map<number, PartitionProgress>();
 
@@ -181,6 +185,7 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
         try {
           decoded.push({ message, item: await opts.decode(message) });
         } catch (err) {
+          if (abort.signal.aborted) return; // stopping (a paused decode let go): not committed, read again
           await toDlq(message, batch.partition, err, 'decode');
         }
       }
@@ -225,6 +230,7 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
   return {
     name: opts.name,
     ready: () => joined,
+    live: () => !dead,
     async start(): Promise<void> {
       abort = new AbortController();
       producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -238,7 +244,13 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
       consumer.on(consumer.events.GROUP_JOIN, (e) => onGroupJoin(e.payload.memberAssignment, e.payload.memberId));
       consumer.on(consumer.events.REBALANCING, () => { inGroup = false; });
       consumer.on(consumer.events.STOP, () => { inGroup = false; });
-      consumer.on(consumer.events.CRASH, () => { inGroup = false; });
+      consumer.on(consumer.events.CRASH, (e) => {
+        inGroup = false;
+        if (!e.payload.restart) {
+          dead = true;
+          log.error({ err: errorMessage(e.payload.error) }, 'consumer crashed for good');
+        }
+      });
       await consumer.connect();
       await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
       running = true;

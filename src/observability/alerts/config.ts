@@ -6,11 +6,11 @@
 import { z } from 'zod';
 import type { Alert } from '../../reconcile/types.ts';
 
-/** The kinds of alert the reconciler raises (src/reconcile/types.ts Alert['kind']). */
-export const ALERT_KINDS = ['conflict', 'unmastered-create', 'negative-stock'] as const;
+/** The kinds of alert the reconciler raises (src/reconcile/types.ts Alert['kind']), and a stage paused by an error of its environment (src/kafka/stage-pause.ts). */
+export const ALERT_KINDS = ['conflict', 'unmastered-create', 'negative-stock', 'stage-paused'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 // a kind added to the reconciler without a rule here fails the type check rather than going unrouted
-const everyKindListed: Record<Alert['kind'], true> = { conflict: true, 'unmastered-create': true, 'negative-stock': true } satisfies Record<AlertKind, true>;
+const everyKindListed: Record<Alert['kind'], true> = { conflict: true, 'unmastered-create': true, 'negative-stock': true, 'stage-paused': true } satisfies Record<AlertKind, true>;
 void everyKindListed;
 
 const webhookUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });

@@ -1,15 +1,16 @@
+import { isInfrastructureSalesforceCode } from '../../kafka/errors.ts';
 import type { ParentRef, SalesforceErrorInfo } from './types.ts';
 import type { SalesforceWrite } from '../../entities/types.ts';
 
 /** What the sink does with an error. */
-export type ErrorClass = 'transient' | 'quota' | 'parent-missing' | 'permanent';
+export type ErrorClass = 'transient' | 'quota' | 'parent-missing' | 'infrastructure' | 'permanent';
 
 /** Codes worth another try: server trouble, row locks, timeouts. */
 const TRANSIENT_CODES = new Set([
   'SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION', 'UNABLE_TO_LOCK_ROW', 'QUERY_TIMEOUT', 'REQUEST_RUNNING_TOO_LONG',
   'ERROR_HTTP_500', 'ERROR_HTTP_502', 'ERROR_HTTP_503', 'ERROR_HTTP_504', 'ERROR_HTTP_429', 'REQUEST_TIMEOUT',
   'JobPollingTimeoutError', 'UNPROCESSED',
-  // the session could not be renewed: not the record's fault, never a reason for the DLQ
+  // a session that expired is renewed on the next try; one that cannot be renewed pauses the stage (see isInfrastructure)
   'INVALID_SESSION_ID', 'INVALID_AUTH_HEADER', 'invalid_grant',
 ]);
 
@@ -24,8 +25,14 @@ const FOREIGN_KEY_NOT_FOUND = /Foreign key external ID: (.*) not found for field
 export function classify(error: SalesforceErrorInfo): ErrorClass {
   if (error.errorCode === 'REQUEST_LIMIT_EXCEEDED') return 'quota';
   if (TRANSIENT_CODES.has(error.errorCode) || NETWORK_CODES.has(error.errorCode)) return 'transient';
+  if (isInfrastructureSalesforceCode(error.errorCode)) return 'infrastructure';
   if (error.errorCode === 'INVALID_CROSS_REFERENCE_KEY' || FOREIGN_KEY_NOT_FOUND.test(error.message)) return 'parent-missing';
   return 'permanent';
+}
+
+/** A Salesforce call that failed for the org's sake, not the request's: 5xx, network, timeout, quota, or its set-up. */
+export function isSalesforceOutage(err: unknown): boolean {
+  return classify(errorInfo(err)) !== 'permanent' && classify(errorInfo(err)) !== 'parent-missing';
 }
 
 /** A thrown error (jsforce HttpApiError, fetch error, timeout) in Salesforce's terms. */

@@ -347,7 +347,7 @@ class Sink implements SalesforceSink {
         }
       } catch (err) {
         const info = err instanceof SinkCallError ? err.info : errorInfo(err);
-        if (todo.length > 1 && classify(info) !== 'transient' && classify(info) !== 'quota') {
+        if (todo.length > 1 && classify(info) === 'permanent') {
           // the whole call was refused for what is likely one record's content: halve until it is found
           const half = Math.ceil(todo.length / 2);
           this.log.warn({ sobject, records: todo.length, errorCode: info.errorCode }, 'call refused as a whole: splitting it to find the record');
@@ -396,7 +396,7 @@ class Sink implements SalesforceSink {
         }), this.tuning.bulkPollTimeoutMs + this.tuning.requestTimeoutMs);
     } catch (err) {
       const info = err instanceof SinkCallError ? err.info : errorInfo(err);
-      if (classify(info) === 'transient' || classify(info) === 'quota') {
+      if (classify(info) !== 'permanent' && classify(info) !== 'parent-missing') {
         for (const item of items) this.onRecordError(item.entry, info, this.cfg.maxRetries + 1);
         return;
       }
@@ -531,7 +531,8 @@ class Sink implements SalesforceSink {
   private fail(entry: Entry, info: SalesforceErrorInfo, attempts: number): void {
     this.forgetRecord(entry);
     const kind = classify(info);
-    if (kind === 'transient' || kind === 'quota') {
+    // an error of the org's set-up (a field unknown or read-only, no access, no session) is not the record's fault either
+    if (kind === 'transient' || kind === 'quota' || kind === 'infrastructure') {
       this.log.warn({ sobject: entry.command.sobject, externalId: entry.command.externalId, errorCode: info.errorCode, attempts }, 'write still failing after retries: reported retryable');
       settle(entry, this.deliver, (command) => this.retryable(command, info, attempts));
       return;

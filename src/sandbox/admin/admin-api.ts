@@ -7,6 +7,7 @@ import { addDecimal } from '../store/values.ts';
 import type { CounterSnapshot, Counters } from './counters.ts';
 import type { FaultSettings, FaultSettingsInput, Faults } from './faults.ts';
 import type { ApiQuota } from './quota.ts';
+import { setChangeDataCapture, setFieldSetup, type CdcSetup, type FieldFlags, type FieldSetup } from './org-setup.ts';
 
 export const userEditSchema = z.object({
   object: z.string().min(1, 'object is required'),
@@ -100,6 +101,10 @@ export interface SandboxAdmin {
   dropCometdClients(): number;
   emitGap(entityName: string, recordIds: string[], changeType: GapType): void;
   emitOverflow(entityName: string): void;
+  /** An administrator's change of a field's access or attributes (see org-setup.ts). */
+  setField(input: FieldSetup): FieldFlags;
+  /** Selects an object for Change Data Capture, or takes it out. */
+  setChangeDataCapture(input: CdcSetup): { object: string; enabled: boolean };
   /** Stops and starts the whole emulator (same ports, same data). */
   restart(downMs?: number): Promise<void>;
 }
@@ -168,6 +173,8 @@ export function createAdmin(url: string, token: string, refs: CoreRefs): Sandbox
     dropCometdClients: () => refs.hub()?.cometd.dropClients() ?? 0,
     emitGap: (entityName, recordIds, changeType) => { refs.hub()?.emitGap(entityName, recordIds, changeType); },
     emitOverflow: (entityName) => { refs.hub()?.emitOverflow(entityName); },
+    setField: (input) => setFieldSetup(refs.store(), input),
+    setChangeDataCapture: (input) => setChangeDataCapture(refs.store(), input),
     restart: (downMs = 0) => refs.restart(downMs),
   };
 }

@@ -74,6 +74,8 @@ export function registerAdminRoutes(app: FastifyInstance, admin: () => SandboxAd
       admin().resetCounters();
       return admin().counters();
     });
+    scope.post('/__admin/org/field', async (req) => admin().setField(body(req) as never));
+    scope.post('/__admin/org/cdc', async (req) => admin().setChangeDataCapture(body(req) as never));
     scope.post('/__admin/user-edit', async (req) => admin().userEdit(body(req) as never));
   });
 }

@@ -6,6 +6,7 @@ import * as collections from './collections.ts';
 import * as describe from './describe.ts';
 import * as queries from './query.ts';
 import { limits, resourceList } from './resources.ts';
+import { toolingQuery } from './tooling.ts';
 
 interface Route { method: string; pattern: RegExp; api: ApiName; handler: RestHandler }
 
@@ -30,6 +31,7 @@ add('GET', '/query', 'query', queries.query);
 add('GET', '/queryAll', 'query', queries.queryAll);
 add('GET', '/query/:seg', 'query', queries.queryMore);
 add('GET', '/queryAll/:seg', 'query', queries.queryMore);
+add('GET', '/tooling/query', 'query', toolingQuery);
 add('POST', '/composite/sobjects', 'collections', collections.createMany);
 add('PATCH', '/composite/sobjects', 'collections', collections.updateMany);
 add('DELETE', '/composite/sobjects', 'collections', collections.deleteMany);

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { ShopWrite } from '../../entities/types.ts';
+import { InfraError, isInfrastructureSqlState } from '../../kafka/errors.ts';
 import { createLogger } from '../../observability/logger.ts';
 import { recordOwnTransaction } from './own-transactions.ts';
 
@@ -49,6 +50,8 @@ export class ShopSink {
           await client.query('ROLLBACK TO SAVEPOINT cmd');
           const code = String(err?.code ?? '');
           if (TRANSIENT_SQLSTATE.test(code)) throw err;
+          // a revoked privilege, a dropped column, a statement timeout: the whole batch waits (the stage pauses)
+          if (isInfrastructureSqlState(code)) throw new InfraError(`shop database: SQLSTATE ${code}: ${err?.message ?? err} (${cmd.table})`, { cause: err });
           outcomes.push({ commandId: cmd.commandId, status: 'failed', table: cmd.table, key: cmd.key, reason: `${code ? `SQLSTATE ${code}: ` : ''}${err?.message ?? err}`, permanent: true });
         }
       }
