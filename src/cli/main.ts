@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { redactText } from '../observability/redact.ts';
 
 // `shopforce … | head` closes stdout early: that is not an error
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -29,7 +30,8 @@ const program = new Command('shopforce')
 for (const register of commands) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
+  // an error may quote a connection URL with its password: the secret stays out of the terminal and CI logs
+  const message = redactText(err instanceof Error ? err.message : String(err));
   process.stderr.write(`shopforce: ${message}\n`);
   if (process.env.SHOPFORCE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exitCode = 1;

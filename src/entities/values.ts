@@ -1,11 +1,24 @@
 /**
  * Readers for raw column/field values as Debezium and Salesforce deliver them. Each throws a
- * ValueError naming the field and the bad value, so a bad record goes to the DLQ with a reason.
+ * ValueError naming the field and the kind of value it got, so a bad record goes to the DLQ with a
+ * reason. The value itself is customer data: it stays out of the message (logs, dead-letter headers).
  */
 export class ValueError extends Error {
-  constructor(readonly field: string, readonly value: unknown, reason: string) {
-    super(`field "${field}": ${reason} (got ${JSON.stringify(value)})`);
+  constructor(readonly field: string, value: unknown, reason: string) {
+    super(`field "${field}": ${reason} (got ${kindOf(value)})`);
+    this.name = 'ValueError';
   }
+}
+
+/** What a value is, without what it says: "text of 12 characters", "a number", "an object". */
+export function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (typeof value === 'string') return value === '' ? 'empty text' : `text of ${[...value].length} characters`;
+  if (typeof value === 'number' || typeof value === 'bigint') return 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (value instanceof Date) return 'a date';
+  return 'an object';
 }
 
 export function str(field: string, v: unknown): string | null {

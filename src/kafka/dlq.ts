@@ -1,4 +1,5 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { redactText } from '../observability/redact.ts';
 import { errorMessage, errorName, stackHead } from './errors.ts';
 
 /** Why a record was dead-lettered. */
@@ -42,11 +43,12 @@ export function buildDlqMessage(input: DlqInput): Message {
   const cause = input.error instanceof Error && input.error.name === 'RetriesExhaustedError' && input.error.cause ? input.error.cause : input.error;
   const headers: IHeaders = { ...(input.message.headers ?? {}) };
   const set = (k: string, v: string) => { headers[k] = Buffer.from(v, 'utf8'); };
-  set(DLQ_HEADER.reason, errorMessage(cause).slice(0, 2000));
+  // a reason or stack may quote a connection URL or a token: their secrets never reach the topic
+  set(DLQ_HEADER.reason, redactText(errorMessage(cause)).slice(0, 2000));
   set(DLQ_HEADER.failure, input.failure);
   set(DLQ_HEADER.errorClass, input.errorClass);
   set(DLQ_HEADER.errorName, errorName(cause));
-  set(DLQ_HEADER.stack, stackHead(cause));
+  set(DLQ_HEADER.stack, redactText(stackHead(cause)));
   set(DLQ_HEADER.attempts, String(input.attempts));
   set(DLQ_HEADER.processor, input.processor);
   set(DLQ_HEADER.group, input.groupId);

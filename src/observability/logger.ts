@@ -1,13 +1,6 @@
 import pino from 'pino';
 import pretty from 'pino-pretty';
-
-/** Paths whose values never reach a log line. */
-export const REDACTED_PATHS = [
-  'password', '*.password', 'clientSecret', '*.clientSecret', 'client_secret', '*.client_secret',
-  'accessToken', '*.accessToken', 'access_token', '*.access_token', 'refreshToken', '*.refreshToken',
-  'privateKey', '*.privateKey', 'authorization', '*.authorization', 'headers.authorization',
-  'connectionString', '*.connectionString', 'assertion', '*.assertion', 'token', '*.token',
-];
+import { redactLogLine } from './redact.ts';
 
 export type Logger = pino.Logger;
 
@@ -41,7 +34,9 @@ export function prettyStream(destination: number | NodeJS.WritableStream = 2, co
 const followers = new Set<WeakRef<Logger>>();
 
 export function createLogger(name: string, level?: string): Logger {
-  const options: pino.LoggerOptions = { name, level: level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  // every finished line passes through the redaction: secret-looking keys at any depth (error causes,
+  // nested options, HTTP headers), passwords in URLs and messages (src/observability/redact.ts)
+  const options: pino.LoggerOptions = { name, level: level ?? process.env.LOG_LEVEL ?? 'info', hooks: { streamWrite: redactLogLine } };
   // logs go to stderr: stdout stays clean for command output (e.g. --json)
   const logger = logFormat() === 'pretty' ? pino(options, prettyStream()) : pino(options, pino.destination(2));
   if (level === undefined) followers.add(new WeakRef(logger));

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writePrivateFile } from '../stack/private-file.ts';
 
 /** What a process needs to reach the sandbox, as the SF_* variables the processors read. */
 export interface SandboxAddresses {
@@ -35,5 +35,5 @@ export function sandboxEnv(a: SandboxAddresses): Record<string, string> {
 /** Writes KEY=value lines (values quoted when needed), readable by dotenv and `source`. */
 export function writeEnvFile(path: string, vars: Record<string, string>): void {
   const lines = Object.entries(vars).map(([k, v]) => `${k}=${/^[\w@%+=:,./-]*$/.test(v) ? v : JSON.stringify(v)}`);
-  writeFileSync(path, `# written by shopforce sandbox up; do not commit\n${lines.join('\n')}\n`, { mode: 0o600 });
+  writePrivateFile(path, `# written by shopforce sandbox up; do not commit\n${lines.join('\n')}\n`);
 }

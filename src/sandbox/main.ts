@@ -4,9 +4,10 @@
  * SANDBOX_PUBSUB_PORT, SANDBOX_MODEL_FILE, SANDBOX_SESSION_TTL_SECONDS, SANDBOX_DAILY_API_LIMIT,
  * SANDBOX_CDC_RETENTION_MS. Writes <state>/sandbox.env and <state>/sandbox.json when listening.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../observability/logger.ts';
+import { writePrivateFile } from '../stack/private-file.ts';
 import { startSandbox } from './server.ts';
 import { sandboxEnv, writeEnvFile } from './env-file.ts';
 
@@ -40,7 +41,7 @@ const handle = await startSandbox({
 
 const vars = sandboxEnv(handle);
 writeEnvFile(join(stateDir, 'sandbox.env'), vars);
-writeFileSync(join(stateDir, 'sandbox.json'), JSON.stringify({ pid: process.pid, ...handle.ports, env: vars }, null, 2), { mode: 0o600 });
+writePrivateFile(join(stateDir, 'sandbox.json'), JSON.stringify({ pid: process.pid, ...handle.ports, env: vars }, null, 2));
 log.info({ loginUrl: handle.loginUrl, pubSub: handle.pubSubEndpoint }, 'sandbox org ready');
 
 let stopping = false;

@@ -82,6 +82,15 @@ describe('docker-compose.yml', () => {
     assert.ok(processors.deploy.replicas >= 2, 'processors scale by replicas');
     assert.equal(services.sandbox.environment.SANDBOX_HOST, '0.0.0.0', 'the sandbox listens beyond its container');
   });
+  test('publishes every port on 127.0.0.1 only: nothing of the stack is reachable from the network', () => {
+    const published = Object.entries(services).flatMap(([name, svc]) => ((svc.ports ?? []) as Array<string | Record<string, unknown>>).map((p) => [name, p] as const));
+    assert.ok(published.length >= 8, `the stack publishes its ports (${published.length})`);
+    for (const [name, port] of published) {
+      // short syntax "127.0.0.1:host:container"; long syntax { host_ip: 127.0.0.1, ... }
+      const hostIp = typeof port === 'string' ? (port.split(':').length === 3 ? port.split(':')[0] : undefined) : port.host_ip;
+      assert.equal(hostIp, '127.0.0.1', `${name} publishes ${JSON.stringify(port)} on 127.0.0.1`);
+    }
+  });
 });
 
 const SAMPLE_SANDBOX = {

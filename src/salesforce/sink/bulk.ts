@@ -2,6 +2,7 @@ import type { Connection } from 'jsforce';
 import { stringify } from 'csv-stringify/sync';
 import { flatten, type RecordBody } from './records.ts';
 import type { SalesforceErrorInfo } from './types.ts';
+import { withoutCustomerData } from './errors.ts';
 
 /** A row result of a Bulk API 2.0 upsert, by position in the input. */
 export type BulkRowResult =
@@ -34,7 +35,7 @@ export function parseBulkError(text: string): SalesforceErrorInfo {
     fields = rest.slice(last + 1).split(',').filter(Boolean);
     rest = rest.slice(0, last);
   }
-  return { errorCode: code, message: rest, fields };
+  return withoutCustomerData({ errorCode: code, message: rest, fields });
 }
 
 export interface BulkUpsertOptions {

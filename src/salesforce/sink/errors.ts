@@ -35,6 +35,30 @@ export function isSalesforceOutage(err: unknown): boolean {
   return classify(errorInfo(err)) !== 'permanent' && classify(errorInfo(err)) !== 'parent-missing';
 }
 
+/**
+ * Salesforce errors whose message repeats the refused value ("Email: invalid email address: jane@@x"):
+ * the value is customer data, so the message kept (logs, audit, dead-letter reason) names the problem
+ * and the field only.
+ */
+const VALUE_ERRORS: Record<string, string> = {
+  INVALID_EMAIL_ADDRESS: 'invalid e-mail',
+  STRING_TOO_LONG: 'value too long',
+  INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: 'value not in the restricted picklist',
+  INVALID_TYPE_ON_FIELD_IN_RECORD: 'value of the wrong type',
+  NUMBER_OUTSIDE_VALID_RANGE: 'number out of range',
+  JSON_PARSER_ERROR: 'value Salesforce could not parse',
+  FIELD_INTEGRITY_EXCEPTION: 'value refused',
+  INVALID_FIELD_FOR_INSERT_UPDATE_VALUE: 'value refused',
+  DUPLICATE_VALUE: 'duplicate value',
+};
+
+/** The error with a message free of customer data: for value errors, what is wrong and in which field. */
+export function withoutCustomerData(info: SalesforceErrorInfo): SalesforceErrorInfo {
+  const what = VALUE_ERRORS[info.errorCode];
+  if (!what) return info;
+  return { ...info, message: `${what} in field ${info.fields.join(', ') || '(not named)'}` };
+}
+
 /** A thrown error (jsforce HttpApiError, fetch error, timeout) in Salesforce's terms. */
 export function errorInfo(err: unknown): SalesforceErrorInfo {
   const e = err as { errorCode?: unknown; code?: unknown; name?: unknown; message?: unknown; data?: { fields?: unknown } };
@@ -42,17 +66,17 @@ export function errorInfo(err: unknown): SalesforceErrorInfo {
     : typeof e.code === 'string' ? e.code
       : typeof e.name === 'string' && e.name !== 'Error' ? e.name : 'UNKNOWN_ERROR';
   const fields = Array.isArray(e.data?.fields) ? e.data.fields.map(String) : [];
-  return { errorCode: code, message: typeof e.message === 'string' ? e.message : String(err), fields };
+  return withoutCustomerData({ errorCode: code, message: typeof e.message === 'string' ? e.message : String(err), fields });
 }
 
 /** A per-record error of an sObject Collections result (`statusCode`) or a REST error body (`errorCode`). */
 export function recordError(raw: unknown): SalesforceErrorInfo {
   const r = (raw ?? {}) as { statusCode?: unknown; errorCode?: unknown; message?: unknown; fields?: unknown };
-  return {
+  return withoutCustomerData({
     errorCode: String(r.statusCode ?? r.errorCode ?? 'UNKNOWN_ERROR'),
     message: String(r.message ?? ''),
     fields: Array.isArray(r.fields) ? r.fields.map(String) : [],
-  };
+  });
 }
 
 /** Thrown by a call that may be retried; carries the Salesforce error. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { z } from 'zod';
 import { makeId } from '../store/ids.ts';
+import { writePrivateFile } from '../../stack/private-file.ts';
 
 /** Who may log in to the emulated org, generated once per data dir and kept there. */
 export interface OrgCredentials {
@@ -47,12 +48,12 @@ export async function loadOrCreateCredentials(dataDir: string, overrides: Partia
     };
   }
   stored = { ...stored, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
-  writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  writePrivateFile(file, JSON.stringify(stored, null, 2));
   const jwtPrivateKeyPath = join(dataDir, 'jwt', 'private.key');
   const jwtCertPath = join(dataDir, 'jwt', 'cert.pem');
   if (!existsSync(jwtPrivateKeyPath) || !existsSync(jwtCertPath)) {
     const pems = await generate([{ name: 'commonName', value: 'shopforce-jwt' }], { keySize: 2048, algorithm: 'sha256', notAfterDate: new Date(Date.now() + 10 * 365 * 86_400_000) });
-    writeFileSync(jwtPrivateKeyPath, pems.private, { mode: 0o600 });
+    writePrivateFile(jwtPrivateKeyPath, pems.private);
     writeFileSync(jwtCertPath, pems.cert);
   }
   return { ...stored, jwtPrivateKeyPath, jwtCertPath };
@@ -74,7 +75,7 @@ export async function loadOrCreateTls(dataDir: string): Promise<TlsPair> {
         { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 2, value: 'sandbox' }, { type: 7, ip: '127.0.0.1' }] },
       ],
     });
-    writeFileSync(keyPath, pems.private, { mode: 0o600 });
+    writePrivateFile(keyPath, pems.private);
     writeFileSync(certPath, pems.cert);
   }
   return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8'), certPath };

@@ -1,5 +1,6 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateFile } from '../private-file.ts';
 import type { ComponentStatus, StackComponent, StackContext } from '../component.ts';
 import { requireTool } from '../artifacts.ts';
 import { assertPortFree, isAlive, readPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
@@ -62,8 +63,7 @@ function writeConfig(ctx: StackContext): void {
   mkdirSync(dir(ctx), { recursive: true });
   const token = process.env.SHOPFORCE_METRICS_TOKEN;
   if (token) {
-    writeFileSync(tokenFile(ctx), token);
-    chmodSync(tokenFile(ctx), 0o600);
+    writePrivateFile(tokenFile(ctx), token);
   } else {
     rmSync(tokenFile(ctx), { force: true });
   }
