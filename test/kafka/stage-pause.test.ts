@@ -62,3 +62,14 @@ test('an error that is the record\'s fault passes through (the sink dead-letters
   pause.stop();
   await assert.rejects(held, StageStoppedError);
 });
+
+test('a schema registry that does not answer is an error of the environment while decoding; bytes that are not Avro are the record\'s', async () => {
+  const { SchemaCatalogClient } = await import('../../src/avro/registry.ts');
+  const down = new SchemaCatalogClient('http://127.0.0.1:9');
+  const framed = Buffer.from([0, 0, 0, 0, 7, 2, 4]);
+  const unreachable = await down.decode(framed).then(() => undefined, (err: unknown) => err);
+  assert.equal(classifyError(unreachable), 'infrastructure', 'the sink pauses rather than dead-letter the record');
+  const garbage = await down.decode(Buffer.from('{"not":"avro"}')).then(() => undefined, (err: unknown) => err);
+  assert.ok(garbage instanceof Error);
+  assert.notEqual(classifyError(garbage), 'infrastructure', 'a record that is not Confluent-framed Avro still goes to the dead-letter topic');
+});

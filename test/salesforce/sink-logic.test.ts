@@ -53,8 +53,12 @@ describe('Salesforce sink building blocks', () => {
     assert.equal(classify(e('REQUEST_LIMIT_EXCEEDED')), 'quota');
     assert.equal(classify(e('INVALID_CROSS_REFERENCE_KEY')), 'parent-missing');
     assert.equal(classify(e('INVALID_FIELD', 'Foreign key external ID: C9 not found for field Shop_Customer_Id__c in entity Account')), 'parent-missing');
-    for (const code of ['REQUIRED_FIELD_MISSING', 'STRING_TOO_LONG', 'INVALID_FIELD', 'DUPLICATE_VALUE', 'FIELD_CUSTOM_VALIDATION_EXCEPTION']) {
+    for (const code of ['REQUIRED_FIELD_MISSING', 'STRING_TOO_LONG', 'DUPLICATE_VALUE', 'FIELD_CUSTOM_VALIDATION_EXCEPTION']) {
       assert.equal(classify(e(code)), 'permanent', code);
+    }
+    // the org's set-up, not the record: the stage pauses instead of dead-lettering (src/kafka/stage-pause.ts)
+    for (const code of ['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE', 'INSUFFICIENT_ACCESS_OR_READONLY']) {
+      assert.equal(classify(e(code)), 'infrastructure', code);
     }
   });
 

@@ -25,8 +25,9 @@ const FOREIGN_KEY_NOT_FOUND = /Foreign key external ID: (.*) not found for field
 export function classify(error: SalesforceErrorInfo): ErrorClass {
   if (error.errorCode === 'REQUEST_LIMIT_EXCEEDED') return 'quota';
   if (TRANSIENT_CODES.has(error.errorCode) || NETWORK_CODES.has(error.errorCode)) return 'transient';
-  if (isInfrastructureSalesforceCode(error.errorCode)) return 'infrastructure';
+  // a parent not there yet comes as INVALID_FIELD too ("Foreign key external ID: ... not found"): it is the record's
   if (error.errorCode === 'INVALID_CROSS_REFERENCE_KEY' || FOREIGN_KEY_NOT_FOUND.test(error.message)) return 'parent-missing';
+  if (isInfrastructureSalesforceCode(error.errorCode)) return 'infrastructure';
   return 'permanent';
 }
 
