@@ -13,6 +13,7 @@ import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { flowLatencyMetric, observeApplied } from '../observability/flow-latency.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
+import { replicationSlotMetrics } from '../observability/replication-slot.ts';
 import { createAlertDispatcher } from '../observability/alerts/dispatcher.ts';
 import { createStatusPage, RecentAlerts } from '../observability/status-page/index.ts';
 import type { SalesforceSourceStatus } from '../salesforce/source/index.ts';
@@ -103,6 +104,8 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     dispatcher.notify({ entity, kind: alert.kind, key: alert.key, message: alert.message, fields: alert.fields });
   };
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
+  // Debezium's slot: how much WAL it holds back, and whether max_slot_wal_keep_size is about to drop it
+  replicationSlotMetrics(registryMetrics, pool);
   const ownTransactions = new OwnTransactions(pool);
   const router = createRouter(config, { lookupParent: extras.lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
   const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
