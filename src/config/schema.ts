@@ -22,6 +22,8 @@ export const configSchema = z.strictObject({
     partitions: z.number().int().min(1).default(6).describe('Partitions of the topics shopforce creates.'),
     topicNamespace: z.string().regex(/^([A-Za-z0-9._-]+)?$/, { error: 'letters, digits, ., _ and - only' }).default('')
       .describe('Prefix of every topic shopforce creates (<namespace>.sync.*, <namespace>.sf.*), to run separate pipelines on one cluster; empty: none.'),
+    dlqRetentionMs: z.number().int().min(-1).default(-1)
+      .describe('retention.ms of the dead-letter topic when run creates it: -1 (default) keeps dead letters until `dlq purge` removes them; a dead letter past it is gone without being replayed.'),
   }).describe('Kafka cluster.'),
   registry: z.strictObject({
     url: urlString.describe('Confluent-compatible schema registry base URL.'),

@@ -35,7 +35,11 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
     // scheduled drift checks: one partition, so one member of the drift group is the one that checks
     ...(config.drift.schedule.enabled ? [{ topic: names.driftRuns, partitions: 1, compacted: true }] : []),
     ...raw.map((topic) => ({ topic, partitions })),
-    ...topics.filter((t) => !raw.includes(t)).map((topic) => ({ topic, partitions, configs })),
+    ...topics.filter((t) => !raw.includes(t)).map((topic) => ({
+      topic, partitions,
+      // dead letters wait for a person: kept as configured (by default until purged), not the broker's 7 days
+      configs: topic === names.dlq ? { ...configs, 'retention.ms': String(config.kafka.dlqRetentionMs) } : configs,
+    })),
     ...changelogs.map((topic) => ({ topic, partitions, compacted: true, configs })),
     // one key per entity and direction: a single partition keeps them in one place
     { topic: names.backfillCheckpoints, partitions: 1, compacted: true },
