@@ -26,6 +26,8 @@ export const configSchema = z.strictObject({
     ssl: kafkaSslSchema.prefault({}).describe('TLS to the brokers (listeners of type SSL or SASL_SSL).'),
     sasl: kafkaSaslSchema.optional().describe('SASL login to the brokers (listeners of type SASL_SSL, or SASL_PLAINTEXT); none: no login.'),
     replication: replicationSchema.prefault({}).describe('Replication factor of the topics shopforce creates, per class of topic (a production cluster: 3).'),
+    dlqRetentionMs: z.number().int().min(-1).default(-1)
+      .describe('retention.ms of the dead-letter topic when run creates it: -1 (default) keeps dead letters until `dlq purge` removes them; a dead letter past it is gone without being replayed.'),
   }).describe('Kafka cluster.'),
   registry: z.strictObject({
     url: urlString.describe('Confluent-compatible schema registry base URL.'),

@@ -13,6 +13,7 @@ export interface TopicNames {
   dlq: string;                              // sync.dlq
   sfCdcPrefix: string;                      // sf.cdc  (+ .<Object>)
   sfCheckpoints: string;                    // sf.source.checkpoints
+  sfChannels: string;                       // sf.source.channels (a partition per channel: who reads it)
   sfImagePrefix: string;                    // sf.image (+ .<Object>)
   backfillCheckpoints: string;              // sync.backfill.checkpoints
   driftRuns: string;                        // sync.drift.runs
@@ -29,6 +30,7 @@ export function topicNames(namespace = ''): TopicNames {
     dlq: ns('sync.dlq'),
     sfCdcPrefix: ns('sf.cdc'),
     sfCheckpoints: ns('sf.source.checkpoints'),
+    sfChannels: ns('sf.source.channels'),
     sfImagePrefix: ns('sf.image'),
     backfillCheckpoints: ns('sync.backfill.checkpoints'),
     driftRuns: ns('sync.drift.runs'),

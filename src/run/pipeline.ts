@@ -14,6 +14,7 @@ import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
 import { createMetricsRegistry, runtimeMetrics } from '../observability/metrics.ts';
 import { flowLatencyMetric, observeApplied } from '../observability/flow-latency.ts';
 import { startHealthServer, type HealthServer } from '../observability/health.ts';
+import { replicationSlotMetrics } from '../observability/replication-slot.ts';
 import { createAlertDispatcher } from '../observability/alerts/dispatcher.ts';
 import { createStatusPage, RecentAlerts } from '../observability/status-page/index.ts';
 import type { SalesforceSourceStatus } from '../salesforce/source/index.ts';
@@ -133,6 +134,8 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     onPause: (state) => onAlert(stage, { kind: 'stage-paused', key: stage, message: `${stage} paused: ${state.reason}`, fields: [] }),
   });
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
+  // Debezium's slot: how much WAL it holds back, and whether max_slot_wal_keep_size is about to drop it
+  replicationSlotMetrics(registryMetrics, pool);
   const ownTransactions = new OwnTransactions(pool);
   // a lookup the org does not answer (5xx, network, session) holds the router: it never routes a change without its parent
   const routerPause = pauseFor('router', (err) => isInfrastructure(err) || isSalesforceOutage(err));

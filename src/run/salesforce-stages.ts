@@ -75,6 +75,8 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     metrics: metrics.registry, initialReplay: 'EARLIEST', partitions: config.kafka.partitions, replication: config.kafka.replication,
     topicPrefix: names.sfCdcPrefix, checkpointTopic: names.sfCheckpoints, imageTopic: names.sfImagePrefix,
     betweenKafkaWriteAndCheckpoint: killPoint('sf-source-between-kafka-write-and-checkpoint'),
+    // several copies of run: each channel is read by one of them, the others take it over if it goes
+    sharing: { groupId: `${config.kafka.groupIdPrefix}.sf-source`, topic: names.sfChannels },
   });
   const betweenSalesforceWriteAndCommit = killPoint('sf-sink-between-salesforce-write-and-commit');
 

@@ -33,7 +33,9 @@ export function pipelineTopics(config: ShopforceConfig): TopicSpec[] {
     ...raw.map((topic) => ({ topic, partitions, replicationFactor: rf.source })),
     ...entities.flatMap((e) => [names.routed(e), names.canonical(e)]).map((topic) => written(topic, rf.changes)),
     written(names.salesforceCommands, rf.commands), written(names.shopCommands, rf.commands),
-    written(names.audit, rf.audit), written(names.dlq, rf.dlq),
+    written(names.audit, rf.audit),
+    // dead letters wait for a person: kept as configured (by default until purged), not the broker's 7 days
+    { ...written(names.dlq, rf.dlq), configs: { ...configs, 'retention.ms': String(config.kafka.dlqRetentionMs) } },
     ...changelogs.map((topic) => ({ topic, partitions, compacted: true, configs, replicationFactor: rf.state })),
     // one key per entity and direction: a single partition keeps them in one place
     { topic: names.backfillCheckpoints, partitions: 1, compacted: true, replicationFactor: rf.state },

@@ -2,18 +2,15 @@ import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Connection } from 'jsforce';
-import pg from 'pg';
 import { salesforcePosition } from '../../src/flows/routed-change.ts';
 import type { ShopforceConfig } from '../../src/config/schema.ts';
 import type { StackAddresses } from '../../src/stack/stack.ts';
-import { startTestSandbox, jwtConnection, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
-import { getTestStack } from '../support/stack.ts';
-import { testPipelineConfig } from '../support/pipeline.ts';
+import type { TestSandbox } from '../sandbox/sandbox-helpers.ts';
 import { waitForCommands } from '../support/commands.ts';
 import { collectThroughSentinel } from '../support/kafka.ts';
 import { eventually } from '../support/eventually.ts';
-import { sandboxEnv, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process.ts';
-import { createPricedProducts } from '../support/catalogue.ts';
+import { startPipelineProcess, type PipelineProcess } from '../support/pipeline-process.ts';
+import { pricedCatalogue, type PricedCatalogue } from '../support/priced-catalogue.ts';
 
 const CHANGES = 500;
 const PRODUCTS = 5;
@@ -37,36 +34,23 @@ describe('crash safety: the Salesforce source restarted across 500 price changes
   let stack: StackAddresses;
   let t: TestSandbox;
   let sf: Connection;
-  let db: pg.Client;
+  let catalogue: PricedCatalogue;
   let config: ShopforceConfig;
   let pipeline: PipelineProcess;
   const run = randomUUID().slice(0, 6).toUpperCase();
   const skus = Array.from({ length: PRODUCTS }, (_, i) => `P${run}-${i}`);
   const entryIds: string[] = [];
-
-  const shopPrices = async () => {
-    const rows = (await db.query<{ sku: string; price: string }>('SELECT sku, price::text AS price FROM products WHERE sku = ANY($1)', [skus])).rows;
-    return Object.fromEntries(rows.map((r) => [r.sku, r.price]));
-  };
+  const shopPrices = () => catalogue.shopPrices();
 
   before(async () => {
-    stack = await getTestStack();
-    t = await startTestSandbox();
-    sf = await jwtConnection(t.sb);
-    entryIds.push(...(await createPricedProducts(sf, skus.map((sku) => ({ sku, name: `Plate ${sku}`, price: 5 })))));
-    db = new pg.Client({ connectionString: stack.postgres.url });
-    await db.connect();
-    config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
-      c.salesforce.apiVersion = '60.0';
-      c.sink.lingerMs = 100;
-      c.reconcile.seenPositions = SEEN_POSITIONS;
-    });
+    catalogue = await pricedCatalogue(skus, (c) => { c.reconcile.seenPositions = SEEN_POSITIONS; });
+    ({ stack, t, sf, config } = catalogue);
+    entryIds.push(...catalogue.entryIds);
     pipeline = await startPipelineProcess(config);
   });
   after(async () => {
     await pipeline?.cleanup();
-    await db?.end();
-    await t?.cleanup();
+    await catalogue?.cleanup();
   });
 
   test('every product ends with Salesforce\'s last price, and no Salesforce change is applied twice', async (ctx) => {

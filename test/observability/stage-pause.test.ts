@@ -43,7 +43,7 @@ after(async () => {
 /** What `shopforce status` reads of the running process (its /readyz). */
 const health = () => processHealth({ ...config, observability: { ...config.observability, metricsPort: pipeline.health.port } });
 const metrics = async () => (await fetch(`${pipeline.health.url}/metrics`)).text();
-const deadLetters = async () => (await readDlq(config.kafka.brokers, topicNames(config.kafka.topicNamespace).dlq).catch(() => [])).length;
+const deadLetters = async () => (await readDlq(config.kafka, topicNames(config.kafka.topicNamespace).dlq)).length;
 
 test('the shop sink\'s role loses its privilege on products: paused (not ready, alert, status), nothing dead-lettered; granted back: the products land', async () => {
   await eventually(async () => (await health()).ready, (r) => r === true, 120_000);

@@ -23,3 +23,12 @@ test('with every flow of the sandbox example on, each topic is listed once, the 
   assert.ok(topics.includes('shop.public.payments'), 'the payments table, read by the order and the payment flows');
   assert.ok(topics.includes('sync.in.campaign_segment') && topics.includes('sf.cdc.CampaignMember'));
 });
+
+test('the dead-letter topic keeps its records until purged by default, or as long as kafka.dlqRetentionMs says', () => {
+  const dlq = (c: ReturnType<typeof loadConfig>) => pipelineTopics(c).find((t) => t.topic === 'sync.dlq')!;
+  const config = loadConfig(join(root, 'examples/shopforce.sandbox.yaml'), env);
+  assert.equal(dlq(config).configs?.['retention.ms'], '-1', 'kept by default');
+  config.kafka.dlqRetentionMs = 30 * 86_400_000;
+  assert.equal(dlq(config).configs?.['retention.ms'], String(30 * 86_400_000));
+  assert.equal(pipelineTopics(config).find((t) => t.topic === 'sync.audit')!.configs?.['retention.ms'], undefined, 'other topics keep the broker\'s retention');
+});

@@ -7,6 +7,7 @@ import { REPO_DIR } from '../../src/stack/context.ts';
 import { KAFKA_VERSION } from '../../src/stack/components/kafka.ts';
 import { CONNECT_WORKER, DEBEZIUM_VERSION } from '../../src/stack/components/connect.ts';
 import { APICURIO_VERSION, REGISTRY_API_PATH } from '../../src/stack/components/registry.ts';
+import { MAX_SLOT_WAL_KEEP_SIZE } from '../../src/stack/components/postgres.ts';
 import { SHOP_CONNECTOR_FILE } from '../../src/stack/stack.ts';
 import { placeholdersOf, parseConnectorDefinition } from '../../src/connect/connector-file.ts';
 import { sandboxEnv } from '../../src/sandbox/env-file.ts';
@@ -42,6 +43,7 @@ describe('docker-compose.yml', () => {
 
   test('PostgreSQL has logical decoding and single-node Kafka has replication factor 1 for internal topics', () => {
     assert.ok(services.postgres.command.includes('wal_level=logical'));
+    assert.ok(services.postgres.command.includes(`max_slot_wal_keep_size=${MAX_SLOT_WAL_KEEP_SIZE}`), 'the slot\'s WAL is capped as in the native stack');
     const env = services.kafka.environment;
     assert.equal(env.KAFKA_PROCESS_ROLES, 'broker,controller', 'KRaft, no ZooKeeper');
     for (const key of ['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR', 'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR']) {

@@ -57,6 +57,7 @@ function renderProcessView(v: ProcessView): string[] {
     out.push(table([
       ['salesforce channel', 'state', 'replay id', 'events', 'last activity', 'last error'],
       ...v.source.channels.map((c) => [c.channel, c.state, c.checkpoint?.replayId ?? 'none yet', String(c.events), c.lastActivityAt ?? '-', c.lastError ?? '']),
+      ...(v.source.sharing?.elsewhere ?? []).map((channel) => [channel, 'read by another copy of run', '', '', '', '']),
     ]));
   }
   const quota = v.quota.remainingPercent === null ? 'not known yet (no call made)' : `${v.quota.remainingPercent.toFixed(1)} % of the daily quota left`;

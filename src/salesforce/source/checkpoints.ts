@@ -8,9 +8,13 @@ export class CheckpointStore {
 
   constructor(private readonly kafka: Kafka, private readonly topic: string) {}
 
-  /** Reads the topic to its end; the last value per channel wins. */
-  async load(): Promise<void> {
+  /**
+   * Reads the topic to its end; the last value per channel wins. With `only`, just those channels
+   * (ones this copy takes over: another copy wrote their checkpoints, while the ones it reads keep theirs).
+   */
+  async load(only?: ReadonlySet<string>): Promise<void> {
     await readCompactedTopic(this.kafka, this.topic, (key, value) => {
+      if (only && !only.has(key)) return;
       if (value === null) this.latest.delete(key);
       else this.latest.set(key, JSON.parse(value.toString('utf8')) as Checkpoint);
     });

@@ -5,6 +5,7 @@ import { ensureTopics } from '../../kafka/topics.ts';
 import { createLogger, type Logger } from '../../observability/logger.ts';
 import { connectSalesforce, trustExtraCa, type SalesforceConfig } from '../auth/connection.ts';
 import { ChannelPipeline, type ChannelStatus, type WrittenBatch } from './channel-pipeline.ts';
+import { createChannelOwnership, type ChannelOwnership } from './channel-ownership.ts';
 import { changeEventChannel, objectTopic } from './channels.ts';
 import { CheckpointStore } from './checkpoints.ts';
 import { describeFields, type ObjectFields } from './field-types.ts';
@@ -44,6 +45,11 @@ export interface SalesforceSourceOptions {
   onWritten?: (batch: WrittenBatch) => void;
   /** Test hook: called with the batch's record ids after Kafka acknowledged it and before its checkpoint is written (crash tests). */
   betweenKafkaWriteAndCheckpoint?: (recordIds: string[]) => void;
+  /**
+   * Share the channels with other copies of the process: each channel is read by the one copy
+   * that owns it in this consumer group (see channel-ownership.ts). Without it, this source reads every channel.
+   */
+  sharing?: { groupId: string; topic: string; sessionTimeoutMs?: number };
 }
 
 export interface SourceAlert { kind: string; channel: string; message: string; at: string }
@@ -51,7 +57,10 @@ export interface SourceAlert { kind: string; channel: string; message: string; a
 export interface SalesforceSourceStatus {
   mode: SourceMode;
   running: boolean;
+  /** The channels this copy reads (with sharing: the ones it owns). */
   channels: ChannelStatus[];
+  /** With sharing: this copy's member id in the ownership group and the channels other copies read. */
+  sharing?: { memberId: string | null; elsewhere: string[] };
   /** The latest alerts (gap, overflow, replay id invalid, parse error, stalled stream), newest last. */
   alerts: SourceAlert[];
 }
@@ -90,7 +99,8 @@ export function createSalesforceSource(opts: SalesforceSourceOptions): Salesforc
   const checkpoints = new CheckpointStore(opts.kafka, checkpointTopic);
   const describes = new Map<string, ObjectFields>();
   const alerts: SourceAlert[] = [];
-  let pipelines: ChannelPipeline[] = [];
+  const pipelines = new Map<string, ChannelPipeline>();
+  let ownership: ChannelOwnership | undefined;
   let producer: Producer | undefined;
   let conn: Connection | undefined;
   let subscriber: Subscriber | undefined;
@@ -102,6 +112,49 @@ export function createSalesforceSource(opts: SalesforceSourceOptions): Salesforc
     log.error({ alert: kind, channel, ...details }, message);
     alerts.push({ kind, channel, message, at: new Date().toISOString() });
     if (alerts.length > MAX_ALERTS) alerts.shift();
+  };
+
+  /** Reads exactly these objects' channels: stops the others (writing their checkpoints), starts the new ones from theirs. */
+  const ownChannels = async (owned: string[]): Promise<void> => {
+    const wanted = new Set(owned.map(changeEventChannel));
+    const lost = [...pipelines].filter(([channel]) => !wanted.has(channel));
+    await Promise.all(lost.map(async ([channel, p]) => {
+      await p.stop();
+      pipelines.delete(channel);
+      metrics.owned.set({ object: p.status().object, channel }, 0);
+      log.info({ channel, checkpoint: checkpoints.get(channel) ?? null }, 'Salesforce source channel released');
+    }));
+    const gained = owned.filter((o) => !pipelines.has(changeEventChannel(o)));
+    if (gained.length === 0 || !running) return;
+    // another copy may have read these channels: their checkpoints and images are the ones it left
+    await checkpoints.load(new Set(gained.map(changeEventChannel)));
+    for (const object of gained) {
+      const pipeline = await channelPipeline(object);
+      const channel = changeEventChannel(object);
+      if (!running) return;
+      pipelines.set(channel, pipeline);
+      metrics.owned.set({ object, channel }, 1);
+      pipeline.start();
+    }
+  };
+
+  const channelPipeline = async (object: string): Promise<ChannelPipeline> => {
+    const images = new ImageCache(object, objectTopic(imagePrefix, object));
+    const restored = await images.restore(opts.kafka);
+    const channel = changeEventChannel(object);
+    const rest = createRestReader(conn!, (obj, kind, records) => {
+      metrics.restFetches.inc({ object: obj, kind });
+      metrics.restRecords.inc({ object: obj, kind }, records);
+      pipeline.countRest(1);
+    });
+    const pipeline: ChannelPipeline = new ChannelPipeline({
+      object, channel, cdcTopic: objectTopic(topicPrefix, object), subscriber: subscriber!, producer: producer!, images, checkpoints, rest,
+      fields: () => describes.get(object)!, metrics, log: log.child({ object }), keepaliveTimeoutMs: cfg.source.keepaliveTimeoutMs,
+      batchSize, initialReplay: opts.initialReplay ?? 'LATEST', alert, onWritten: opts.onWritten,
+      betweenKafkaWriteAndCheckpoint: opts.betweenKafkaWriteAndCheckpoint,
+    });
+    log.info({ object, channel, images: restored, checkpoint: checkpoints.get(channel) ?? null }, 'Salesforce source channel ready');
+    return pipeline;
   };
 
   return {
@@ -123,13 +176,10 @@ export function createSalesforceSource(opts: SalesforceSourceOptions): Salesforc
       } finally {
         await admin.disconnect();
       }
-      await checkpoints.load();
-
       producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await producer.connect();
 
       const fieldsOf = (o: string) => describes.get(o);
-      const byChannel = new Map<string, ChannelPipeline>();
       if (mode === 'pubsub') {
         subscriber = createPubSubSubscriber(cfg, conn, log.child({ part: 'pubsub' }), fieldsOf);
       } else {
@@ -139,41 +189,38 @@ export function createSalesforceSource(opts: SalesforceSourceOptions): Salesforc
           log.warn({ channel }, 'CometD client unknown to the server: faye re-handshakes and resubscribes after the last event received');
         });
       }
-      pipelines = [];
-      for (const object of objects) {
-        const images = new ImageCache(object, objectTopic(imagePrefix, object));
-        const restored = await images.restore(opts.kafka);
-        const channel = changeEventChannel(object);
-        const rest = createRestReader(conn, (obj, kind, records) => {
-          metrics.restFetches.inc({ object: obj, kind });
-          metrics.restRecords.inc({ object: obj, kind }, records);
-          pipeline.countRest(1);
-        });
-        const pipeline: ChannelPipeline = new ChannelPipeline({
-          object, channel, cdcTopic: objectTopic(topicPrefix, object), subscriber, producer, images, checkpoints, rest,
-          fields: () => describes.get(object)!, metrics, log: log.child({ object }), keepaliveTimeoutMs: cfg.source.keepaliveTimeoutMs,
-          batchSize, initialReplay: opts.initialReplay ?? 'LATEST', alert, onWritten: opts.onWritten,
-          betweenKafkaWriteAndCheckpoint: opts.betweenKafkaWriteAndCheckpoint,
-        });
-        byChannel.set(channel, pipeline);
-        pipelines.push(pipeline);
-        log.info({ object, channel, images: restored, checkpoint: checkpoints.get(channel) ?? null }, 'Salesforce source channel ready');
-      }
-      for (const p of pipelines) p.start();
+      for (const object of objects) metrics.owned.set({ object, channel: changeEventChannel(object) }, 0);
       running = true;
+      if (!opts.sharing) {
+        await ownChannels(objects);
+        return;
+      }
+      const byChannel = new Map(objects.map((o) => [changeEventChannel(o), o]));
+      ownership = createChannelOwnership({
+        kafka: opts.kafka, groupId: opts.sharing.groupId, topic: opts.sharing.topic, sessionTimeoutMs: opts.sharing.sessionTimeoutMs,
+        channels: [...byChannel.keys()].sort(), log: log.child({ part: 'ownership' }),
+        onOwned: (channels) => ownChannels(channels.map((c) => byChannel.get(c)!)),
+      });
+      await ownership.start();
     },
 
     async stop() {
       if (!running) return;
       running = false;
-      await Promise.all(pipelines.map((p) => p.stop()));
+      await ownership?.idle();
+      // the channels' last events are written and checkpointed before the group hears this copy leave
+      await ownChannels([]);
+      await ownership?.stop();
+      ownership = undefined;
       subscriber?.close();
       await producer?.disconnect();
       producer = undefined;
     },
 
     status() {
-      return { mode, running, channels: pipelines.map((p) => p.status()), alerts: [...alerts] };
+      const channels = [...pipelines.values()].map((p) => p.status());
+      const shared = ownership ? { sharing: { memberId: ownership.owned().memberId, elsewhere: objects.map(changeEventChannel).filter((c) => !pipelines.has(c)) } } : {};
+      return { mode, running, channels, ...shared, alerts: [...alerts] };
     },
   };
 }

@@ -8,6 +8,13 @@ import { assertPortFree, isAlive, readPid, startDaemon, stopDaemon, waitUntil, w
 
 export const SHOP_DATABASE = 'shop';
 
+/**
+ * WAL a replication slot may hold back (PostgreSQL 13+): past it, PostgreSQL invalidates the slot
+ * (wal_status 'lost', Debezium must snapshot again) instead of filling its disk while Kafka Connect is
+ * down. On the command line, so a stack made before the setting existed gets it too.
+ */
+export const MAX_SLOT_WAL_KEEP_SIZE = '2GB';
+
 const dir = (ctx: StackContext) => join(ctx.stateDir, 'postgres');
 const dataDir = (ctx: StackContext) => join(dir(ctx), 'data');
 const pidFile = (ctx: StackContext) => join(dir(ctx), 'postgres.pid');
@@ -114,7 +121,7 @@ export const postgres: StackComponent = {
     const bin = postgresBinDir();
     await assertPortFree(ctx.ports.postgres, 'PostgreSQL', 'SHOPFORCE_PG_PORT');
     if (!existsSync(join(dataDir(ctx), 'PG_VERSION'))) initCluster(ctx, bin);
-    const server = asServerUser(join(bin, 'postgres'), ['-D', dataDir(ctx), '-p', String(ctx.ports.postgres)]);
+    const server = asServerUser(join(bin, 'postgres'), ['-D', dataDir(ctx), '-p', String(ctx.ports.postgres), '-c', `max_slot_wal_keep_size=${MAX_SLOT_WAL_KEEP_SIZE}`]);
     const pid = startDaemon({ command: server.command, args: server.args, logFile: this.logFile(ctx), pidFile: pidFile(ctx) });
     await waitUntil('PostgreSQL', () => answers(ctx), { timeoutMs: 60_000, logFile: this.logFile(ctx), pid });
   },
@@ -125,7 +132,7 @@ export const postgres: StackComponent = {
 
   async status(ctx): Promise<ComponentStatus> {
     const pid = readPid(pidFile(ctx));
-    return { name: 'postgres', port: ctx.ports.postgres, healthy: await answers(ctx), pid: isAlive(pid) ? pid : undefined, address: postgresAppUrl(ctx), detail: `PostgreSQL (${postgresBinDir()}), wal_level=logical` };
+    return { name: 'postgres', port: ctx.ports.postgres, healthy: await answers(ctx), pid: isAlive(pid) ? pid : undefined, address: postgresAppUrl(ctx), detail: `PostgreSQL (${postgresBinDir()}), wal_level=logical, max_slot_wal_keep_size=${MAX_SLOT_WAL_KEEP_SIZE}` };
   },
 
   async stop(ctx) {
