@@ -4,11 +4,12 @@ import { createDriftScheduler } from '../drift/schedule.ts';
 import type { AuditEvent } from '../reconcile/audit.ts';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { enabledEntities } from '../entities/index.ts';
-import { TransientError } from '../kafka/errors.ts';
+import { RecordTransientError, TransientError } from '../kafka/errors.ts';
 import { flowLatencyMetric, observeApplied } from '../observability/flow-latency.ts';
 import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/batch-sink.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
+import { isRecordTransient } from '../salesforce/sink/errors.ts';
 import { createSalesforceSource } from '../salesforce/source/index.ts';
 import { initialLoadStage } from './initial-load.ts';
 import { killPoint } from './kill-point.ts';
@@ -32,6 +33,19 @@ export function salesforceObjects(config: SharedPieces['config']): string[] {
 }
 
 type Final = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The error a chunk with retryable outcomes is retried with: a record-level one (the batch sink
+ * isolates the record once its budget is spent) only when every retryable outcome is the record's
+ * own trouble; otherwise the whole chunk is retried.
+ */
+function retryError(outcomes: WriteOutcome[]): Error | undefined {
+  const retryable = outcomes.flatMap((o) => (o.status === 'retryable' ? [o] : []));
+  if (retryable.length === 0) return undefined;
+  const first = retryable[0]!;
+  const message = `${first.command.sobject} ${first.command.externalId}: ${first.error.errorCode} ${first.error.message}${retryable.length > 1 ? ` (and ${retryable.length - 1} more)` : ''}`;
+  return retryable.every((o) => isRecordTransient(o.error)) ? new RecordTransientError(message) : new TransientError(message);
+}
 
 /** A final sink outcome: done, retry the batch, or refused (DLQ). */
 function finalResult(outcome: WriteOutcome): Final {
@@ -105,6 +119,8 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       const outcomes = await sink.write(commands);
       betweenSalesforceWriteAndCommit?.(commands.map((c) => c.externalId));
       await audit.send(auditOf(outcomes));
+      const retry = retryError(outcomes);
+      if (retry) throw retry;
       return outcomes.map(itemResult);
     },
   });
