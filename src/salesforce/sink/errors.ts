@@ -42,6 +42,8 @@ export function classify(error: SalesforceErrorInfo): ErrorClass {
 /** A thrown error (jsforce HttpApiError, fetch error, timeout) in Salesforce's terms. */
 export function errorInfo(err: unknown): SalesforceErrorInfo {
   const e = err as { errorCode?: unknown; code?: unknown; name?: unknown; message?: unknown; data?: { fields?: unknown } };
+  // the HTTP layer gave up waiting and closed the request (jsforce's timeout): worth another try
+  if (e.name === 'AbortError') return { errorCode: 'REQUEST_TIMEOUT', message: `no answer in time, request cancelled: ${String(e.message)}`, fields: [] };
   const code = typeof e.errorCode === 'string' ? e.errorCode
     : typeof e.code === 'string' ? e.code
       : typeof e.name === 'string' && e.name !== 'Error' ? e.name : 'UNKNOWN_ERROR';
