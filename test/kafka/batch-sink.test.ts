@@ -26,11 +26,15 @@ after(async () => {
 async function setup(prefix: string, count: number): Promise<{ topic: string; dlq: string; groupId: string }> {
   const [topic, dlq] = await createTestTopics(kafka, [{ prefix: `${prefix}-in`, partitions: 1 }, { prefix: `${prefix}-dlq`, partitions: 1 }]);
   cleanup.push(topic, dlq);
+  if (count > 0) await produce(topic, count);
+  return { topic, dlq, groupId: `${prefix}-group-${randomUUID()}` };
+}
+
+async function produce(topic: string, count: number): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `item-${i}` })) });
   await producer.disconnect();
-  return { topic, dlq, groupId: `${prefix}-group-${randomUUID()}` };
 }
 
 /** A sink whose write() is `write`, decoding values as strings. */
@@ -75,6 +79,34 @@ test('a write longer than the session timeout keeps the membership: heartbeats g
     assert.equal(written.length, 30);
   } finally {
     await s.stop();
+    await admin.disconnect();
+  }
+});
+
+test('a write longer than the session timeout is never taken over: a second member standing by writes none of its keys', async () => {
+  const t = await setup('sink-hb2', 0);
+  const written = new Map<string, string[]>([['a', []], ['b', []]]);
+  const admin = kafka.admin();
+  await admin.connect();
+  const member = (name: string) => sink(t, async (items) => {
+    if (written.get(name)!.length === 0) await sleep(12_000); // the owner's first write outlives the 6 s session (the broker's minimum)
+    written.get(name)!.push(...items);
+    return items.map(() => ({ ok: true as const }));
+  }, { chunkSize: 10, sessionTimeout: 6_000, heartbeatInterval: 500 });
+  const a = member('a');
+  const b = member('b');
+  try {
+    await a.start();
+    await b.start();
+    await eventually(async () => (await admin.describeGroups([t.groupId])).groups[0]?.state === 'Stable'
+      && (await admin.describeGroups([t.groupId])).groups[0]?.members.length === 2, 'both members joined, the group stable');
+    await produce(t.topic, 30);
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'every item committed', 60_000);
+    const [owner, standby] = written.get('a')!.length > 0 ? ['a', 'b'] : ['b', 'a'];
+    assert.equal(written.get(owner)!.length, 30, 'the owner wrote every item once');
+    assert.deepEqual(written.get(standby), [], 'the standby wrote nothing: the owner was never evicted mid-write');
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
     await admin.disconnect();
   }
 });
