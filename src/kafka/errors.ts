@@ -13,6 +13,28 @@ export class TransientError extends Error {
   }
 }
 
+/**
+ * A transient failure of one record's own write (e.g. its row stays locked), not of the call as a
+ * whole. A batch sink that still gets it after the retry budget splits the chunk to isolate the
+ * record and dead-letters that record alone, with this reason; its neighbours land. Failures of
+ * the whole call (network, 5xx, session) are plain TransientErrors: they never dead-letter.
+ */
+export class RecordTransientError extends TransientError {
+  readonly isolatable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RecordTransientError';
+  }
+}
+
+/** True when `err` (or an error it wraps, e.g. RetriesExhaustedError) is a RecordTransientError. */
+export function isRecordTransient(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof RecordTransientError) return true;
+  }
+  return false;
+}
+
 /** The other side asked us to slow down. Class `rate_limited`; `retryAfterMs` overrides the backoff. */
 export class RateLimitedError extends Error {
   readonly errorClass: string = 'rate_limited';

@@ -4,11 +4,12 @@ import { createDriftScheduler } from '../drift/schedule.ts';
 import type { AuditEvent } from '../reconcile/audit.ts';
 import type { SalesforceWrite } from '../entities/types.ts';
 import { enabledEntities } from '../entities/index.ts';
-import { InfraError, isInfrastructureSalesforceCode, TransientError } from '../kafka/errors.ts';
+import { InfraError, isInfrastructureSalesforceCode, RecordTransientError, TransientError } from '../kafka/errors.ts';
 import { flowLatencyMetric, observeApplied } from '../observability/flow-latency.ts';
 import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/batch-sink.ts';
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
+import { isRecordTransient } from '../salesforce/sink/errors.ts';
 import { createSalesforceSource, type SalesforceSourceStatus } from '../salesforce/source/index.ts';
 import { initialLoadStage } from './initial-load.ts';
 import { killPoint } from './kill-point.ts';
@@ -40,6 +41,21 @@ export function channelsReady(status: SalesforceSourceStatus): boolean {
 }
 
 type Final = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The error a chunk with retryable outcomes is retried with: the org's set-up at fault (a field
+ * unknown or read-only, no access, no session) pauses the stage; a record-level one (the batch sink
+ * isolates the record once its budget is spent) only when every retryable outcome is the record's
+ * own trouble; otherwise the whole chunk is retried.
+ */
+function retryError(outcomes: WriteOutcome[]): Error | undefined {
+  const retryable = outcomes.flatMap((o) => (o.status === 'retryable' ? [o] : []));
+  if (retryable.length === 0) return undefined;
+  const first = retryable[0]!;
+  const message = `${first.command.sobject} ${first.command.externalId}: ${first.error.errorCode} ${first.error.message}${retryable.length > 1 ? ` (and ${retryable.length - 1} more)` : ''}`;
+  if (retryable.some((o) => isInfrastructureSalesforceCode(o.error.errorCode))) return new InfraError(message);
+  return retryable.every((o) => isRecordTransient(o.error)) ? new RecordTransientError(message) : new TransientError(message);
+}
 
 /** A final sink outcome: done, retry the batch, or refused (DLQ). */
 function finalResult(outcome: WriteOutcome): Final {
@@ -120,6 +136,8 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       const outcomes = await sink.write(commands);
       betweenSalesforceWriteAndCommit?.(commands.map((c) => c.externalId));
       await audit.send(auditOf(outcomes));
+      const retry = retryError(outcomes);
+      if (retry) throw retry;
       return outcomes.map(itemResult);
     }),
   });

@@ -9,7 +9,7 @@ import type { Connection } from 'jsforce';
 import { HttpApi } from 'jsforce/lib/http-api.js';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability/logger.ts';
-import { callSalesforce, type CallLabel, type CallPolicy } from './sink/call.ts';
+import { ABORT_GRACE_MS, callSalesforce, type CallLabel, type CallPolicy } from './sink/call.ts';
 import { errorInfo, SinkCallError } from './sink/errors.ts';
 import { sinkMetrics } from './sink/metrics.ts';
 import { QuotaGuard } from './sink/quota.ts';
@@ -82,7 +82,7 @@ export function bulkCall<T>(conn: Connection, policy: CallPolicy, label: CallLab
   return callSalesforce(p, label, () => {
     opts.onAttempt?.();
     return attempt<T>(conn, req, label, policy.timeoutMs);
-  }, policy.timeoutMs + 5_000);
+  }, policy.timeoutMs + ABORT_GRACE_MS);
 }
 
 /** A call policy for a one-off job outside the sink (a drift check, a seed): retries, counting in `registry`, no quota reserve. */

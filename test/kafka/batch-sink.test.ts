@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { parseDlqMessage } from '../../src/kafka/dlq.ts';
+import { RecordTransientError, TransientError } from '../../src/kafka/errors.ts';
+import type { RetryPolicyInput } from '../../src/kafka/retry.ts';
 import { createBatchSink, type BatchSink, type ItemResult, type Settled } from '../../src/kafka/sink/batch-sink.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { runtimeMetrics } from '../../src/observability/metrics.ts';
@@ -24,15 +26,19 @@ after(async () => {
 async function setup(prefix: string, count: number): Promise<{ topic: string; dlq: string; groupId: string }> {
   const [topic, dlq] = await createTestTopics(kafka, [{ prefix: `${prefix}-in`, partitions: 1 }, { prefix: `${prefix}-dlq`, partitions: 1 }]);
   cleanup.push(topic, dlq);
+  if (count > 0) await produce(topic, count);
+  return { topic, dlq, groupId: `${prefix}-group-${randomUUID()}` };
+}
+
+async function produce(topic: string, count: number): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `item-${i}` })) });
   await producer.disconnect();
-  return { topic, dlq, groupId: `${prefix}-group-${randomUUID()}` };
 }
 
 /** A sink whose write() is `write`, decoding values as strings. */
-function sink(t: { topic: string; dlq: string; groupId: string }, write: (items: string[]) => Promise<ItemResult[]>, extra: { chunkSize?: number; pendingTimeoutMs?: number; sessionTimeout?: number; heartbeatInterval?: number } = {}): BatchSink {
+function sink(t: { topic: string; dlq: string; groupId: string }, write: (items: string[]) => Promise<ItemResult[]>, extra: { chunkSize?: number; pendingTimeoutMs?: number; sessionTimeout?: number; heartbeatInterval?: number; retry?: RetryPolicyInput } = {}): BatchSink {
   return createBatchSink<string>({
     name: 'sink-test', kafka, groupId: t.groupId, topic: t.topic, dlqTopic: t.dlq,
     metrics: runtimeMetrics(new Registry()), log: createLogger('test.batch-sink', 'error'),
@@ -43,6 +49,14 @@ function sink(t: { topic: string; dlq: string; groupId: string }, write: (items:
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Every item lands: recorded in `written`. */
+const landAll = (written: string[], items: string[]): ItemResult[] => {
+  written.push(...items);
+  return items.map(() => ({ ok: true as const }));
+};
+/** A collected DLQ record, read back as `dlq list` does. */
+const dlqEntry = (m: { key: string | null; value: Buffer | null; headers: Record<string, string> }) =>
+  parseDlqMessage({ key: m.key === null ? null : Buffer.from(m.key), value: m.value, headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, Buffer.from(v)])) });
 const counts = (written: string[]) => written.reduce((m, w) => m.set(w, (m.get(w) ?? 0) + 1), new Map<string, number>());
 
 test('a write longer than the session timeout keeps the membership: heartbeats go on during write(), nothing is written twice', async () => {
@@ -65,6 +79,34 @@ test('a write longer than the session timeout keeps the membership: heartbeats g
     assert.equal(written.length, 30);
   } finally {
     await s.stop();
+    await admin.disconnect();
+  }
+});
+
+test('a write longer than the session timeout is never taken over: a second member standing by writes none of its keys', async () => {
+  const t = await setup('sink-hb2', 0);
+  const written = new Map<string, string[]>([['a', []], ['b', []]]);
+  const admin = kafka.admin();
+  await admin.connect();
+  const member = (name: string) => sink(t, async (items) => {
+    if (written.get(name)!.length === 0) await sleep(12_000); // the owner's first write outlives the 6 s session (the broker's minimum)
+    written.get(name)!.push(...items);
+    return items.map(() => ({ ok: true as const }));
+  }, { chunkSize: 10, sessionTimeout: 6_000, heartbeatInterval: 500 });
+  const a = member('a');
+  const b = member('b');
+  try {
+    await a.start();
+    await b.start();
+    await eventually(async () => (await admin.describeGroups([t.groupId])).groups[0]?.state === 'Stable'
+      && (await admin.describeGroups([t.groupId])).groups[0]?.members.length === 2, 'both members joined, the group stable');
+    await produce(t.topic, 30);
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'every item committed', 60_000);
+    const [owner, standby] = written.get('a')!.length > 0 ? ['a', 'b'] : ['b', 'a'];
+    assert.equal(written.get(owner)!.length, 30, 'the owner wrote every item once');
+    assert.deepEqual(written.get(standby), [], 'the standby wrote nothing: the owner was never evicted mid-write');
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
     await admin.disconnect();
   }
 });
@@ -138,10 +180,64 @@ test('a pending item that settles as refused goes to the DLQ once, with its reas
     await dlq.waitFor(1, 30_000);
     await sleep(500);
     assert.equal(dlq.messages.length, 1);
-    const entry = parseDlqMessage({ key: Buffer.from(dlq.messages[0]!.key!), value: dlq.messages[0]!.value, headers: Object.fromEntries(Object.entries(dlq.messages[0]!.headers).map(([k, v]) => [k, Buffer.from(v)])) });
+    const entry = dlqEntry(dlq.messages[0]!);
     assert.equal(entry.reason, 'parent never arrived');
     assert.equal(entry.source.offset, '2');
     assert.equal(written.length, 6, 'nothing written twice');
+  } finally {
+    await s.stop();
+    await dlq.stop();
+  }
+});
+
+const QUICK_RETRIES: RetryPolicyInput = { classes: { transient: { retries: 2, minDelayMs: 10, maxDelayMs: 20, factor: 2, jitter: false } } };
+
+test('a record that keeps failing with a record-level transient error is isolated by splitting the write: it alone goes to the DLQ with its reason, its neighbours land', async () => {
+  const t = await setup('sink-split', 16);
+  const written: string[] = [];
+  const calls: number[] = [];
+  const s = sink(t, async (items) => {
+    calls.push(items.length);
+    if (items.includes('item-6')) throw new RecordTransientError('Account item-6: UNABLE_TO_LOCK_ROW unable to obtain exclusive access to this record');
+    return landAll(written, items);
+  }, { chunkSize: 16, retry: QUICK_RETRIES });
+  const dlq = await startCollector(kafka, [t.dlq]);
+  try {
+    await s.start();
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'the partition flowed on past the failing record', 60_000);
+    await dlq.waitFor(1, 30_000);
+    await sleep(500);
+    assert.equal(dlq.messages.length, 1, 'only the failing record is dead-lettered');
+    const entry = dlqEntry(dlq.messages[0]!);
+    assert.equal(entry.source.offset, '6');
+    assert.equal(entry.failure, 'retries-exhausted');
+    assert.equal(entry.errorClass, 'transient');
+    assert.match(entry.reason, /UNABLE_TO_LOCK_ROW/, 'the reason says why');
+    assert.equal(entry.attempts, 3, 'its whole budget was spent alone');
+    assert.deepEqual([...new Set(written)].sort(), Array.from({ length: 16 }, (_, i) => `item-${i}`).filter((i) => i !== 'item-6').sort(), 'every neighbour landed');
+    assert.ok(calls.includes(1), `the write was split down to the record alone: ${calls.join(', ')}`);
+  } finally {
+    await s.stop();
+    await dlq.stop();
+  }
+});
+
+test('a failure of the whole call (plain transient) past the budget is never dead-lettered: the chunk is read again until it lands', async () => {
+  const t = await setup('sink-outage', 8);
+  const written: string[] = [];
+  let failures = 0;
+  const s = sink(t, async (items) => {
+    if (failures < 20) { failures++; throw new TransientError('SERVER_UNAVAILABLE: Server temporarily unavailable'); } // outlasts the budget of 3 attempts six times
+    return landAll(written, items);
+  }, { chunkSize: 8, retry: QUICK_RETRIES });
+  const dlq = await startCollector(kafka, [t.dlq]);
+  try {
+    await s.start();
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'every item committed once the outage is over', 90_000);
+    assert.equal(failures, 20);
+    assert.deepEqual([...new Set(written)].length, 8, 'every item landed');
+    await sleep(500);
+    assert.equal(dlq.messages.length, 0, 'nothing dead-lettered for an outage');
   } finally {
     await s.stop();
     await dlq.stop();

@@ -33,6 +33,23 @@ describe('sandbox faults, as the client sees them', () => {
     assert.ok(Date.now() - started >= 150);
   });
 
+  it('holds back the answer of the next call after handling it; a client that gives up is counted as abandoned', async () => {
+    const set = await adminCall(t.sb, 'PUT', '/faults', { holdNext: { count: 1, ms: 1_500, api: 'collections', method: 'POST' } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    t.sb.admin.resetCounters();
+    const url = `${conn.instanceUrl}/services/data/v${API_VERSION}/composite/sobjects`;
+    const body = JSON.stringify({ allOrNone: false, records: [{ attributes: { type: 'Account' }, Name: 'Held answer' }] });
+    const gaveUp = await fetch(url, {
+      method: 'POST', headers: { authorization: `Bearer ${conn.accessToken}`, 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(300),
+    }).then(() => 'answered', (err: Error) => err.name);
+    assert.equal(gaveUp, 'TimeoutError', 'no answer within 300 ms');
+    await eventually(async () => t.sb.admin.counters().abandoned, (n) => n === 1, 10_000);
+    const held = await conn.query<{ Id: string }>("SELECT Id FROM Account WHERE Name = 'Held answer'");
+    assert.equal(held.totalSize, 1, 'the call was handled all the same');
+    await conn.sobject('Account').destroy(held.records[0]!.Id); // the later tests count the org's Accounts
+    assert.equal((await adminCall(t.sb, 'GET', '/faults')).body.holdNext, null, 'the hold is spent');
+  });
+
   it('answers 500 UNKNOWN_EXCEPTION and 503 SERVER_UNAVAILABLE by ratio', async () => {
     await adminCall(t.sb, 'PUT', '/faults', { http500Ratio: 1 });
     const e500 = await rejectionOf(conn.sobject('Account').create({ Name: 'x' }));

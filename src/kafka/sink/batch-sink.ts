@@ -1,11 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '../../observability/logger.ts';
 import type { RuntimeMetrics } from '../../observability/metrics.ts';
-import { buildDlqMessage } from '../dlq.ts';
-import { classifyError, errorMessage } from '../errors.ts';
+import { buildDlqMessage, type DlqFailure } from '../dlq.ts';
+import { classifyError, errorMessage, isRecordTransient } from '../errors.ts';
 import { withKeepalive } from '../keepalive.ts';
 import { onMarkerBatches } from '../markers.ts';
-import { parseRetryPolicy, withRetry, type RetryPolicyInput } from '../retry.ts';
+import { parseRetryPolicy, RetriesExhaustedError, withRetry, type RetryPolicyInput } from '../retry.ts';
 import { PartitionProgress, type PendingToken, type Settled } from './progress.ts';
 
 export type { Settled } from './progress.ts';
@@ -25,7 +25,10 @@ export interface BatchSinkOptions<T> {
   topic: string;
   dlqTopic: string;
   decode(message: KafkaMessage): Promise<T>;
-  /** Applies the items (one result per item, in order); throws for a transient failure (retried). */
+  /**
+   * Applies the items (one result per item, in order); throws for a transient failure (retried).
+   * A RecordTransientError that outlasts the retry budget splits the items to isolate the record.
+   */
   write(items: T[]): Promise<ItemResult[]>;
   metrics: RuntimeMetrics;
   log: Logger;
@@ -39,6 +42,9 @@ export interface BatchSinkOptions<T> {
   /** A pending item not settled after this is settled as 'retry' and delivered again (default 15 min). */
   pendingTimeoutMs?: number;
 }
+
+/** One item's result after the write, or its retry budget spent on a record-level transient failure. */
+type WriteResult = ItemResult | { ok: 'exhausted'; error: RetriesExhaustedError };
 
 export interface BatchSink {
   readonly name: string;
@@ -55,7 +61,10 @@ export interface BatchSink {
  * batches, hands each chunk to `write`, sends refused items to the DLQ with the reason, and commits
  * the offsets only after the effects — at-least-once, made exactly-once by idempotent writes
  * (upserts by external id / guarded upserts). A transient failure is retried with backoff and
- * never skips a record.
+ * never skips a record, except a record-level one (RecordTransientError): when it outlasts the
+ * retry budget the chunk is split in halves, each written with a fresh budget, until the failing
+ * record is alone; it goes to the DLQ with the reason (failure `retries-exhausted`), its
+ * neighbours land and the partition flows on.
  *
  * - The group is heartbeaten every heartbeatInterval while a write runs (quota holds, Bulk
  *   polling, retries). A heartbeat error (rebalance, lost membership) ends the batch after the
@@ -104,11 +113,11 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
     return run;
   }
 
-  async function toDlq(message: KafkaMessage, partition: number, error: unknown, failure: 'decode' | 'non-retryable'): Promise<void> {
+  async function toDlq(message: KafkaMessage, partition: number, error: unknown, failure: DlqFailure, attempts = 1): Promise<void> {
     await producer!.send({
       topic: opts.dlqTopic,
       acks: -1,
-      messages: [buildDlqMessage({ processor: opts.name, groupId: opts.groupId, failure, error, errorClass: classifyError(error), attempts: 1, topic: opts.topic, partition, message })],
+      messages: [buildDlqMessage({ processor: opts.name, groupId: opts.groupId, failure, error, errorClass: classifyError(error), attempts, topic: opts.topic, partition, message })],
     });
     opts.metrics.dlq.inc({ ...label, reason: failure });
   }
@@ -158,7 +167,12 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
     });
   }
 
-  async function writeChunk(items: T[], partition: number): Promise<ItemResult[] | 'stopped'> {
+  /**
+   * Writes the items under the retry policy. A record-level transient failure past its budget
+   * halves them (each half with a fresh budget) until the failing record is alone: it comes back
+   * as 'exhausted', its neighbours with their own results, in order.
+   */
+  async function writeChunk(items: T[], partition: number): Promise<WriteResult[] | 'stopped'> {
     try {
       return await withRetry(() => opts.write(items), policy, {
         signal: abort.signal,
@@ -169,7 +183,16 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
       });
     } catch (err) {
       if (abort.signal.aborted) return 'stopped';
-      throw err;
+      if (!(err instanceof RetriesExhaustedError) || !isRecordTransient(err)) throw err;
+      if (items.length === 1) return [{ ok: 'exhausted', error: err }];
+      const half = Math.ceil(items.length / 2);
+      log.warn({ partition, items: items.length, err: errorMessage(err) }, 'a record keeps failing: splitting the write to isolate it');
+      opts.metrics.retries.inc({ ...label, error_class: 'split' });
+      const first = await writeChunk(items.slice(0, half), partition);
+      if (first === 'stopped') return first;
+      const second = await writeChunk(items.slice(half), partition);
+      if (second === 'stopped') return second;
+      return [...first, ...second];
     }
   }
 
@@ -195,6 +218,7 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
         const r = results[j];
         const message = decoded[j]!.message;
         if (r?.ok === false) await toDlq(message, batch.partition, new Error(r.reason), 'non-retryable');
+        else if (r?.ok === 'exhausted') await toDlq(message, batch.partition, r.error, 'retries-exhausted', r.error.attempts);
         else if (r?.ok === 'pending') p.park(BigInt(message.offset), r.settled, pendingTimeoutMs, (token, final) => onSettled(p, message, token, final));
       }
       // the batch's last chunk goes past the transaction markers that end it: a caught-up sink shows no lag

@@ -38,3 +38,18 @@ export function writeApi(conn: Connection): WriteApi {
     destroy: (sobject, ids) => dml.destroy(sobject, ids, opts),
   };
 }
+
+type RequestOptions = Parameters<Connection['request']>[1];
+
+/**
+ * The connection as the sink uses it: each HTTP request it makes through it (sObject Collections,
+ * SOQL lookups) is aborted by jsforce after `timeoutMs` without an answer, which closes the
+ * connection, so a timed-out write never runs on beside its retry (the sink's call guard waits a
+ * little longer, see ABORT_GRACE_MS). jsforce's own retries are off: the sink's call policy
+ * retries, and counts each attempt. The shared connection itself is left as it is.
+ */
+export function withRequestTimeout(conn: Connection, timeoutMs: number): Connection {
+  const request = (req: Parameters<Connection['request']>[0], options: RequestOptions = {}) =>
+    conn.request(req, { timeout: timeoutMs, retry: { maxRetries: 0 }, ...options } as RequestOptions);
+  return new Proxy(conn, { get: (target, prop, receiver) => (prop === 'request' ? request : Reflect.get(target, prop, receiver)) });
+}

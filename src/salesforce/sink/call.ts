@@ -20,6 +20,12 @@ export interface CallLabel {
   operation: string;
 }
 
+/**
+ * How much longer a call's guard waits than the HTTP request's own timeout: the HTTP layer aborts
+ * the request first (closing the connection), so no call runs on beside its retry.
+ */
+export const ABORT_GRACE_MS = 5_000;
+
 function withTimeout<T>(p: PromiseLike<T>, ms: number, label: CallLabel): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

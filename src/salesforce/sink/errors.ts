@@ -22,6 +22,17 @@ const NETWORK_CODES = new Set([
 
 const FOREIGN_KEY_NOT_FOUND = /Foreign key external ID: (.*) not found for field (\S+) in entity (\S+)/;
 
+/**
+ * Transient codes Salesforce gives one record (in its save result), not the call: the record's own
+ * trouble (its row stays locked). The batch sink isolates such a record and dead-letters it once
+ * its retries are spent; every other transient code is the call's and holds the stage instead.
+ */
+const RECORD_TRANSIENT_CODES = new Set(['UNABLE_TO_LOCK_ROW']);
+
+export function isRecordTransient(error: SalesforceErrorInfo): boolean {
+  return RECORD_TRANSIENT_CODES.has(error.errorCode);
+}
+
 export function classify(error: SalesforceErrorInfo): ErrorClass {
   if (error.errorCode === 'REQUEST_LIMIT_EXCEEDED') return 'quota';
   if (TRANSIENT_CODES.has(error.errorCode) || NETWORK_CODES.has(error.errorCode)) return 'transient';
@@ -63,6 +74,8 @@ export function withoutCustomerData(info: SalesforceErrorInfo): SalesforceErrorI
 /** A thrown error (jsforce HttpApiError, fetch error, timeout) in Salesforce's terms. */
 export function errorInfo(err: unknown): SalesforceErrorInfo {
   const e = err as { errorCode?: unknown; code?: unknown; name?: unknown; message?: unknown; data?: { fields?: unknown } };
+  // the HTTP layer gave up waiting and closed the request (jsforce's timeout): worth another try
+  if (e.name === 'AbortError') return { errorCode: 'REQUEST_TIMEOUT', message: `no answer in time, request cancelled: ${String(e.message)}`, fields: [] };
   const code = typeof e.errorCode === 'string' ? e.errorCode
     : typeof e.code === 'string' ? e.code
       : typeof e.name === 'string' && e.name !== 'Error' ? e.name : 'UNKNOWN_ERROR';

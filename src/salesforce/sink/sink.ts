@@ -1,8 +1,8 @@
 import type { SalesforceWrite } from '../../entities/types.ts';
 import { createLogger, type Logger } from '../../observability/logger.ts';
-import { writeApi, type SaveResultLike, type WriteApi } from './api.ts';
+import { withRequestTimeout, writeApi, type SaveResultLike, type WriteApi } from './api.ts';
 import { bulkUpsert } from './bulk.ts';
-import { callSalesforce, type CallLabel, type CallPolicy } from './call.ts';
+import { ABORT_GRACE_MS, callSalesforce, type CallLabel, type CallPolicy } from './call.ts';
 import { absorb, newEntry, settle, type Entry, type Slot } from './entries.ts';
 import { classify, errorInfo, missingParent, recordError, SinkCallError } from './errors.ts';
 import { IdResolver } from './ids.ts';
@@ -25,6 +25,11 @@ interface Item {
   entry: Entry;
   body: RecordBody;
   kind: Kind;
+}
+
+/** The update of an existing price book entry (by its Salesforce id) that `cmd` writes. */
+function entryUpdate(cmd: SalesforceWrite, id: string): RecordBody {
+  return { Id: id, ...upsertBody({ ...cmd, externalIdField: 'Id' }) };
 }
 
 /** Per-flush figures (benchmarks, logs). */
@@ -89,9 +94,11 @@ class Sink implements SalesforceSink {
       timeoutMs: this.tuning.requestTimeoutMs,
     };
     this.written = new Lru(this.tuning.writtenCacheSize, this.tuning.writtenCacheTtlMs);
-    this.ids = new IdResolver(opts.conn, this.policy, this.tuning.idCacheSize);
-    this.pricebook = new PricebookResolver(opts.conn, this.policy, this.tuning.idCacheSize, this.skuField, opts.pricebookCurrencyField);
-    this.api = writeApi(opts.conn);
+    // its writes and lookups are aborted when they time out (not Bulk jobs: their polls are many short requests)
+    const timed = withRequestTimeout(opts.conn, this.tuning.requestTimeoutMs);
+    this.ids = new IdResolver(timed, this.policy, this.tuning.idCacheSize);
+    this.pricebook = new PricebookResolver(timed, this.policy, this.tuning.idCacheSize, this.skuField, opts.pricebookCurrencyField);
+    this.api = writeApi(timed);
   }
 
   // ---- public API ----
@@ -275,14 +282,13 @@ class Sink implements SalesforceSink {
         if (!pbe) { add('upsert', entry, this.forExisting(cmd, upsertBody(cmd))); continue; }
         const pbeId = pbeIds.get(pricebookKey(pbe));
         if (pbe.field === 'Id') {
-          const body = upsertBody({ ...cmd, externalIdField: 'Id' });
-          if (pbeId) { add('update', entry, { Id: pbeId, ...body }); continue; }
+          if (pbeId) { add('update', entry, entryUpdate(cmd, pbeId)); continue; }
           const bookId = await this.pricebook.pricebookId(pbe.pricebook);
           if (!bookId) {
             this.fail(entry, { errorCode: 'PRICEBOOK_NOT_FOUND', message: `price book "${pbe.pricebook}" not found`, fields: ['Pricebook2Id'] }, 1);
             continue;
           }
-          add('create', entry, { ...body, Pricebook2Id: bookId, Product2: { [this.skuField]: pbe.sku } });
+          add('create', entry, { ...upsertBody({ ...cmd, externalIdField: 'Id' }), Pricebook2Id: bookId, Product2: { [this.skuField]: pbe.sku } });
           continue;
         }
         if (!pbeId) {
@@ -341,7 +347,7 @@ class Sink implements SalesforceSink {
           if (kind === 'upsert') return this.api.upsert(sobject, bodies, extField);
           if (kind === 'update') return this.api.update(sobject, bodies);
           return this.api.create(sobject, bodies);
-        });
+        }, this.tuning.requestTimeoutMs + ABORT_GRACE_MS);
         if (!Array.isArray(results) || results.length !== todo.length) {
           throw new SinkCallError({ errorCode: 'UNEXPECTED_RESPONSE', message: `${sobject} ${kind}: ${todo.length} records sent, ${Array.isArray(results) ? results.length : 'no'} results`, fields: [] }, 'transient');
         }
@@ -361,6 +367,7 @@ class Sink implements SalesforceSink {
       }
       this.metrics?.recordsPerCall.observe({ api: 'collections' }, todo.length);
       const again: Item[] = [];
+      const existing: Item[] = [];
       results.forEach((r, i) => {
         const item = todo[i]!;
         if (r.success && r.id) {
@@ -369,7 +376,9 @@ class Sink implements SalesforceSink {
         }
         const info = recordError(r.errors?.[0]);
         const stripped = this.retryWithoutCreateOnly(item, info);
-        if (stripped) {
+        if (kind === 'create' && info.errorCode === 'DUPLICATE_VALUE' && item.entry.command.pricebookEntry) {
+          existing.push(item);
+        } else if (stripped) {
           again.push(stripped);
         } else if (classify(info) === 'transient' && tries < this.cfg.maxRetries) {
           this.metrics?.retries.inc({ error_code: info.errorCode });
@@ -378,6 +387,7 @@ class Sink implements SalesforceSink {
           this.onRecordError(item.entry, info, tries + 1);
         }
       });
+      if (existing.length > 0) await this.updateExistingEntries(sobject, existing);
       todo = again;
       if (todo.length > 0) {
         const delay = Math.min(this.tuning.retryMaxDelayMs, this.tuning.retryMinDelayMs * 2 ** tries) * (1 + Math.random());
@@ -385,6 +395,33 @@ class Sink implements SalesforceSink {
         await this.quota.sleep(delay);
       }
     }
+  }
+
+  /**
+   * Price book entry creates refused with DUPLICATE_VALUE: the entry exists already, typically
+   * because an earlier try of this very create landed and its answer was lost (a timeout, a crash
+   * before the commit). PricebookEntry has no external id: its id is looked up by price book,
+   * product and currency, and the write becomes an update, so a retry never makes a second entry.
+   */
+  private async updateExistingEntries(sobject: string, items: Item[]): Promise<void> {
+    const refs = items.map((i) => i.entry.command.pricebookEntry!);
+    let ids: Map<string, string>;
+    try {
+      for (const ref of refs) this.pricebook.forget(ref);
+      ids = await this.pricebook.resolve(refs);
+    } catch (err) {
+      const info = err instanceof SinkCallError ? err.info : errorInfo(err);
+      for (const i of items) this.onRecordError(i.entry, info, this.cfg.maxRetries + 1);
+      return;
+    }
+    const updates: Item[] = [];
+    for (const item of items) {
+      const id = ids.get(pricebookKey(item.entry.command.pricebookEntry!));
+      if (id) updates.push({ entry: item.entry, kind: 'update', body: entryUpdate(item.entry.command, id) });
+      else this.onRecordError(item.entry, { errorCode: 'DUPLICATE_VALUE', message: 'the price book entry exists but was not found by product and currency', fields: [] }, 1);
+    }
+    this.log.info({ sobject, records: updates.length }, 'price book entries existed already (an earlier try landed): updating them');
+    if (updates.length > 0) await this.writeCollection('update', sobject, 'Id', updates);
   }
 
   private async writeBulk(sobject: string, extField: string, items: Item[]): Promise<void> {
@@ -457,7 +494,7 @@ class Sink implements SalesforceSink {
     for (let tries = 0; todo.length > 0; tries++) {
       let results: SaveResultLike[];
       try {
-        results = await callSalesforce(this.policy, this.label('collections', sobject, 'delete'), () => this.api.destroy(sobject, todo.map((t) => t.id)));
+        results = await callSalesforce(this.policy, this.label('collections', sobject, 'delete'), () => this.api.destroy(sobject, todo.map((t) => t.id)), this.tuning.requestTimeoutMs + ABORT_GRACE_MS);
       } catch (err) {
         const info = err instanceof SinkCallError ? err.info : errorInfo(err);
         for (const t of todo) this.onRecordError(t.entry, info, this.cfg.maxRetries + 1);

@@ -23,6 +23,8 @@ export interface CounterSnapshot {
   /** Write calls and records by API, then by object: `writesByApi.collections.Account.written`. */
   writesByApi: Record<string, Record<string, WriteCount>>;
   since: string;
+  /** Data API calls whose client closed the connection before the answer (it gave up waiting). */
+  abandoned: number;
   /** The CDC hub's own counters (events published/delivered, keepalives, resets...). */
   cdc?: Record<string, number>;
 }
@@ -34,6 +36,7 @@ export class Counters {
   private recordsByObject = new Map<string, number>();
   private writes = new Map<string, Map<string, WriteCount>>();
   private since = Date.now();
+  private abandonedCalls = 0;
 
   api(name: ApiName): void {
     this.byApi.set(name, (this.byApi.get(name) ?? 0) + 1);
@@ -41,6 +44,11 @@ export class Counters {
 
   object(name: string): void {
     this.byObject.set(name, (this.byObject.get(name) ?? 0) + 1);
+  }
+
+  /** A client closed the connection before its call was answered. */
+  abandoned(): void {
+    this.abandonedCalls += 1;
   }
 
   /** One API call's writes (the store reports each API transaction that tried to write). */
@@ -64,6 +72,7 @@ export class Counters {
       recordsByObject: Object.fromEntries(this.recordsByObject),
       writesByApi: Object.fromEntries([...this.writes].map(([api, objects]) => [api, Object.fromEntries([...objects].map(([o, c]) => [o, { ...c }]))])),
       since: new Date(this.since).toISOString(),
+      abandoned: this.abandonedCalls,
     };
   }
 
@@ -72,6 +81,7 @@ export class Counters {
     this.byObject.clear();
     this.recordsByObject.clear();
     this.writes.clear();
+    this.abandonedCalls = 0;
     this.since = Date.now();
   }
 }

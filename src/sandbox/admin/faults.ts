@@ -41,6 +41,21 @@ const failNextSchema = z.object({
 export type FailNext = z.infer<typeof failNextSchema>;
 
 /**
+ * The answers of the next `count` matching calls are held back `ms` after the call was handled (its
+ * writes done): a client that gives up meanwhile finds its write landed anyway, as when a real org
+ * answers late. A client that aborts closes the connection; the counters count it (`abandoned`).
+ */
+const holdNextSchema = z.object({
+  count: z.number().int().min(1).max(1_000_000),
+  ms: z.number().int().min(1).max(600_000),
+  api: z.enum(FAULT_APIS).optional(),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+  /** As failNext's path. */
+  path: z.string().regex(/^\//, 'must start with /').optional(),
+}).strict();
+export type HoldNext = z.infer<typeof holdNextSchema>;
+
+/**
  * The change events of the next `count` committed transactions that change `object` (any object when
  * absent) are not published: their writes happen behind the back of every subscriber, as a record
  * changed while no event reached the integration.
@@ -63,6 +78,8 @@ export const faultSettingsSchema = z.object({
   lockRowRatio: ratio,
   /** The next N calls fail (count is what is left of them); null: none. */
   failNext: failNextSchema.nullable(),
+  /** The answers of the next N calls are held back (count is what is left of them); null: none. */
+  holdNext: holdNextSchema.nullable(),
   /** The next N transactions (of an object) publish no change event (count is what is left of them); null: none. */
   dropChangeEvents: dropChangeEventsSchema.nullable(),
 }).strict();
@@ -71,7 +88,7 @@ export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 /** What PUT /faults and admin.setFaults take: any subset of the settings. */
 export type FaultSettingsInput = Partial<z.input<typeof faultSettingsSchema>>;
 
-const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null, dropChangeEvents: null };
+const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null, holdNext: null, dropChangeEvents: null };
 
 function unknownException(message?: string): SfError {
   return new SfError('UNKNOWN_EXCEPTION', message
@@ -98,6 +115,13 @@ function pathPattern(glob: string): RegExp {
   return new RegExp(`^${escaped}/?$`);
 }
 
+/** True when a call is of the fault's API, method and path (each when given). */
+function callMatches(f: { api?: string; method?: string; path?: string }, call: FaultedCall | undefined): boolean {
+  if (f.api && f.api !== call?.api) return false;
+  if (f.method && f.method !== call?.method?.toUpperCase()) return false;
+  return !f.path || (call?.path !== undefined && pathPattern(f.path).test(call.path));
+}
+
 /** A data API call as the faults see it. */
 export interface FaultedCall {
   api: ApiName | undefined;
@@ -117,8 +141,8 @@ export class Faults {
   private failingCalls = new WeakMap<WriteCall, { errorCode: string; message: string | undefined }>();
 
   get(): FaultSettings {
-    const { failNext, dropChangeEvents } = this.settings;
-    return { ...this.settings, failNext: failNext && { ...failNext }, dropChangeEvents: dropChangeEvents && { ...dropChangeEvents } };
+    const { failNext, holdNext, dropChangeEvents } = this.settings;
+    return { ...this.settings, failNext: failNext && { ...failNext }, holdNext: holdNext && { ...holdNext }, dropChangeEvents: dropChangeEvents && { ...dropChangeEvents } };
   }
 
   /** Merges a partial setting (failNext replaces the one pending); throws with the name of a bad field. */
@@ -145,11 +169,17 @@ export class Faults {
   /** Takes one of the pending failNext calls when it is of this kind, API, method and path. */
   private takeFailNext(kind: 'call' | 'records', call: FaultedCall | undefined): FailNext | undefined {
     const f = this.settings.failNext;
-    if (!f || (f.status !== undefined) !== (kind === 'call') || (f.api && f.api !== call?.api)) return undefined;
-    if (f.method && f.method !== call?.method?.toUpperCase()) return undefined;
-    if (f.path && !(call?.path !== undefined && pathPattern(f.path).test(call.path))) return undefined;
+    if (!f || (f.status !== undefined) !== (kind === 'call') || !callMatches(f, call)) return undefined;
     this.settings.failNext = f.count > 1 ? { ...f, count: f.count - 1 } : null;
     return f;
+  }
+
+  /** Holds back the answer of a handled data API call while a holdNext takes it. */
+  async holdAnswer(call: FaultedCall): Promise<void> {
+    const h = this.settings.holdNext;
+    if (!h || !callMatches(h, call)) return;
+    this.settings.holdNext = h.count > 1 ? { ...h, count: h.count - 1 } : null;
+    await new Promise((r) => setTimeout(r, h.ms));
   }
 
   /** A 500 or 503 (or failNext's status) to answer instead of a data API call. */

@@ -101,7 +101,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     quota.take();
   });
   app.addHook('onSend', async (req, reply, payload) => {
-    if (DATA_PATH.test(req.url)) reply.header('Sforce-Limit-Info', quota.header());
+    const data = DATA_PATH.exec(req.url.split('?')[0]!);
+    if (data) {
+      reply.header('Sforce-Limit-Info', quota.header());
+      await faults.holdAnswer({ api: apiOf(data[2] ?? ''), method: req.method, path: data[2] ?? '' });
+      // the client gave up waiting (a timeout that aborts its request closes the connection)
+      if (reply.raw.destroyed || req.raw.socket?.destroyed) counters.abandoned();
+    }
     return payload;
   });
 
