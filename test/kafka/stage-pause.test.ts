@@ -73,3 +73,21 @@ test('a schema registry that does not answer is an error of the environment whil
   assert.ok(garbage instanceof Error);
   assert.notEqual(classifyError(garbage), 'infrastructure', 'a record that is not Confluent-framed Avro still goes to the dead-letter topic');
 });
+
+test('a lookup query the org does not answer (5xx, network, a session not renewed) holds the router; a malformed query does not', async () => {
+  const { isSalesforceOutage } = await import('../../src/salesforce/sink/errors.ts');
+  const sfError = (errorCode: string) => Object.assign(new Error(errorCode), { errorCode });
+  for (const code of ['ERROR_HTTP_503', 'ERROR_HTTP_500', 'SERVER_UNAVAILABLE', 'ECONNREFUSED', 'INVALID_SESSION_ID', 'INSUFFICIENT_ACCESS']) {
+    assert.equal(isSalesforceOutage(sfError(code)), true, code);
+  }
+  assert.equal(isSalesforceOutage(sfError('MALFORMED_QUERY')), false);
+  const pause = new StagePause({ stage: 'router', log, minDelayMs: 5, maxDelayMs: 5, pausesOn: isSalesforceOutage });
+  let calls = 0;
+  const found = await pause.run(async () => {
+    calls += 1;
+    if (calls < 3) throw sfError('ERROR_HTTP_503');
+    return new Map([['001A', 'SKU-1']]);
+  });
+  assert.equal(found.get('001A'), 'SKU-1');
+  assert.equal(calls, 3);
+});
