@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { parseDlqMessage, type DlqEntry } from '../kafka/dlq.ts';
+import { parseDlqMessage, REPLAYED_HEADER, type DlqEntry } from '../kafka/dlq.ts';
 import { fetchTopicOffsetsSettled } from '../kafka/topics.ts';
 
 export interface DlqRecord extends DlqEntry {
@@ -89,7 +89,7 @@ export async function replayDlq(brokers: string[], topic: string, filter: (r: Dl
       if (!r.source.topic) throw new Error(`dead letter ${topic}[${r.partition}]@${r.offset} names no source topic`);
       await producer.send({
         topic: r.source.topic, acks: -1,
-        messages: [{ key: r.key, value: r.value, headers: { ...r.headers, 'shopforce-replayed-from': `${topic}[${r.partition}]@${r.offset}` } }],
+        messages: [{ key: r.key, value: r.value, headers: { ...r.headers, [REPLAYED_HEADER]: `${topic}[${r.partition}]@${r.offset}` } }],
       });
     }
   } finally {
