@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { logLevel, type Kafka } from 'kafkajs';
 import { createKafka, type KafkaSection } from '../kafka/client.ts';
-import { parseDlqMessage, type DlqEntry } from '../kafka/dlq.ts';
+import { parseDlqMessage, REPLAYED_HEADER, type DlqEntry } from '../kafka/dlq.ts';
 import { fetchTopicOffsetsSettled } from '../kafka/topics.ts';
 
 export interface DlqRecord extends DlqEntry {
@@ -90,7 +90,7 @@ export async function replayDlq(cluster: KafkaSection, topic: string, filter: (r
       if (!r.source.topic) throw new Error(`dead letter ${topic}[${r.partition}]@${r.offset} names no source topic`);
       await producer.send({
         topic: r.source.topic, acks: -1,
-        messages: [{ key: r.key, value: r.value, headers: { ...r.headers, 'shopforce-replayed-from': `${topic}[${r.partition}]@${r.offset}` } }],
+        messages: [{ key: r.key, value: r.value, headers: { ...r.headers, [REPLAYED_HEADER]: `${topic}[${r.partition}]@${r.offset}` } }],
       });
     }
   } finally {

@@ -2,6 +2,9 @@ import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { redactText } from '../observability/redact.ts';
 import { errorMessage, errorName, stackHead } from './errors.ts';
 
+/** Header `shopforce dlq replay` puts on a record it sends back to its source topic: where it came from. */
+export const REPLAYED_HEADER = 'shopforce-replayed-from';
+
 /** Why a record was dead-lettered. */
 export type DlqFailure = 'decode' | 'non-retryable' | 'retries-exhausted';
 

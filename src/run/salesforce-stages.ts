@@ -10,6 +10,8 @@ import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/ba
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { isRecordTransient } from '../salesforce/sink/errors.ts';
+import { staleReplays } from '../salesforce/sink/replay-guard.ts';
+import { REPLAYED_HEADER } from '../kafka/dlq.ts';
 import { createSalesforceSource, type SalesforceSourceStatus } from '../salesforce/source/index.ts';
 import { initialLoadStage } from './initial-load.ts';
 import { killPoint } from './kill-point.ts';
@@ -125,20 +127,33 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     if (outcome.status !== 'parked') return finalResult(outcome);
     return { ok: 'pending', settled: new Promise<Settled>((resolve) => waiting.set(outcome.command.commandId, resolve)) };
   };
+  // commands sent back by `shopforce dlq replay`, until written
+  const replayed = new Set<string>();
   const writer = createBatchSink<SalesforceWrite>({
     name: 'sf-sink', kafka, groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands, dlqTopic: names.dlq,
     metrics, log: log.child({ processor: 'sf-sink' }), chunkSize: 2_000,
     // a parked child settles within parentTimeoutMs (plus its retries); one that never does is delivered again
     pendingTimeoutMs: 2 * config.sink.parentTimeoutMs + 5 * 60_000,
-    decode: (m) => sinkPause.run(() => registry.decode<SalesforceWrite>(m.value!)),
+    decode: (m) => sinkPause.run(async () => {
+      const command = await registry.decode<SalesforceWrite>(m.value!);
+      if (m.headers?.[REPLAYED_HEADER] !== undefined) replayed.add(command.commandId);
+      return command;
+    }),
     write: (commands) => sinkPause.run(async () => {
+      // a dead letter replayed after its record changed in Salesforce would put an old value back
+      const replays = commands.filter((c) => replayed.has(c.commandId));
+      const stale = replays.length > 0 ? await staleReplays(await conn(), replays) : new Set<string>();
+      if (stale.size > 0) log.warn({ commandIds: [...stale] }, 'replayed dead letters older than their record\'s last change in Salesforce: not written, the newer value stays');
+      const live = commands.filter((c) => !stale.has(c.commandId));
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });
-      const outcomes = await sink.write(commands);
-      betweenSalesforceWriteAndCommit?.(commands.map((c) => c.externalId));
+      const outcomes = live.length > 0 ? await sink.write(live) : [];
+      for (const c of replays) replayed.delete(c.commandId);
+      betweenSalesforceWriteAndCommit?.(live.map((c) => c.externalId));
       await audit.send(auditOf(outcomes));
       const retry = retryError(outcomes);
       if (retry) throw retry;
-      return outcomes.map(itemResult);
+      let next = 0;
+      return commands.map((c): ItemResult => (stale.has(c.commandId) ? { ok: true } : itemResult(outcomes[next++]!)));
     }),
   });
 

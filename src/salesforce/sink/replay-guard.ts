@@ -1,0 +1,31 @@
+import type { Connection } from 'jsforce';
+import type { SalesforceWrite } from '../../entities/types.ts';
+
+const soqlString = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * The replayed writes that came too late: their record changed in Salesforce after the change the
+ * write carries (LastModifiedDate after its eventTime), by a person or by a later write of ours.
+ * Writing them would put an old value over a newer one, so the sink drops them. One SOQL query per
+ * object and external id field; a record not in the org yet is not stale.
+ */
+export async function staleReplays(conn: Connection, replayed: SalesforceWrite[]): Promise<Set<string>> {
+  const stale = new Set<string>();
+  const groups = new Map<string, SalesforceWrite[]>();
+  for (const c of replayed) {
+    const k = `${c.sobject}.${c.externalIdField}`;
+    groups.set(k, [...groups.get(k) ?? [], c]);
+  }
+  for (const commands of groups.values()) {
+    const { sobject, externalIdField } = commands[0]!;
+    const ids = [...new Set(commands.map((c) => c.externalId))];
+    const soql = `SELECT ${externalIdField}, LastModifiedDate FROM ${sobject} WHERE ${externalIdField} IN (${ids.map(soqlString).join(', ')})`;
+    const records = (await conn.query<Record<string, unknown>>(soql)).records;
+    const modified = new Map(records.map((r) => [String(r[externalIdField]), Date.parse(String(r.LastModifiedDate))]));
+    for (const c of commands) {
+      const at = modified.get(c.externalId);
+      if (at !== undefined && at > c.eventTime) stale.add(c.commandId);
+    }
+  }
+  return stale;
+}
