@@ -7,6 +7,8 @@ export interface ShopConnectorVars {
   SHOP_PG_USER: string;
   SHOP_PG_PASSWORD: string;
   SHOP_PG_DATABASE: string;
+  /** Replication factor of the shop.<schema>.<table> topics Debezium creates (1: the single local broker; 3 in production). */
+  SHOP_TOPIC_REPLICATION_FACTOR: string;
   [name: string]: string;
 }
 
@@ -22,6 +24,7 @@ export function connectorVarsFromEnv(env: NodeJS.ProcessEnv = process.env): Shop
     SHOP_PG_USER: 'debezium',
     SHOP_PG_PASSWORD: 'debezium',
     SHOP_PG_DATABASE: 'shop',
+    SHOP_TOPIC_REPLICATION_FACTOR: '1',
   };
   for (const [name, value] of Object.entries(env)) {
     if (name.startsWith('SHOP_') && value !== undefined) vars[name] = value;

@@ -9,13 +9,14 @@ import { DEFAULT_CONNECTOR_FILE } from '../../src/cli/commands/connectors.ts';
 import { PUBLICATION_NAME, SYNCED_TABLES } from '../../src/shop/tables.ts';
 
 describe('connectors/shop-postgres.json', () => {
-  it('uses placeholders only for the database address and credentials', async () => {
-    const vars = { SHOP_PG_HOST: 'postgres', SHOP_PG_PORT: '5432', SHOP_PG_USER: 'debezium', SHOP_PG_PASSWORD: 'pw', SHOP_PG_DATABASE: 'shop' };
+  it('uses placeholders only for the database address and credentials, and the replication factor of its topics', async () => {
+    const vars = { SHOP_PG_HOST: 'postgres', SHOP_PG_PORT: '5432', SHOP_PG_USER: 'debezium', SHOP_PG_PASSWORD: 'pw', SHOP_PG_DATABASE: 'shop', SHOP_TOPIC_REPLICATION_FACTOR: '3' };
     const def = await loadConnectorFile(DEFAULT_CONNECTOR_FILE, vars);
     assert.equal(def.name, 'shop-postgres');
     assert.equal(def.config['database.hostname'], 'postgres');
     assert.equal(def.config['database.port'], '5432');
     assert.equal(def.config['database.password'], 'pw');
+    assert.equal(def.config['topic.creation.default.replication.factor'], '3', 'a production cluster gets 3 replicas of the shop topics');
     assert.ok(Object.values(def.config).every((v) => !v.includes('${')), 'no placeholder left');
   });
 
@@ -34,7 +35,7 @@ describe('connectors/shop-postgres.json', () => {
   it('defaults the placeholders to the native stack, and SHOP_* environment variables win', () => {
     assert.deepEqual(
       { ...connectorVarsFromEnv({}) },
-      { SHOP_PG_HOST: '127.0.0.1', SHOP_PG_PORT: '55432', SHOP_PG_USER: 'debezium', SHOP_PG_PASSWORD: 'debezium', SHOP_PG_DATABASE: 'shop' },
+      { SHOP_PG_HOST: '127.0.0.1', SHOP_PG_PORT: '55432', SHOP_PG_USER: 'debezium', SHOP_PG_PASSWORD: 'debezium', SHOP_PG_DATABASE: 'shop', SHOP_TOPIC_REPLICATION_FACTOR: '1' },
     );
     const vars = connectorVarsFromEnv({ SHOPFORCE_PG_PORT: '6543', SHOP_PG_HOST: 'db.internal' });
     assert.equal(vars.SHOP_PG_PORT, '6543');
