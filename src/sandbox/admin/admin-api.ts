@@ -100,13 +100,15 @@ export interface SandboxAdmin {
   dropCometdClients(): number;
   emitGap(entityName: string, recordIds: string[], changeType: GapType): void;
   emitOverflow(entityName: string): void;
+  /** Every change event issued so far leaves the retention window: a client resuming from its replay id is refused (expired). */
+  expireEvents(): number;
   /** Stops and starts the whole emulator (same ports, same data). */
   restart(downMs?: number): Promise<void>;
 }
 
 export interface CoreRefs {
   store: () => OrgStore;
-  hub: () => { pubsub: { resetStreams(): number }; cometd: { dropClients(): number }; emitGap(e: string, ids: string[], t: GapType): unknown; emitOverflow(e: string): unknown; counters(): Record<string, number> } | undefined;
+  hub: () => { pubsub: { resetStreams(): number }; cometd: { dropClients(): number }; emitGap(e: string, ids: string[], t: GapType): unknown; emitOverflow(e: string): unknown; expireEvents(): number; counters(): Record<string, number> } | undefined;
   expireSessions: () => number;
   quota: () => ApiQuota;
   faults: Faults;
@@ -168,6 +170,7 @@ export function createAdmin(url: string, token: string, refs: CoreRefs): Sandbox
     dropCometdClients: () => refs.hub()?.cometd.dropClients() ?? 0,
     emitGap: (entityName, recordIds, changeType) => { refs.hub()?.emitGap(entityName, recordIds, changeType); },
     emitOverflow: (entityName) => { refs.hub()?.emitOverflow(entityName); },
+    expireEvents: () => refs.hub()?.expireEvents() ?? 0,
     restart: (downMs = 0) => refs.restart(downMs),
   };
 }
