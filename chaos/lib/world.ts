@@ -38,14 +38,17 @@ export interface World {
   close(): Promise<void>;
 }
 
-/** The last error and fatal lines of `run`'s output (pino JSON lines, level 50 and up), messages only. */
+/**
+ * What `run` said last before it exited: its error and fatal log lines (pino JSON, level 50 and up),
+ * and the lines of an uncaught error Node printed (`Error: ...`, `at ...` left out).
+ */
 function lastErrors(output: string): string[] {
   return output.split('\n').flatMap((line) => {
     try {
       const o = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
       return (o.level ?? 0) >= 50 ? [`${o.msg ?? ''}${o.err?.message ? `: ${o.err.message}` : ''}`.slice(0, 300)] : [];
     } catch {
-      return /Error|error/.test(line) ? [line.slice(0, 300)] : [];
+      return /^\s*(\w*Error\b|node:|throw|Emitted 'error')/.test(line) ? [line.trim().slice(0, 300)] : [];
     }
   }).slice(-5);
 }
@@ -86,8 +89,17 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       if (pipeline.running) return undefined;
       const crash = { at: new Date().toISOString(), exitCode: await pipeline.exitedByItself(), lastErrors: lastErrors(pipeline.output()) };
       opts.log(`\`run\` exited by itself (code ${crash.exitCode}): ${crash.lastErrors.join(' / ')}; starting it again`);
-      await pipeline.restart();
-      return crash;
+      // as a service manager does: start it again, with a pause after a start that failed (a store it needs still coming back)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await pipeline.restart();
+          return crash;
+        } catch (err) {
+          opts.log(`start ${attempt} of \`run\` failed: ${String((err as Error).message).split('\n').slice(-2).join(' ')}`);
+          if (attempt >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 5_000));
+        }
+      }
     };
     return { run, shopId, stackCtx, stack, t, sf, db, config, pipeline, log: opts.log, restartIfCrashed, close };
   } catch (err) {

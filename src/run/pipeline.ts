@@ -103,6 +103,9 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     dispatcher.notify({ entity, kind: alert.kind, key: alert.key, message: alert.message, fields: alert.fields });
   };
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
+  // an idle connection the server ends (a PostgreSQL restart or failover) is an 'error' on the pool:
+  // unheard, it ends the process; the pool drops that connection and the next query opens a new one
+  pool.on('error', (err) => log.warn({ err }, 'shop database: an idle connection was closed by the server; the next query reconnects'));
   const ownTransactions = new OwnTransactions(pool);
   const router = createRouter(config, { lookupParent: extras.lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
   const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
