@@ -136,6 +136,9 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const pool = new pg.Pool({ connectionString: config.shop.databaseUrl, max: 4 });
   // Debezium's slot: how much WAL it holds back, and whether max_slot_wal_keep_size is about to drop it
   replicationSlotMetrics(registryMetrics, pool);
+  // an idle connection the server ends (a PostgreSQL restart or failover) is an 'error' on the pool:
+  // unheard, it ends the process; the pool drops that connection and the next query opens a new one
+  pool.on('error', (err) => log.warn({ err }, 'shop database: an idle connection was closed by the server; the next query reconnects'));
   const ownTransactions = new OwnTransactions(pool);
   // a lookup the org does not answer (5xx, network, session) holds the router: it never routes a change without its parent
   const routerPause = pauseFor('router', (err) => isInfrastructure(err) || isSalesforceOutage(err));

@@ -88,6 +88,24 @@ describe('CDC event log', () => {
     }
   });
 
+  it('expires every event issued so far on demand (the expire-events fault): their replay ids are refused as expired, later ones are not', () => {
+    const dir = tempDir();
+    const log = new EventLog({ dataDir: dir, retentionMs: 3_600_000 });
+    try {
+      const [a] = log.append([{ kind: 'cdc', topic: '/data/AccountChangeEvent', entity: 'Account', body: { fields: {} } }]);
+      const [b] = log.append([{ kind: 'cdc', topic: '/data/AccountChangeEvent', entity: 'Account', body: { fields: {} } }]);
+      assert.equal(log.expireAll(), 2);
+      assert.equal(log.checkReplayId(a.replayId), 'expired');
+      assert.equal(log.checkReplayId(b.replayId), 'expired');
+      const [c] = log.append([{ kind: 'cdc', topic: '/data/AccountChangeEvent', entity: 'Account', body: { fields: {} } }]);
+      assert.equal(log.checkReplayId(c.replayId), 'ok');
+      assert.deepEqual(log.readAfter({ kind: 'cdc' }, log.earliestCursor(), 10).map((e) => e.replayId), [c.replayId]);
+    } finally {
+      log.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('answers a subscription from an expired replay id with the validation error (short retention)', async () => {
     const org = await startTestOrg({ retentionMs: 1000 });
     const client = userClient(org.pubSubEndpoint);

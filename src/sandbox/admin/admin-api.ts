@@ -105,13 +105,15 @@ export interface SandboxAdmin {
   setField(input: FieldSetup): FieldFlags;
   /** Selects an object for Change Data Capture, or takes it out. */
   setChangeDataCapture(input: CdcSetup): { object: string; enabled: boolean };
+  /** Every change event issued so far leaves the retention window: a client resuming from its replay id is refused (expired). */
+  expireEvents(): number;
   /** Stops and starts the whole emulator (same ports, same data). */
   restart(downMs?: number): Promise<void>;
 }
 
 export interface CoreRefs {
   store: () => OrgStore;
-  hub: () => { pubsub: { resetStreams(): number }; cometd: { dropClients(): number }; emitGap(e: string, ids: string[], t: GapType): unknown; emitOverflow(e: string): unknown; counters(): Record<string, number> } | undefined;
+  hub: () => { pubsub: { resetStreams(): number }; cometd: { dropClients(): number }; emitGap(e: string, ids: string[], t: GapType): unknown; emitOverflow(e: string): unknown; expireEvents(): number; counters(): Record<string, number> } | undefined;
   expireSessions: () => number;
   quota: () => ApiQuota;
   faults: Faults;
@@ -175,6 +177,7 @@ export function createAdmin(url: string, token: string, refs: CoreRefs): Sandbox
     emitOverflow: (entityName) => { refs.hub()?.emitOverflow(entityName); },
     setField: (input) => setFieldSetup(refs.store(), input),
     setChangeDataCapture: (input) => setChangeDataCapture(refs.store(), input),
+    expireEvents: () => refs.hub()?.expireEvents() ?? 0,
     restart: (downMs = 0) => refs.restart(downMs),
   };
 }

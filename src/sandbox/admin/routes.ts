@@ -58,6 +58,7 @@ export function registerAdminRoutes(app: FastifyInstance, admin: () => SandboxAd
       admin().emitOverflow(g.entityName);
       return { ok: true };
     });
+    scope.post('/__admin/faults/expire-events', async () => ({ expired: admin().expireEvents() }));
     scope.post('/__admin/faults/restart', async (req, reply) => {
       const { downMs } = z.object({ downMs: z.number().int().min(0).max(600_000).default(0) }).strict().parse(body(req));
       const current = admin();

@@ -150,6 +150,23 @@ export class EventLog {
     return removed;
   }
 
+  /**
+   * Every event issued so far leaves the retention window at once (as if a subscriber came back after
+   * the window): a resume from any replay id issued until now is then 'expired'. Returns how many
+   * were dropped.
+   */
+  expireAll(): number {
+    const through = this.lastReplayId;
+    if (through <= this.prunedThrough) return 0;
+    let removed = 0;
+    this.db.transaction(() => {
+      removed = this.stmts.deleteExpired.run(through).changes;
+      this.stmts.setMeta.run('pruned_through', through);
+    })();
+    this.prunedThrough = through;
+    return removed;
+  }
+
   size(): number {
     return (this.stmts.count.get() as { n: number }).n;
   }

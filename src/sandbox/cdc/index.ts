@@ -70,6 +70,8 @@ export interface CdcHub {
   };
   /** Newest replay id issued. */
   latestReplayId(): number;
+  /** Every event issued so far leaves the retention window: resuming from its replay id is refused as expired. */
+  expireEvents(): number;
   counters(): Record<string, number>;
   close(): Promise<void>;
 }
@@ -125,6 +127,7 @@ export function createCdcHub(options: CdcHubOptions): CdcHub {
       resetStreams: () => pubsub.resetStreams(),
     },
     latestReplayId: () => log.latestReplayId(),
+    expireEvents: () => log.expireAll(),
     counters: () => counters.snapshot(),
     async close() {
       if (closed) return;
