@@ -93,7 +93,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       }
       log(`${fault.name}: healing`);
       const crashes: Crash[] = [];
-      await fault.heal(w);
+      // a heal that fails (a broker slow to load its logs past the start timeout) is tried again, not the end of the run
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await fault.heal(w);
+          break;
+        } catch (err) {
+          log(`${fault.name}: heal ${attempt} failed: ${(err as Error).message.split('\n')[0]}`);
+          if (attempt >= 3) throw err;
+        }
+      }
       const inFlight = (traffic.ledger.changesByPhase.get(k) ?? 0) - changesBefore;
       const recovery = await recoveryMs(w, probeSku, probeEntry, k, RECOVERY_LIMIT_MS, crashes);
       log(`${fault.name}: ${inFlight} changes during the fault; recovered ${recovery === undefined ? 'NOT within the limit' : `in ${(recovery / 1000).toFixed(1)} s`}`);
