@@ -41,6 +41,8 @@ export const configSchema = z.strictObject({
     databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// URL' })
       .describe('PostgreSQL URL of a role that may write the shop tables (secret: give it as ${SHOP_DATABASE_URL}).'),
     schema: identifier.default('public').describe('Schema of the shop tables.'),
+    statementTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000)
+      .describe('statement_timeout of the shop sink\'s writes: a write that waits longer (a row lock held by another session) is cancelled by the server (SQLSTATE 57014) and the shop sink pauses, instead of leaving it running beside its retry.'),
   }).describe('Shop database.'),
   salesforce: z.strictObject({
     loginUrl: urlString.describe('Login URL (https://login.salesforce.com, https://test.salesforce.com, or the emulator).'),

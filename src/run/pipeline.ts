@@ -146,7 +146,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const shopPause = pauseFor('shop-sink');
   const router = createRouter(config, { lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
   const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
-  const shopSink = new ShopSink(pool, config.shop.schema);
+  const shopSink = new ShopSink(pool, config.shop.schema, { statementTimeoutMs: config.shop.statementTimeoutMs });
   const audit = createAuditProducer({ kafka, topic: names.audit, encode: (subject, value) => registry.encode(subject, value), registry: registryMetrics });
 
   const stages: Stage[] = [

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { ShopSink } from '../../src/shop/sink/shop-sink.ts';
 import type { ShopWrite } from '../../src/entities/types.ts';
+import { StagePause, type PauseState } from '../../src/kafka/stage-pause.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createMetricsRegistry } from '../../src/observability/metrics.ts';
 import { createTestDatabase, type TestDatabase } from './support.ts';
 
 // The shop sink writes Salesforce-mastered values (here: product prices) into the shop database as
@@ -105,5 +109,64 @@ describe('shop sink', () => {
     const [refused] = await sink.write([orphan]);
     assert.equal(refused?.status, 'failed');
     assert.match((refused as any).reason, /SQLSTATE 23502.*null value in column "name"/);
+  });
+
+  test('a write stuck behind another session\'s row lock is cancelled by the server; the stage pauses, and the record lands once when the lock goes', async () => {
+    const app = 'shop-sink-timeout-proof';
+    const timeoutMs = 300;
+    const sinkPool = new pg.Pool({ connectionString: db.appUrl, max: 2, application_name: app });
+    const admin = new pg.Client({ connectionString: db.adminUrl });
+    const locker = new pg.Client({ connectionString: db.appUrl });
+    await admin.connect();
+    await locker.connect();
+    const registry = createMetricsRegistry();
+    const paused: PauseState[] = [];
+    const stage = new StagePause({ stage: 'shop-sink', log: createLogger('test.shop-sink'), registry, minDelayMs: 200, maxDelayMs: 1_000, onPause: (s) => paused.push(s) });
+    let landed: Promise<unknown> | undefined;
+    try {
+      const slow = new ShopSink(sinkPool, 'public', { statementTimeoutMs: timeoutMs });
+      assert.equal((await slow.write([write('SINK-LOCK', '1.00', 1_000)]))[0]?.status, 'applied');
+      const transactions = async () => Number((await pool.query('SELECT count(*) AS n FROM shopforce_sink_transactions')).rows[0].n);
+      const transactionsBefore = await transactions();
+      // the sink's statements as the server sees them: how many are active, and for how long the oldest has run
+      const sinkActivity = async () => (await admin.query(
+        `SELECT count(*)::int AS active, coalesce(max(extract(epoch FROM clock_timestamp() - query_start) * 1000), 0)::float AS oldest_ms
+         FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'`, [app])).rows[0] as { active: number; oldest_ms: number };
+
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM products WHERE sku = 'SINK-LOCK' FOR UPDATE`);
+      const cmd = write('SINK-LOCK', '2.00', 2_000);
+      let settled = false;
+      landed = stage.run(() => slow.write([cmd])).finally(() => { settled = true; });
+      // held past the timeout twice over: each attempt is cancelled by the server, none stays beside its retry
+      while (!settled && (stage.state()?.attempts ?? 0) < 2) {
+        const seen = await sinkActivity();
+        assert.ok(seen.active <= 1, `at most the current attempt runs, saw ${seen.active} sink statements`);
+        // the server's own clock: a statement far past its statement_timeout was never given one
+        assert.ok(seen.oldest_ms < timeoutMs * 30, `a sink statement has waited ${Math.round(seen.oldest_ms)} ms on the lock`);
+        await sleep(50);
+      }
+      assert.equal(settled, false, 'the write waited for the lock inside the pause, it did not end as an outcome of the record');
+      assert.equal(paused.length, 1, 'one pause for the whole wait');
+      assert.match(paused[0]!.reason, /57014/);
+      const gauge = await registry.getSingleMetric('shopforce_stage_paused')!.get();
+      assert.equal(gauge.values.find((v) => v.labels.stage === 'shop-sink')?.value, 1, 'the stage reports paused');
+
+      await locker.query('COMMIT');
+      const outcomes = (await landed) as Array<{ status: string }>;
+      assert.equal(outcomes[0]?.status, 'applied');
+      assert.equal(stage.state(), undefined, 'resumed by itself');
+      assert.equal(await priceOf('SINK-LOCK'), '2.00');
+      assert.equal(await transactions(), transactionsBefore + 1, 'the cancelled attempts left nothing: one transaction landed');
+      assert.equal((await slow.write([cmd]))[0]?.status, 'duplicate', 'and it is known as applied');
+      assert.equal((await sinkActivity()).active, 0, 'no statement of the sink left running');
+    } finally {
+      stage.stop();
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await landed?.catch(() => undefined);
+      await locker.end();
+      await admin.end();
+      await sinkPool.end();
+    }
   });
 });

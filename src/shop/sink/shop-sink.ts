@@ -21,14 +21,27 @@ const TRANSIENT_SQLSTATE = /^(08|40|53|55P03|57P0)/;
  * event time). A bad command fails alone (savepoint) without losing the rest of the batch. Each
  * transaction is recorded in shopforce_sink_transactions, so its changes are known as ours when they come back.
  */
+export interface ShopSinkOptions {
+  /** server-side statement_timeout of each write: a statement waiting longer (a row lock held elsewhere) is cancelled (57014) */
+  statementTimeoutMs?: number;
+}
+
 export class ShopSink {
-  constructor(private readonly pool: pg.Pool, private readonly schema = 'public') {}
+  private readonly statementTimeoutMs: number;
+
+  constructor(private readonly pool: pg.Pool, private readonly schema = 'public', options: ShopSinkOptions = {}) {
+    this.statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
+    if (!Number.isInteger(this.statementTimeoutMs) || this.statementTimeoutMs <= 0) throw new Error(`shop sink: statementTimeoutMs must be a positive integer, got ${this.statementTimeoutMs}`);
+  }
 
   async write(commands: ShopWrite[]): Promise<ShopWriteOutcome[]> {
     const client = await this.pool.connect();
     const outcomes: ShopWriteOutcome[] = [];
     try {
       await client.query('BEGIN');
+      // a write stuck behind another session's lock is cancelled by the server, not left running beside
+      // its retry once the stage pauses; LOCAL: the pool's connections are shared with other readers
+      await client.query(`SET LOCAL statement_timeout = ${this.statementTimeoutMs}`);
       // the rows written here will come back through Debezium: this marks them as ours
       await recordOwnTransaction(client);
       // the bookkeeping rows of this batch, each read and locked once and written once before COMMIT:
