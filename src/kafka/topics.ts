@@ -66,6 +66,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<En
       }
     }
   }
+  if (created.length > 0) await awaitLeaders(admin, created);
   const present = specs.filter((s) => existingNames.has(s.topic));
   if (present.length > 0) {
     const { topics } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
@@ -77,6 +78,24 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<En
     }
   }
   return { created, existing: present.map((s) => s.topic) };
+}
+
+/**
+ * Waits until the broker serves the topics' metadata with a leader for every partition: a loaded broker
+ * may still answer "does not host this topic-partition" just after creating them, and a consumer that
+ * subscribes then fails its start.
+ */
+async function awaitLeaders(admin: Admin, topics: string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (attempt >= 10) throw new Error(`topics ${topics.join(', ')} were created but their partitions have no leader yet: ${(err as Error).message}`, { cause: err });
+    }
+    if (attempt >= 10) throw new Error(`topics ${topics.join(', ')} were created but their partitions have no leader yet`);
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+  }
 }
 
 /** Partition count of each topic (0 when absent). */
