@@ -3,6 +3,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { parseDlqMessage } from '../kafka/dlq.ts';
 import { latestEntry, type DeadLetterSummary } from '../status/status.ts';
 import { replayedUpTo, type DlqRecord } from './dlq-reader.ts';
+import { subscribeWhenKnown } from '../kafka/topics.ts';
 
 /**
  * Follows the dead-letter topic from its beginning with one long-lived consumer and keeps what the
@@ -33,7 +34,7 @@ export class DlqTail {
     const consumer = this.kafka.consumer({ groupId: `shopforce-dlq-tail-${randomUUID()}`, maxWaitTimeInMs: 1_000 });
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+      await subscribeWhenKnown(consumer, { topics: [this.topic], fromBeginning: true });
       await consumer.run({ autoCommit: false, eachMessage: async ({ partition, message }) => this.add({ ...parseDlqMessage(message), partition, offset: message.offset }) });
     } catch (err) {
       await consumer.disconnect().catch(() => undefined);

@@ -16,6 +16,7 @@ import type { Alert } from '../reconcile/types.ts';
 import { scheduledEntities } from './config.ts';
 import { runDriftJob } from './drift-job.ts';
 import { driftMetrics, recordDriftRun } from './metrics.ts';
+import { subscribeWhenKnown } from '../kafka/topics.ts';
 
 /** The value of a record on sync.drift.runs (key: entity). */
 export interface DriftRunRecord {
@@ -133,7 +134,7 @@ export function createDriftScheduler(opts: DriftSchedulerOptions): DriftSchedule
       });
       consumer.on(consumer.events.REBALANCING, () => { owning = false; });
       await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
+      await subscribeWhenKnown(consumer, { topics: [topic], fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {

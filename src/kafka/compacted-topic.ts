@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { fixedAssigner } from './assigner.ts';
-import { fetchTopicOffsetsSettled } from './topics.ts';
+import { fetchTopicOffsetsSettled, subscribeWhenKnown } from './topics.ts';
 
 /**
  * Reads every partition of a (compacted) topic from the beginning to its current end and hands
@@ -36,7 +36,7 @@ export async function readCompactedTopic(
   let records = 0;
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
+    await subscribeWhenKnown(consumer, { topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took over ${timeoutMs} ms (partitions left: ${[...remaining.keys()].join(', ')})`)), timeoutMs);
       const done = () => { clearTimeout(timer); resolve(); };

@@ -7,7 +7,7 @@ import { commitPastMarkers, type CommitDeps } from './processor/commit.ts';
 import { Punctuator } from './processor/punctuate.ts';
 import { resolveSettings } from './processor/settings.ts';
 import { Tasks } from './processor/task.ts';
-import { ensureTopics, partitionCounts, type TopicSpec } from './topics.ts';
+import { ensureTopics, partitionCounts, type TopicSpec, subscribeWhenKnown } from './topics.ts';
 import type { Processor, ProcessorOptions } from './types.ts';
 
 /** How often an owned partition whose takeover failed is taken over again. */
@@ -129,7 +129,7 @@ export function createProcessor<T = Buffer | null, S = unknown>(opts: ProcessorO
       task.busy = task.busy.then(() => commitPastMarkers(commit, task, markers, c));
     });
     await c.connect();
-    await c.subscribe({ topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
+    await subscribeWhenKnown(c, { topics: opts.topics, fromBeginning: opts.fromBeginning ?? true });
     running = true;
     await c.run({
       autoCommit: false,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../observability/logger.ts';
 import { fixedAssigner } from './assigner.ts';
-import { fetchTopicOffsetsSettled } from './topics.ts';
+import { fetchTopicOffsetsSettled, subscribeWhenKnown } from './topics.ts';
 
 /** How state values become changelog bytes and back. */
 export interface StateCodec<V> {
@@ -174,7 +174,7 @@ export async function restorePartitions<V>(
     });
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic: changelogTopic, fromBeginning: true });
+      await subscribeWhenKnown(consumer, { topics: [changelogTopic], fromBeginning: true });
       let records = 0;
       await new Promise<void>((resolve, reject) => {
         const progress = (partition: number, lastOffset: string) => {

@@ -1,4 +1,4 @@
-import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Admin, Consumer, ConsumerSubscribeTopics, ITopicConfig } from 'kafkajs';
 
 /** A topic shopforce owns. `compacted` for state, changelog, xref and checkpoint topics. */
 export interface TopicSpec {
@@ -123,6 +123,28 @@ export async function fetchTopicOffsetsSettled(admin: Admin, topic: string, atte
       const retriable = (err as { retriable?: boolean }).retriable === true;
       if (!retriable || attempt >= attempts) throw err;
       await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
+/** Broker answers that mean "not yet" for a topic that was just created (its metadata still spreading). */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Subscribes the consumer, asking again for a few seconds while the broker does not know the topics yet
+ * (a busy broker, a topic another process just created); a failure names the topics.
+ */
+export async function subscribeWhenKnown(consumer: Consumer, subscription: ConsumerSubscribeTopics): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await consumer.subscribe(subscription);
+      return;
+    } catch (err) {
+      const type = (err as { type?: string }).type ?? '';
+      if (!NOT_YET.has(type) || attempt >= 8) {
+        throw new Error(`subscribing to ${subscription.topics.join(', ')}: ${(err as Error).message}`, { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, 250 * attempt));
     }
   }
 }

@@ -7,6 +7,7 @@ import { withKeepalive } from '../keepalive.ts';
 import { onMarkerBatches } from '../markers.ts';
 import { parseRetryPolicy, RetriesExhaustedError, withRetry, type RetryPolicyInput } from '../retry.ts';
 import { PartitionProgress, type PendingToken, type Settled } from './progress.ts';
+import { subscribeWhenKnown } from '../topics.ts';
 
 export type { Settled } from './progress.ts';
 
@@ -276,7 +277,7 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
         }
       });
       await consumer.connect();
-      await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
+      await subscribeWhenKnown(consumer, { topics: [opts.topic], fromBeginning: true });
       running = true;
       await consumer.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch });
     },

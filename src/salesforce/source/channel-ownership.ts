@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { ensureTopics } from '../../kafka/topics.ts';
+import { ensureTopics, subscribeWhenKnown } from '../../kafka/topics.ts';
 import { stickyAssigner } from '../../kafka/sticky-assigner.ts';
 import type { Logger } from '../../observability/logger.ts';
 
@@ -87,7 +87,7 @@ export function createChannelOwnership(opts: ChannelOwnershipOptions): ChannelOw
         void apply([]);
       });
       await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: false });
+      await subscribeWhenKnown(consumer, { topics: [topic], fromBeginning: false });
       await consumer.run({ eachMessage: async () => {} });
     },
 
