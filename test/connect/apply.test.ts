@@ -34,7 +34,7 @@ describe('applying the Debezium connector through the real Kafka Connect', () =>
     const url = new URL(db.adminUrl);
     const def = await loadConnectorFile(DEFAULT_CONNECTOR_FILE, {
       SHOP_PG_HOST: url.hostname, SHOP_PG_PORT: url.port || '5432', SHOP_PG_USER: 'debezium',
-      SHOP_PG_PASSWORD: 'debezium', SHOP_PG_DATABASE: db.name, ...vars,
+      SHOP_PG_PASSWORD: 'debezium', SHOP_PG_DATABASE: db.name, SHOP_TOPIC_REPLICATION_FACTOR: '1', ...vars,
     });
     const name = `shop-postgres-test-${run}-${suffix}`;
     created.push(name);
