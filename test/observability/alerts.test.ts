@@ -248,7 +248,7 @@ observability:
       'observability.alerts.kinds.conflict.threshold: Too small: expected number to be >=1',
       'observability.alerts.kinds.surprise: unknown field',
       'observability.alerts.webhooks.0.format: Invalid option: expected one of "json"|"slack"',
-      'observability.alerts.webhooks.0.kinds.1: Invalid option: expected one of "conflict"|"unmastered-create"|"negative-stock"',
+      'observability.alerts.webhooks.0.kinds.1: Invalid option: expected one of "conflict"|"unmastered-create"|"negative-stock"|"stage-paused"',
       'observability.alerts.webhooks.0.timeoutMs: Too small: expected number to be >=100',
       'observability.alerts.webhooks.0.url: must be an http:// or https:// URL',
       'observability.alerts.webhooks.1.colour: unknown field',
