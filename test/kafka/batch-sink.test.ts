@@ -173,22 +173,29 @@ test('a pending item that settles as refused goes to the DLQ once, with its reas
     written.push(...items);
     return items.map((item) => (item === 'item-2' ? { ok: 'pending' as const, settled: sleep(300).then((): Settled => ({ ok: false, reason: 'parent never arrived' })) } : { ok: true as const }));
   });
+  await runToEnd(t, s, 'every item committed', 30_000, async (dlq) => {
+      await dlq.waitFor(1, 30_000);
+      await sleep(500);
+      assert.equal(dlq.messages.length, 1);
+      const entry = dlqEntry(dlq.messages[0]!);
+      assert.equal(entry.reason, 'parent never arrived');
+      assert.equal(entry.source.offset, '2');
+      assert.equal(written.length, 6, 'nothing written twice');
+  });
+});
+
+/** Starts the sink, waits until its group committed every item, runs `check` with the DLQ seen, stops both. */
+async function runToEnd(t: { groupId: string; topic: string; dlq: string }, s: BatchSink, what: string, timeoutMs: number, check: (dlq: Awaited<ReturnType<typeof startCollector>>) => Promise<void>): Promise<void> {
   const dlq = await startCollector(kafka, [t.dlq]);
   try {
     await s.start();
-    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'every item committed', 30_000);
-    await dlq.waitFor(1, 30_000);
-    await sleep(500);
-    assert.equal(dlq.messages.length, 1);
-    const entry = dlqEntry(dlq.messages[0]!);
-    assert.equal(entry.reason, 'parent never arrived');
-    assert.equal(entry.source.offset, '2');
-    assert.equal(written.length, 6, 'nothing written twice');
+    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), what, timeoutMs);
+    await check(dlq);
   } finally {
     await s.stop();
     await dlq.stop();
   }
-});
+}
 
 const QUICK_RETRIES: RetryPolicyInput = { classes: { transient: { retries: 2, minDelayMs: 10, maxDelayMs: 20, factor: 2, jitter: false } } };
 
@@ -201,25 +208,19 @@ test('a record that keeps failing with a record-level transient error is isolate
     if (items.includes('item-6')) throw new RecordTransientError('Account item-6: UNABLE_TO_LOCK_ROW unable to obtain exclusive access to this record');
     return landAll(written, items);
   }, { chunkSize: 16, retry: QUICK_RETRIES });
-  const dlq = await startCollector(kafka, [t.dlq]);
-  try {
-    await s.start();
-    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'the partition flowed on past the failing record', 60_000);
-    await dlq.waitFor(1, 30_000);
-    await sleep(500);
-    assert.equal(dlq.messages.length, 1, 'only the failing record is dead-lettered');
-    const entry = dlqEntry(dlq.messages[0]!);
-    assert.equal(entry.source.offset, '6');
-    assert.equal(entry.failure, 'retries-exhausted');
-    assert.equal(entry.errorClass, 'transient');
-    assert.match(entry.reason, /UNABLE_TO_LOCK_ROW/, 'the reason says why');
-    assert.equal(entry.attempts, 3, 'its whole budget was spent alone');
-    assert.deepEqual([...new Set(written)].sort(), Array.from({ length: 16 }, (_, i) => `item-${i}`).filter((i) => i !== 'item-6').sort(), 'every neighbour landed');
-    assert.ok(calls.includes(1), `the write was split down to the record alone: ${calls.join(', ')}`);
-  } finally {
-    await s.stop();
-    await dlq.stop();
-  }
+  await runToEnd(t, s, 'the partition flowed on past the failing record', 60_000, async (dlq) => {
+      await dlq.waitFor(1, 30_000);
+      await sleep(500);
+      assert.equal(dlq.messages.length, 1, 'only the failing record is dead-lettered');
+      const entry = dlqEntry(dlq.messages[0]!);
+      assert.equal(entry.source.offset, '6');
+      assert.equal(entry.failure, 'retries-exhausted');
+      assert.equal(entry.errorClass, 'transient');
+      assert.match(entry.reason, /UNABLE_TO_LOCK_ROW/, 'the reason says why');
+      assert.equal(entry.attempts, 3, 'its whole budget was spent alone');
+      assert.deepEqual([...new Set(written)].sort(), Array.from({ length: 16 }, (_, i) => `item-${i}`).filter((i) => i !== 'item-6').sort(), 'every neighbour landed');
+      assert.ok(calls.includes(1), `the write was split down to the record alone: ${calls.join(', ')}`);
+  });
 });
 
 test('a failure of the whole call (plain transient) past the budget is never dead-lettered: the chunk is read again until it lands', async () => {
@@ -230,16 +231,10 @@ test('a failure of the whole call (plain transient) past the budget is never dea
     if (failures < 20) { failures++; throw new TransientError('SERVER_UNAVAILABLE: Server temporarily unavailable'); } // outlasts the budget of 3 attempts six times
     return landAll(written, items);
   }, { chunkSize: 8, retry: QUICK_RETRIES });
-  const dlq = await startCollector(kafka, [t.dlq]);
-  try {
-    await s.start();
-    await eventually(() => groupCaughtUp(kafka, t.groupId, t.topic), 'every item committed once the outage is over', 90_000);
-    assert.equal(failures, 20);
-    assert.deepEqual([...new Set(written)].length, 8, 'every item landed');
-    await sleep(500);
-    assert.equal(dlq.messages.length, 0, 'nothing dead-lettered for an outage');
-  } finally {
-    await s.stop();
-    await dlq.stop();
-  }
+  await runToEnd(t, s, 'every item committed once the outage is over', 90_000, async (dlq) => {
+      assert.equal(failures, 20);
+      assert.deepEqual([...new Set(written)].length, 8, 'every item landed');
+      await sleep(500);
+      assert.equal(dlq.messages.length, 0, 'nothing dead-lettered for an outage');
+  });
 });
