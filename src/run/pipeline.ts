@@ -190,12 +190,7 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
     host: extras.metricsHost ?? config.observability.metricsHost, port: extras.metricsPort ?? config.observability.metricsPort,
     routes: [statusPage.routes],
   });
-  statusPage.start();
-  for (const stage of stages) {
-    await stage.start();
-    log.info({ stage: stage.name }, 'stage started');
-  }
-  return {
+  const pipeline: Pipeline = {
     stages, health, kafka,
     async stop() {
       const stopOne = (stage: Stage) => stage.stop().catch((err) => log.error({ err, stage: stage.name }, 'stop failed'));
@@ -208,4 +203,16 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
       await pool.end();
     },
   };
+  statusPage.start();
+  try {
+    for (const stage of stages) {
+      await stage.start();
+      log.info({ stage: stage.name }, 'stage started');
+    }
+  } catch (err) {
+    // the stages started so far would keep the process alive after the error: stop them, then report
+    await pipeline.stop();
+    throw err;
+  }
+  return pipeline;
 }
