@@ -131,20 +131,22 @@ export async function fetchTopicOffsetsSettled(admin: Admin, topic: string, atte
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
 /**
- * Subscribes the consumer, asking again for a few seconds while the broker does not know the topics yet
- * (a busy broker, a topic another process just created); a failure names the topics.
+ * Subscribes the consumer, asking again for up to a minute while the broker does not know the topics yet
+ * (a busy broker, a topic another process just created: seen to take over 7 s on a loaded 2-core machine);
+ * a failure names the topics.
  */
-export async function subscribeWhenKnown(consumer: Consumer, subscription: ConsumerSubscribeTopics): Promise<void> {
+export async function subscribeWhenKnown(consumer: Consumer, subscription: ConsumerSubscribeTopics, patienceMs = 60_000): Promise<void> {
+  const deadline = Date.now() + patienceMs;
   for (let attempt = 1; ; attempt++) {
     try {
       await consumer.subscribe(subscription);
       return;
     } catch (err) {
       const type = (err as { type?: string }).type ?? '';
-      if (!NOT_YET.has(type) || attempt >= 8) {
+      if (!NOT_YET.has(type) || Date.now() >= deadline) {
         throw new Error(`subscribing to ${subscription.topics.join(', ')}: ${(err as Error).message}`, { cause: err });
       }
-      await new Promise((r) => setTimeout(r, 250 * attempt));
+      await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 2_000)));
     }
   }
 }
