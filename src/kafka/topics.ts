@@ -11,6 +11,9 @@ export interface TopicSpec {
   configs?: Record<string, string>;
 }
 
+/** Broker answers that mean "not yet" for a topic that was just created (its metadata still spreading). */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
 export interface EnsureResult { created: string[]; existing: string[] }
 
 /** Topic configs for a spec: compaction for compacted topics, plus the spec's own entries. */
@@ -66,7 +69,9 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<En
       }
     }
   }
-  if (created.length > 0) await awaitLeaders(admin, created);
+  // topics another process created a moment ago are listed before the broker serves them: wait for
+  // every partition's leader, not only of the topics made here (two copies of run starting together)
+  await awaitLeaders(admin, specs.map((s) => s.topic));
   const present = specs.filter((s) => existingNames.has(s.topic));
   if (present.length > 0) {
     const { topics } = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
@@ -81,27 +86,37 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<En
 }
 
 /**
- * Waits until the broker serves the topics' metadata with a leader for every partition: a loaded broker
- * may still answer "does not host this topic-partition" just after creating them, and a consumer that
- * subscribes then fails its start.
+ * Waits (up to a minute) until the broker serves the topics' metadata with a leader for every partition:
+ * a loaded broker may still answer "does not host this topic-partition" just after creating them, and a
+ * consumer that subscribes then fails its start.
  */
-async function awaitLeaders(admin: Admin, topics: string[]): Promise<void> {
+async function awaitLeaders(admin: Admin, topics: string[], patienceMs = 60_000): Promise<void> {
+  const deadline = Date.now() + patienceMs;
   for (let attempt = 1; ; attempt++) {
+    let why = 'a partition has no leader';
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics });
       if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
     } catch (err) {
-      if (attempt >= 10) throw new Error(`topics ${topics.join(', ')} were created but their partitions have no leader yet: ${(err as Error).message}`, { cause: err });
+      why = (err as Error).message;
     }
-    if (attempt >= 10) throw new Error(`topics ${topics.join(', ')} were created but their partitions have no leader yet`);
-    await new Promise((r) => setTimeout(r, 200 * attempt));
+    if (Date.now() >= deadline) throw new Error(`topics ${topics.join(', ')} are not served by the broker yet (${why})`);
+    await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2_000)));
   }
 }
 
-/** Partition count of each topic (0 when absent). */
-export async function partitionCounts(admin: Admin, topics: string[]): Promise<Map<string, number>> {
-  const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-  return new Map(topics.map((t) => [t, meta.find((m) => m.name === t)?.partitions.length ?? 0]));
+/** Partition count of each topic (0 when absent); a topic the broker is still learning of is asked again. */
+export async function partitionCounts(admin: Admin, topics: string[], patienceMs = 60_000): Promise<Map<string, number>> {
+  const deadline = Date.now() + patienceMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      return new Map(topics.map((t) => [t, meta.find((m) => m.name === t)?.partitions.length ?? 0]));
+    } catch (err) {
+      if (!NOT_YET.has((err as { type?: string }).type ?? '') || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 2_000)));
+    }
+  }
 }
 
 /** The changelog topic of a processor's state, by convention. */
@@ -126,9 +141,6 @@ export async function fetchTopicOffsetsSettled(admin: Admin, topic: string, atte
     }
   }
 }
-
-/** Broker answers that mean "not yet" for a topic that was just created (its metadata still spreading). */
-const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
 /**
  * Subscribes the consumer, asking again for up to a minute while the broker does not know the topics yet

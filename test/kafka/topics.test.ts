@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
-import { ensureTopics } from '../../src/kafka/topics.ts';
+import { ensureTopics, partitionCounts } from '../../src/kafka/topics.ts';
 import { getTestStack } from '../support/stack.ts';
 import { deleteTestTopics, testKafka } from '../support/runtime-kafka.ts';
 
@@ -47,4 +47,27 @@ test('an existing topic with too few partitions is an error that says how to fix
   cleanup.push(topic);
   await ensureTopics(admin, [{ topic, partitions: 1 }]);
   await assert.rejects(ensureTopics(admin, [{ topic, partitions: 6, compacted: true }]), new RegExp(`topic ${topic} exists with 1 partition\\(s\\) but 6 are needed`));
+});
+
+test('copies starting together on a new cluster: each sees every topic served once ensureTopics returns', async () => {
+  // as two `run` copies (or three test files) starting at once: one creates the topics, the others find
+  // them listed before the broker serves them, and must still wait for their leaders
+  const specs = Array.from({ length: 12 }, (_, i) => ({ topic: `topics-race-${i}-${randomUUID()}`, partitions: 6 }));
+  cleanup.push(...specs.map((s) => s.topic));
+  const copies = await Promise.all([0, 1, 2].map(async () => {
+    const a = kafka.admin();
+    await a.connect();
+    return a;
+  }));
+  try {
+    const results = await Promise.all(copies.map(async (a) => {
+      const result = await ensureTopics(a, specs);
+      return { result, counts: await partitionCounts(a, specs.map((s) => s.topic)) };
+    }));
+    const created = results.flatMap((r) => r.result.created);
+    assert.equal(new Set(created).size, specs.length, 'every topic created by one of the copies');
+    for (const { counts } of results) assert.deepEqual([...counts.values()], specs.map(() => 6));
+  } finally {
+    await Promise.all(copies.map((a) => a.disconnect()));
+  }
 });
