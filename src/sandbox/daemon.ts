@@ -89,6 +89,8 @@ export async function sandboxUp(stateDir: string, env: NodeJS.ProcessEnv = proce
       SANDBOX_HTTP_PORT: String(ports.http),
       SANDBOX_HTTPS_PORT: String(ports.https),
       SANDBOX_PUBSUB_PORT: String(ports.pubSub),
+      // a real org's answer times for benchmarks (src/sandbox/admin/latency.ts)
+      ...(env.SHOPFORCE_SANDBOX_LATENCY ? { SANDBOX_LATENCY: env.SHOPFORCE_SANDBOX_LATENCY } : {}),
     },
     logFile: p.logFile,
     pidFile: p.pidFile,

@@ -2,7 +2,7 @@
  * Process entry of the sandbox org emulator (started detached by `shopforce sandbox up`).
  * Environment: SANDBOX_STATE_DIR (required), SANDBOX_HOST, SANDBOX_HTTP_PORT, SANDBOX_HTTPS_PORT,
  * SANDBOX_PUBSUB_PORT, SANDBOX_MODEL_FILE, SANDBOX_SESSION_TTL_SECONDS, SANDBOX_DAILY_API_LIMIT,
- * SANDBOX_CDC_RETENTION_MS. Writes <state>/sandbox.env and <state>/sandbox.json when listening.
+ * SANDBOX_CDC_RETENTION_MS, SANDBOX_LATENCY (none | real-org). Writes <state>/sandbox.env and <state>/sandbox.json when listening.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ const handle = await startSandbox({
   sessionTtlSeconds: num('SANDBOX_SESSION_TTL_SECONDS'),
   dailyApiLimit: num('SANDBOX_DAILY_API_LIMIT'),
   cdcRetentionMs: num('SANDBOX_CDC_RETENTION_MS'),
+  latency: (env.SANDBOX_LATENCY || undefined) as 'none' | 'real-org' | undefined,
 });
 
 const vars = sandboxEnv(handle);

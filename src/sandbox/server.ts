@@ -9,6 +9,7 @@ import { loadOrCreateCredentials, loadOrCreateTls, type OrgCredentials, type Tls
 import { SessionStore } from './auth/sessions.ts';
 import { Counters } from './admin/counters.ts';
 import { Faults } from './admin/faults.ts';
+import { LATENCY_PRESETS, Latency } from './admin/latency.ts';
 import { ApiQuota } from './admin/quota.ts';
 import { createAdmin, type SandboxAdmin } from './admin/admin-api.ts';
 import { loadOrgModel } from './model/load.ts';
@@ -57,6 +58,7 @@ interface Shared {
   creds: OrgCredentials;
   tls: TlsPair;
   faults: Faults;
+  latency: Latency;
   counters: Counters;
   logger: Logger;
   admin: () => SandboxAdmin;
@@ -74,7 +76,7 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 }
 
 async function bootCore(shared: Shared, ports: { http: number; https: number; pubSub: number }): Promise<Core> {
-  const { cfg, dataDir, model, creds, tls, faults, counters, logger } = shared;
+  const { cfg, dataDir, model, creds, tls, faults, latency, counters, logger } = shared;
   const store = new OrgStore({ dataDir, model, userId: creds.userId, logger });
   store.setWriteHook(faults.recordWrite);
   store.setWriteCallListener((call) => counters.writeCall(call));
@@ -90,7 +92,7 @@ async function bootCore(shared: Shared, ports: { http: number; https: number; pu
     if (published.changes.length > 0) hub.publish(published);
   });
   const { app } = await buildApp({
-    store, sessions, creds, quota, faults, counters, dataDir, tls, logger, admin: shared.admin, info: shared.info,
+    store, sessions, creds, quota, faults, latency, counters, dataDir, tls, logger, admin: shared.admin, info: shared.info,
   });
   const httpServer = http.createServer((req, res) => app.routing(req, res));
   hub.cometd.attach(httpServer);
@@ -146,6 +148,7 @@ export async function startSandbox(config: SandboxConfig): Promise<SandboxHandle
   const ref: { admin?: SandboxAdmin; handle?: SandboxHandle } = {};
   let restarting: Promise<void> | undefined;
   const faults = new Faults();
+  const latency = new Latency(LATENCY_PRESETS[cfg.latency]);
   const counters = new Counters();
 
   const info = () => ({
@@ -153,7 +156,7 @@ export async function startSandbox(config: SandboxConfig): Promise<SandboxHandle
     username: creds.username, orgId: creds.orgId, userId: creds.userId, clientId: creds.clientId,
     privateKeyPath: creds.jwtPrivateKeyPath, certPath: creds.jwtCertPath, caCertPath: tls.certPath, apiVersion: cfg.apiVersion,
   });
-  const shared: Shared = { cfg, dataDir, model, creds, tls, faults, counters, logger, admin: () => ref.admin!, info };
+  const shared: Shared = { cfg, dataDir, model, creds, tls, faults, latency, counters, logger, admin: () => ref.admin!, info };
 
   core = await bootCore(shared, { http: cfg.httpPort, https: cfg.httpsPort, pubSub: cfg.pubSubPort });
   const ports = core.ports;
@@ -179,6 +182,7 @@ export async function startSandbox(config: SandboxConfig): Promise<SandboxHandle
     expireSessions: () => core?.sessions.expireAll() ?? 0,
     quota: () => { if (!core) throw new Error('the sandbox is restarting'); return core.quota; },
     faults,
+    latency,
     counters,
     restart,
   });

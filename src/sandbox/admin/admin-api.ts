@@ -6,6 +6,7 @@ import type { OrgStore, SfRecord, UnitOfWork } from '../store/store.ts';
 import { addDecimal } from '../store/values.ts';
 import type { CounterSnapshot, Counters } from './counters.ts';
 import type { FaultSettings, FaultSettingsInput, Faults } from './faults.ts';
+import type { Latency, LatencyModel } from './latency.ts';
 import type { ApiQuota } from './quota.ts';
 import { setChangeDataCapture, setFieldSetup, type CdcSetup, type FieldFlags, type FieldSetup } from './org-setup.ts';
 
@@ -90,6 +91,10 @@ export interface SandboxAdmin {
   /** Merges settings, e.g. `{ failNext: { count: 2, status: 503, api: 'collections' } }`. */
   setFaults(partial: FaultSettingsInput): FaultSettings;
   clearFaults(): FaultSettings;
+  /** The latency model in force, with the long requests running and refused so far. */
+  latency(): ReturnType<Latency['get']>;
+  /** Merges a partial model, or takes a preset: `'real-org'`, `{ preset: 'none' }`. */
+  setLatency(input: Partial<LatencyModel> | string | { preset: string }): LatencyModel;
   expireSessions(): number;
   quota(): { used: number; max: number; remaining: number };
   setQuota(opts: z.input<typeof quotaSchema>): { used: number; max: number; remaining: number };
@@ -117,6 +122,7 @@ export interface CoreRefs {
   expireSessions: () => number;
   quota: () => ApiQuota;
   faults: Faults;
+  latency: Latency;
   counters: Counters;
   restart: (downMs: number) => Promise<void>;
 }
@@ -144,6 +150,8 @@ export function createAdmin(url: string, token: string, refs: CoreRefs): Sandbox
     faults: () => refs.faults.get(),
     setFaults: (partial) => refs.faults.set(partial),
     clearFaults: () => refs.faults.clear(),
+    latency: () => refs.latency.get(),
+    setLatency: (input) => refs.latency.set(input),
     expireSessions: () => refs.expireSessions(),
     quota: () => refs.quota().usage(),
     setQuota: (opts) => {

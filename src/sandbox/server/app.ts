@@ -7,6 +7,7 @@ import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import type { OrgCredentials } from '../auth/credentials.ts';
 import type { Counters } from '../admin/counters.ts';
 import { RequestTimeoutAnswer, type Faults } from '../admin/faults.ts';
+import { recordsOfRequest, type Latency } from '../admin/latency.ts';
 import type { ApiQuota } from '../admin/quota.ts';
 import { registerAdminRoutes } from '../admin/routes.ts';
 import type { SandboxAdmin } from '../admin/admin-api.ts';
@@ -27,6 +28,7 @@ export interface AppDeps {
   creds: OrgCredentials;
   quota: ApiQuota;
   faults: Faults;
+  latency: Latency;
   counters: Counters;
   dataDir: string;
   tls: { key: string; cert: string };
@@ -99,6 +101,11 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     const fault = faults.httpError({ api: apiOf(data[2] ?? ''), method: req.method, path: data[2] ?? '' });
     if (fault) throw fault;
     quota.take();
+  });
+  // a real org's time for the call (the latency model): before the handler, so its writes show (and
+  // their change events go out) when the call ends, as on a real org
+  app.addHook('preHandler', async (req) => {
+    if (DATA_PATH.test(req.url.split('?')[0]!)) await deps.latency.serve(recordsOfRequest(req.body));
   });
   app.addHook('onSend', async (req, reply, payload) => {
     const data = DATA_PATH.exec(req.url.split('?')[0]!);

@@ -28,6 +28,8 @@ export const sandboxConfigSchema = z.object({
     clientSecret: z.string().min(1), adminToken: z.string().min(8, 'credentials.adminToken must have >= 8 chars'),
   }).partial().strict().optional(),
   logLevel: z.string().optional(),
+  /** How long calls take (src/sandbox/admin/latency.ts): `none` answers at loopback speed, `real-org` as a production org. */
+  latency: z.enum(['none', 'real-org'], { error: 'latency must be "none" or "real-org"' }).default('none'),
 }).strict();
 
 export type SandboxConfig = z.input<typeof sandboxConfigSchema>;

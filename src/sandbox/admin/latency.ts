@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { SfError } from '../store/errors.ts';
+
+/**
+ * How long a real org takes to answer, so that benchmarks against the emulator measure what a real
+ * deployment meets rather than a local loopback. A data API call takes `baseMs` plus `perRecordMs` for
+ * each record it writes or returns, give or take `jitterRatio`; a call that runs `longRequestMs` or more
+ * is a long-running request, and a production org serves at most `maxLongRequests` of those at once:
+ * one more is refused with REQUEST_LIMIT_EXCEEDED (Salesforce's "Concurrent API Request Limits": 25 for
+ * production orgs and sandboxes, requests of 20 seconds or longer).
+ */
+export const latencyModelSchema = z.object({
+  baseMs: z.number().min(0).max(60_000),
+  perRecordMs: z.number().min(0).max(10_000),
+  jitterRatio: z.number().min(0).max(1),
+  longRequestMs: z.number().int().min(1).max(600_000),
+  maxLongRequests: z.number().int().min(1).max(10_000),
+}).strict();
+
+export type LatencyModel = z.infer<typeof latencyModelSchema>;
+
+/** Answers at loopback speed: the emulator's default, for tests. */
+export const NO_LATENCY: LatencyModel = { baseMs: 0, perRecordMs: 0, jitterRatio: 0, longRequestMs: 20_000, maxLongRequests: 25 };
+
+/**
+ * A real production org, fitted to the figure quoted in docs/benchmarks.md: 350 records/s through sObject
+ * Collections of 200 with 10 calls in flight, i.e. about 5.7 s per call of 200 records (150 ms of call
+ * overhead and 27.75 ms per record); ±20 % jitter; Salesforce's concurrency limit of 25 long requests.
+ */
+export const REAL_ORG_LATENCY: LatencyModel = { baseMs: 150, perRecordMs: 27.75, jitterRatio: 0.2, longRequestMs: 20_000, maxLongRequests: 25 };
+
+export const LATENCY_PRESETS = { none: NO_LATENCY, 'real-org': REAL_ORG_LATENCY } as const;
+export type LatencyPreset = keyof typeof LATENCY_PRESETS;
+
+/** The emulator's latency: the model in force, and the long requests now running. */
+export class Latency {
+  private model: LatencyModel;
+  private longRunning = 0;
+  private refused = 0;
+
+  constructor(initial: LatencyModel = NO_LATENCY) {
+    this.model = { ...initial };
+  }
+
+  get(): LatencyModel & { longRunning: number; refusedLongRequests: number } {
+    return { ...this.model, longRunning: this.longRunning, refusedLongRequests: this.refused };
+  }
+
+  /** Merges a partial model (or takes a preset by name); throws naming a bad field. */
+  set(input: unknown): LatencyModel {
+    if (typeof input === 'string' || (typeof input === 'object' && input !== null && 'preset' in input)) {
+      const name = typeof input === 'string' ? input : String((input as { preset: unknown }).preset);
+      const preset = LATENCY_PRESETS[name as LatencyPreset];
+      if (!preset) throw new SfError('INVALID_FIELD', `latency.preset: must be one of ${Object.keys(LATENCY_PRESETS).join(', ')}, got "${name}"`, [], 400);
+      this.model = { ...preset };
+      return { ...this.model };
+    }
+    const parsed = latencyModelSchema.partial().safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new SfError('INVALID_FIELD', `latency.${issue.path.join('.') || '(body)'}: ${issue.message}`, [], 400);
+    }
+    this.model = { ...this.model, ...parsed.data };
+    return { ...this.model };
+  }
+
+  /** How long a call with this many records takes under the model (jitter drawn). */
+  durationMs(records: number): number {
+    const { baseMs, perRecordMs, jitterRatio } = this.model;
+    const nominal = baseMs + perRecordMs * Math.max(records, 0);
+    return Math.max(0, nominal * (1 + jitterRatio * (2 * Math.random() - 1)));
+  }
+
+  /**
+   * Waits as long as the call takes. A long one takes one of the org's long-request slots for its
+   * duration, or is refused when all are taken.
+   */
+  async serve(records: number): Promise<void> {
+    const ms = this.durationMs(records);
+    if (ms <= 0) return;
+    if (ms < this.model.longRequestMs) {
+      await new Promise((r) => setTimeout(r, ms));
+      return;
+    }
+    if (this.longRunning >= this.model.maxLongRequests) {
+      this.refused++;
+      throw new SfError('REQUEST_LIMIT_EXCEEDED', `ConcurrentPerOrgLongTxn Limit exceeded: ${this.model.maxLongRequests} long-running requests are in progress`, [], 403);
+    }
+    this.longRunning++;
+    try {
+      await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      this.longRunning--;
+    }
+  }
+}
+
+/**
+ * The records a data API request writes or reads, as the latency model counts them: the records of a
+ * Collections call, the subrequests of a Composite call, else one.
+ */
+export function recordsOfRequest(body: unknown): number {
+  if (body && typeof body === 'object') {
+    const b = body as { records?: unknown; compositeRequest?: unknown; batchRequests?: unknown };
+    if (Array.isArray(b.records)) return b.records.length;
+    if (Array.isArray(b.compositeRequest)) return b.compositeRequest.length;
+    if (Array.isArray(b.batchRequests)) return b.batchRequests.length;
+  }
+  return 1;
+}
