@@ -125,7 +125,16 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
   };
   const itemResult = (outcome: WriteOutcome): ItemResult => {
     if (outcome.status !== 'parked') return finalResult(outcome);
-    return { ok: 'pending', settled: new Promise<Settled>((resolve) => waiting.set(outcome.command.commandId, resolve)) };
+    const id = outcome.command.commandId;
+    let settle: ((r: Settled) => void) | undefined;
+    const settled = new Promise<Settled>((resolve) => { settle = resolve; waiting.set(id, resolve); });
+    // let go (partition revoked, group rejoined, stopping): this member writes it no more, the partition's owner reads it again
+    const drop = () => {
+      if (waiting.get(id) !== settle) return;
+      waiting.delete(id);
+      sink?.abandon(id);
+    };
+    return { ok: 'pending', settled, drop };
   };
   // commands sent back by `shopforce dlq replay`, until written
   const replayed = new Set<string>();

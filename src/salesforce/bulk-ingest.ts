@@ -9,7 +9,9 @@
  * The upload is the one call not repeated as it is: Salesforce takes one upload per job (a second PUT
  * is refused, "Found multiple contents for job"), and an upload that timed out or failed may or may
  * not have reached it. So a failed upload aborts its job (an aborted job's data is deleted, never
- * processed) and the rows go again in a new job, with backoff (p-retry); the rows land once.
+ * processed) and the rows go again in a new job, with backoff (p-retry); the rows land once. A job
+ * not done within the pace's timeout is aborted too before the error is thrown, so a caller that
+ * sends the rows again never has them written by two jobs.
  */
 import type { Connection } from 'jsforce';
 import pRetry from 'p-retry';
@@ -63,6 +65,7 @@ export async function bulkIngestJob(
   const call = async <T>(operation: string, req: BulkRequest, opts: BulkCallOptions = {}) =>
     (await bulkCall<T>(conn, policy, { api: 'bulk', sobject, operation }, req, { ...opts, onAttempt: () => { calls += 1; } })).body;
 
+  const abort = (id: string) => call('abort-job', { method: 'PATCH', path: `/jobs/ingest/${id}`, body: { state: 'Aborted' } });
   const csv = toCsv(bodies);
   const abortedJobs: string[] = [];
   const jobId = await pRetry(async () => {
@@ -74,7 +77,7 @@ export async function bulkIngestJob(
       await call('upload', { method: 'PUT', path: `/jobs/ingest/${job.id}/batches`, body: csv, csv: true }, { retries: false });
     } catch (err) {
       // whatever of the data reached Salesforce is deleted with the job, never processed
-      await call('abort-job', { method: 'PATCH', path: `/jobs/ingest/${job.id}`, body: { state: 'Aborted' } })
+      await abort(job.id)
         .catch((abortErr: Error) => policy.log.warn({ jobId: job.id, sobject, err: abortErr.message }, 'a job whose upload failed could not be aborted'));
       abortedJobs.push(job.id);
       throw err;
@@ -101,7 +104,15 @@ export async function bulkIngestJob(
     onProgress(info.numberRecordsProcessed ?? 0);
     if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') break;
     const elapsed = Date.now() - started;
-    if (elapsed > pace.timeoutMs) throw new Error(`Bulk API job ${jobId} (${sobject}) not done after ${pace.timeoutMs} ms: ${info.state}, ${info.numberRecordsProcessed ?? 0} of ${bodies.length} rows`);
+    if (elapsed > pace.timeoutMs) {
+      // a job left running could land beside the retry of its rows: it is aborted first
+      const late = `Bulk API job ${jobId} (${sobject}) not done after ${pace.timeoutMs} ms: ${info.state}, ${info.numberRecordsProcessed ?? 0} of ${bodies.length} rows`;
+      if (await abort(jobId).then(() => true, () => false)) throw new Error(`${late}; aborted`);
+      // refused: it finished meanwhile (read its results), or it could not be aborted
+      info = await call<JobInfo>('check-job', { method: 'GET', path: `/jobs/ingest/${jobId}` });
+      if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') break;
+      throw new Error(`${late}; it could not be aborted`);
+    }
     const processed = info.numberRecordsProcessed ?? 0;
     // the rows left at the rate seen so far; twice the last wait while nothing moved
     wait = processed > 0 ? ((bodies.length - processed) * elapsed) / processed : wait * 2;

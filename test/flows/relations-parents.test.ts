@@ -14,6 +14,7 @@ import { writesPerRecord } from '../support/org-writes.ts';
 import { getTestStack } from '../support/stack.ts';
 import { testPipelineConfig } from '../support/pipeline.ts';
 import { eventually } from '../support/eventually.ts';
+import { eventually as runtimeEventually, groupCaughtUp, testKafka } from '../support/runtime-kafka.ts';
 import { sandboxEnv, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process.ts';
 import { createPricedProducts } from '../support/catalogue.ts';
 
@@ -268,6 +269,30 @@ describe('parents before children: late parents, missing parents, refused record
     await db.query('update customers set company_name = $1 where customer_number = $2', [`Babbage ${run}`, customer]);
     await eventually(async () => (await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).totalSize, (n) => n === 1, 60_000);
     for (const o of behind) assert.equal((await sf.query(`SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = '${ext(o)}'`)).totalSize, 1);
+  });
+
+  test('a parked order whose write fails with a retryable error once its parent lands is read again and lands; its offset is committed', async () => {
+    const customer = `C-${run}-RETRY`;
+    const order = `O-${run}-RETRY`;
+    await parkOrder(customer, order);
+    const before = await pipeline.metrics();
+    // every try of the released Opportunity's write is answered 503, past the sink's retries: its outcome is retryable
+    const attempts = config.sink.maxRetries + 1;
+    t.sb.admin.setFaults({ failNext: { count: attempts, status: 503, method: 'PATCH', path: '/composite/sobjects/Opportunity/Shop_Order_Id__c' } });
+    await db.query('update customers set company_name = $1 where customer_number = $2', [`Jacquard Looms ${run}`, customer]);
+    await eventually(async () => t.sb.admin.faults().failNext, (f) => f === null, 120_000);
+    const opp = await eventually(
+      async () => (await sf.query<any>(`SELECT Id, Account.Shop_Customer_Id__c FROM Opportunity WHERE Shop_Order_Id__c = '${ext(order)}'`)).records,
+      (r) => r.length === 1, 120_000);
+    assert.equal(opp[0].Account?.Shop_Customer_Id__c, ext(customer));
+    await eventually(async () => (await sf.query(`SELECT Id FROM OpportunityLineItem WHERE OpportunityId = '${opp[0].Id}'`)).totalSize, (n) => n === 2, 60_000);
+    const after = await pipeline.metrics();
+    const pendingRetries = (text: string) => metric(text, 'shopforce_retries_total\\{processor="sf-sink",error_class="pending"\\}') || 0;
+    assert.ok(pendingRetries(after) > pendingRetries(before), 'the parked order was handed back and read again from its offset');
+    const kafka = testKafka(stack.kafka.brokers);
+    await runtimeEventually(() => groupCaughtUp(kafka, `${config.kafka.groupIdPrefix}.sf-sink`, `${config.kafka.topicNamespace}.sync.out.salesforce`),
+      'the Salesforce sink committed every command, the retried order included (no lag)', 60_000);
+    assert.equal(letterFor(await allDeadLetters(), 'Opportunity', ext(order)), undefined, 'the retried order never went to the DLQ');
   });
 
   test('with the daily API quota nearly spent the sink slows down, says so, and still writes', async () => {

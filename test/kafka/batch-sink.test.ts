@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Kafka } from 'kafkajs';
+import { AssignerProtocol, type Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { parseDlqMessage } from '../../src/kafka/dlq.ts';
 import { RecordTransientError, TransientError } from '../../src/kafka/errors.ts';
@@ -237,4 +237,109 @@ test('a failure of the whole call (plain transient) past the budget is never dea
       await sleep(500);
       assert.equal(dlq.messages.length, 0, 'nothing dead-lettered for an outage');
   });
+});
+
+test('a member that loses partitions in a rebalance writes none of them afterwards, parked items included; the committed offsets never move backwards', async () => {
+  const PARTITIONS = [0, 1, 2, 3];
+  const [topic, dlq] = await createTestTopics(kafka, [{ prefix: 'sink-revoke-in', partitions: PARTITIONS.length }, { prefix: 'sink-revoke-dlq', partitions: 1 }]);
+  cleanup.push(topic, dlq);
+  const t = { topic, dlq, groupId: `sink-revoke-group-${randomUUID()}` };
+  const producer = kafka.producer();
+  await producer.connect();
+  const produceRange = async (from: number, to: number) => {
+    for (const partition of PARTITIONS) await producer.send({ topic, messages: Array.from({ length: to - from }, (_, i) => ({ partition, key: `p${partition}-${from + i}`, value: `${partition}:${from + i}` })) });
+  };
+  // every write, in order: which member wrote which item of which partition
+  const writes: Array<{ member: string; partition: number; item: string }> = [];
+  const record = (member: string, item: string) => writes.push({ member, partition: Number(item.split(':')[0]), item });
+  // A parks item 2 of every partition (a child waiting for its parent) and, as the Salesforce sink does, keeps retrying it until let go
+  const parkedByA = new Set<string>();
+  const droppedByA: string[] = [];
+  let parking = true;
+  const retryParked = setInterval(() => { for (const item of parkedByA) record('a', item); }, 100);
+  let holdNext = false;
+  let releaseA!: () => void;
+  const aHeld = new Promise<void>((r) => { releaseA = r; });
+  let aHolding = false;
+  const member = (name: string) => sink(t, async (items) => {
+    if (name === 'a' && holdNext) { holdNext = false; aHolding = true; await aHeld; } // A holds the items it has while B joins
+    return items.map((item): ItemResult => {
+      record(name, item);
+      if (name !== 'a' || !parking || !item.endsWith(':2')) return { ok: true };
+      parkedByA.add(item);
+      return { ok: 'pending', settled: new Promise<Settled>(() => undefined), drop: () => { parkedByA.delete(item); droppedByA.push(item); } };
+    });
+  }, { chunkSize: 5, sessionTimeout: 6_000, heartbeatInterval: 500 });
+  const admin = kafka.admin();
+  await admin.connect();
+  const describe = async () => (await admin.describeGroups([t.groupId])).groups[0];
+  const assignment = (m: { memberAssignment: Buffer }) => AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] ?? [];
+  // the group's committed offsets, sampled throughout
+  const seen = new Map<number, bigint[]>(PARTITIONS.map((p) => [p, []]));
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const [offsets] = await admin.fetchOffsets({ groupId: t.groupId, topics: [topic] }).catch(() => []);
+      for (const p of offsets?.partitions ?? []) {
+        const v = BigInt(p.offset);
+        const values = seen.get(p.partition)!;
+        if (v >= 0n && values.at(-1) !== v) values.push(v);
+      }
+      await sleep(50);
+    }
+  })();
+  const a = member('a');
+  const b = member('b');
+  let bJoined: Promise<void> | undefined;
+  try {
+    await produceRange(0, 5);
+    await a.start();
+    await eventually(() => writes.filter((w) => w.member === 'a').length >= 20 && parkedByA.size === PARTITIONS.length, 'A wrote the first items, one parked per partition');
+    await eventually(async () => PARTITIONS.every((p) => seen.get(p)!.at(-1) === 2n), 'every partition committed up to its parked item');
+    const aId = (await describe())!.members[0]!.memberId;
+    parking = false;
+    holdNext = true;
+    await produceRange(5, 10);
+    await eventually(() => aHolding, 'A holds a write');
+    bJoined = b.start(); // B's join completes only with the rebalance, which waits for A's write in hand
+    await eventually(async () => (await describe())?.state !== 'Stable', 'B joining: the group rebalances');
+    releaseA();
+    await bJoined;
+    let lost: number[] = [];
+    await eventually(async () => {
+      const g = await describe();
+      if (g?.state !== 'Stable' || g.members.length !== 2) return false;
+      const bMember = g.members.find((m) => m.memberId !== aId);
+      lost = bMember ? assignment(bMember) : [];
+      return lost.length > 0 && g.members.every((m) => assignment(m).length > 0);
+    }, 'both members stable, each with partitions');
+    await eventually(() => groupCaughtUp(kafka, t.groupId, topic), 'every item committed', 60_000);
+    for (const p of lost) {
+      assert.deepEqual([...parkedByA].filter((i) => i.startsWith(`${p}:`)), [], `A let go of its parked item of partition ${p}`);
+      assert.ok(droppedByA.includes(`${p}:2`), `the parked item of partition ${p} was dropped`);
+      const firstOfB = writes.findIndex((w) => w.member === 'b' && w.partition === p);
+      assert.ok(firstOfB >= 0, `B wrote partition ${p}`);
+      const lateOfA = writes.slice(firstOfB).filter((w) => w.member === 'a' && w.partition === p).map((w) => w.item);
+      assert.deepEqual(lateOfA, [], `A wrote nothing of partition ${p} once B had it`);
+      assert.ok(writes.some((w) => w.member === 'b' && w.item === `${p}:2`), `B wrote the item A had parked on partition ${p}`);
+    }
+    for (const p of PARTITIONS) {
+      assert.ok(writes.filter((w) => w.member === 'b').every((w) => lost.includes(w.partition)), 'B wrote only its own partitions');
+      for (let i = 0; i < 10; i++) assert.ok(writes.some((w) => w.item === `${p}:${i}`), `${p}:${i} written`);
+    }
+  } finally {
+    releaseA();
+    clearInterval(retryParked);
+    await bJoined?.catch(() => undefined);
+    await Promise.all([a.stop(), b.stop()]);
+    sampling = false;
+    await sampler;
+    await admin.disconnect();
+    await producer.disconnect();
+  }
+  for (const p of PARTITIONS) {
+    const values = seen.get(p)!;
+    assert.deepEqual(values, [...values].sort((x, y) => (x < y ? -1 : 1)), `partition ${p}: committed offsets only grow: ${values.join(', ')}`);
+    assert.equal(values.at(-1), 10n, `partition ${p} committed to its end`);
+  }
 });

@@ -73,6 +73,21 @@ describe('Bulk API 2.0 jobs under faults (emulator)', () => {
     assert.equal((await org.conn.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'never-%'`)).totalSize, 0);
   });
 
+  it('a job not done within the pace\'s timeout is aborted before the error: held past it, it never runs', async () => {
+    const HELD_MS = 4_000;
+    org.t.sb.admin.setFaults({ holdJobs: { count: 1, ms: HELD_MS } });
+    org.t.sb.admin.resetCounters();
+    const err = await bulkIngestJob(org.conn, policy(org.conn), { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts('held', 5), { ...PACE, timeoutMs: 500 })
+      .then(() => assert.fail('the held job cannot be done in time'), (e: Error) => e);
+    assert.match(err.message, /not done after 500 ms.*; aborted$/);
+    const jobId = /Bulk API job (\w+)/.exec(err.message)![1]!;
+    await new Promise((r) => setTimeout(r, HELD_MS + 500)); // the hold is over: a job left running would be processed by now
+    const job = await org.conn.request<{ state: string; numberRecordsProcessed: number }>(`/services/data/v${org.conn.version}/jobs/ingest/${jobId}`);
+    assert.deepEqual([job.state, job.numberRecordsProcessed], ['Aborted', 0]);
+    assert.equal(org.t.sb.admin.counters().writesByApi.bulk?.Account?.written ?? 0, 0, 'nothing written by the aborted job');
+    assert.equal((await org.conn.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'held-%'`)).totalSize, 0);
+  });
+
   it('a results page answered 503 is read again: every record once, the retry counted', async () => {
     await bulkIngestJob(org.conn, policy(org.conn), { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts('page', 250), PACE);
     const p = policy(org.conn);

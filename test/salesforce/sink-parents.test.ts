@@ -107,6 +107,18 @@ describe('Salesforce sink: parents first, parking', () => {
     assert.equal((await h.conn.query("SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = 'O2' AND Account.Shop_Customer_Id__c = 'CUST-LATE'")).totalSize, 1);
   });
 
+  it('lets go of a parked child its caller abandons (its partition went to another member): not written when its parent lands, no late outcome', async () => {
+    const [o] = await h.sink.write([opportunity('O-GONE', 'CUST-GONE')]);
+    assert.equal(o!.status, 'parked');
+    assert.equal(h.sink.abandon(o!.command.commandId), true);
+    assert.deepEqual(h.sink.parked(), []);
+    assert.deepEqual(statuses(await h.sink.write([account('CUST-GONE')])), { applied: 1 });
+    await h.sink.flush();
+    assert.equal(h.late.some((x) => x.command.externalId === 'O-GONE'), false, 'no late outcome');
+    assert.equal((await h.conn.query("SELECT Id FROM Opportunity WHERE Shop_Order_Id__c = 'O-GONE'")).totalSize, 0, 'the abandoned child was not written');
+    assert.equal(h.sink.abandon(o!.command.commandId), false, 'nothing parked to let go a second time');
+  });
+
   it('fails a child whose parent never comes after parentTimeoutMs, with the reason', async () => {
     const [o] = await h.sink.write([opportunity('O3', 'CUST-NEVER')]);
     assert.equal(o!.status, 'parked');

@@ -40,3 +40,27 @@ describe('Salesforce sink: calls that time out', () => {
     assert.equal((await h.conn.query("SELECT Id FROM Account WHERE Shop_Customer_Id__c = 'T-1'")).totalSize, 1);
   });
 });
+
+describe('Salesforce sink: Bulk API jobs that outlive their wait', () => {
+  const POLL_TIMEOUT_MS = 1_500;
+  const JOB_HELD_MS = 6_000;
+  let h: SinkHarness;
+  beforeEach(async () => {
+    h = await startSinkHarness({ lingerMs: 20, bulkThreshold: 5 }, { tuning: { bulkPollTimeoutMs: POLL_TIMEOUT_MS, bulkPollIntervalMs: 100 } });
+  });
+  afterEach(async () => { await h.cleanup(); });
+
+  it('a job not done within the poll timeout is aborted before its rows go again: the held job never runs, every record is written once', async () => {
+    const set = await adminCall(h.t.sb, 'PUT', '/faults', { holdJobs: { count: 1, ms: JOB_HELD_MS } });
+    assert.equal(set.status, 200, `the emulator takes the holdJobs fault: ${JSON.stringify(set.body)}`);
+    const accounts = Array.from({ length: 10 }, (_, i) => account(`BULK-HOLD-${i}`));
+    const outcomes = await h.sink.write(accounts);
+    assert.deepEqual(statuses(outcomes), { applied: 10 });
+    assert.ok(outcomes.every((o) => o.status === 'applied' && o.api === 'bulk'), 'written by the retry\'s Bulk job');
+    await new Promise((r) => setTimeout(r, JOB_HELD_MS + 1_000)); // the held job's wait is over by now: it would have run
+    const jobs = (await h.conn.request<{ records: Array<{ id: string; state: string; numberRecordsProcessed: number }> }>(`/services/data/v${h.conn.version}/jobs/ingest`)).records;
+    assert.deepEqual(jobs.map((j) => j.state).sort(), ['Aborted', 'JobComplete'], 'the held job was aborted, its retry completed');
+    assert.equal(jobs.find((j) => j.state === 'Aborted')!.numberRecordsProcessed, 0, 'the aborted job processed nothing');
+    assert.equal(h.t.sb.admin.counters().writesByApi.bulk?.Account?.written, 10, 'every record written once');
+  });
+});

@@ -15,9 +15,12 @@ export type { Settled } from './progress.ts';
  * What happened to one item of a batch: done, refused for good (it goes to the DLQ), or not
  * settled yet (a child waiting for its parent): its offset is not committed until `settled`
  * resolves, so a crash meanwhile re-delivers it instead of losing it. `settled` may end in
- * 'retry': the partition is then read again from that item on (see createBatchSink).
+ * 'retry': the partition is then read again from that item on (see createBatchSink). `drop` is
+ * called when the sink lets go of the item unsettled (its partition revoked, the group rejoined,
+ * the sink stopping, its partition read again from an earlier item): whoever holds it must not
+ * write it any more, it is delivered again to the partition's owner.
  */
-export type ItemResult = { ok: true } | { ok: false; reason: string } | { ok: 'pending'; settled: Promise<Settled> };
+export type ItemResult = { ok: true } | { ok: false; reason: string } | { ok: 'pending'; settled: Promise<Settled>; drop?: () => void };
 
 export interface BatchSinkOptions<T> {
   name: string;
@@ -78,6 +81,9 @@ export interface BatchSink {
  *   pendingTimeoutMs) is delivered again: the consumer seeks back to it, so it and every later
  *   record of its partition are written again (idempotent writes, in order). Nothing stays
  *   uncommitted for the life of the process.
+ * - A pending item let go unsettled (its partition revoked, the group rejoined, the sink
+ *   stopping, a rewind past it) is dropped by its holder (`drop`): a member writes nothing of a
+ *   partition it lost, parked items included; the partition's new owner reads them again.
  */
 export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
   const policy = parseRetryPolicy(opts.retry ?? {});
@@ -159,6 +165,7 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
       if (result.ok === 'retry') {
         opts.metrics.retries.inc({ ...label, error_class: 'pending' });
         log.warn({ partition: p.partition, offset: message.offset, reason: result.reason }, 'a pending item will be delivered again: reading the partition again from it');
+        p.settle(offset);
         p.rewind(offset);
         consumer!.seek({ topic: p.topic, partition: p.partition, offset: message.offset });
       } else {
@@ -220,7 +227,7 @@ export function createBatchSink<T>(opts: BatchSinkOptions<T>): BatchSink {
         const message = decoded[j]!.message;
         if (r?.ok === false) await toDlq(message, batch.partition, new Error(r.reason), 'non-retryable');
         else if (r?.ok === 'exhausted') await toDlq(message, batch.partition, r.error, 'retries-exhausted', r.error.attempts);
-        else if (r?.ok === 'pending') p.park(BigInt(message.offset), r.settled, pendingTimeoutMs, (token, final) => onSettled(p, message, token, final));
+        else if (r?.ok === 'pending') p.park(BigInt(message.offset), r.settled, pendingTimeoutMs, (token, final) => onSettled(p, message, token, final), r.drop);
       }
       // the batch's last chunk goes past the transaction markers that end it: a caught-up sink shows no lag
       const through = i + size >= batch.messages.length ? batch.lastOffset() : chunk[chunk.length - 1]!.offset;

@@ -19,7 +19,7 @@ export class PartitionProgress {
   /** Next offset after the last handled chunk. */
   private position: bigint | undefined;
   private committed: bigint | undefined;
-  private readonly pending = new Map<bigint, { token: PendingToken; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<bigint, { token: PendingToken; timer: NodeJS.Timeout; drop?: () => void }>();
 
   constructor(readonly topic: string, readonly partition: number) {}
 
@@ -41,8 +41,9 @@ export class PartitionProgress {
   /**
    * Holds the commit point at `offset` until the item settles. `settled` is raced against
    * `timeoutMs`: an item not settled by then is settled as 'retry'; a rejected `settled` too.
+   * `drop` is called when the item is let go unsettled (see `close` and `rewind`).
    */
-  park(offset: bigint, settled: Promise<Settled>, timeoutMs: number, onSettled: (token: PendingToken, result: Settled) => void): void {
+  park(offset: bigint, settled: Promise<Settled>, timeoutMs: number, onSettled: (token: PendingToken, result: Settled) => void, drop?: () => void): void {
     const token: PendingToken = Symbol(`pending ${this.topic}[${this.partition}]@${offset}`);
     let done = false;
     const finish = (result: Settled) => {
@@ -55,7 +56,7 @@ export class PartitionProgress {
     timer.unref();
     const before = this.pending.get(offset);
     if (before) clearTimeout(before.timer);
-    this.pending.set(offset, { token, timer });
+    this.pending.set(offset, { token, timer, drop });
     settled.then(finish, (err: unknown) => finish({ ok: 'retry', reason: `settling failed: ${err instanceof Error ? err.message : String(err)}` }));
   }
 
@@ -78,8 +79,8 @@ export class PartitionProgress {
   rewind(offset: bigint): void {
     for (const [o, p] of this.pending) {
       if (o >= offset) {
-        clearTimeout(p.timer);
         this.pending.delete(o);
+        letGo(p);
       }
     }
     if (this.position === undefined || this.position > offset) this.position = offset;
@@ -101,10 +102,21 @@ export class PartitionProgress {
     return this.pending.size;
   }
 
-  /** The partition is no longer this member's (or the group is rejoined): stop tracking it. */
+  /**
+   * The partition is no longer this member's (or the group is rejoined, or the sink stops): stop
+   * tracking it. Its pending items are let go: whoever holds them is told to write them no more
+   * (they are delivered again to the partition's owner).
+   */
   close(): void {
     this.live = false;
-    for (const p of this.pending.values()) clearTimeout(p.timer);
+    const left = [...this.pending.values()];
     this.pending.clear();
+    for (const p of left) letGo(p);
   }
+}
+
+/** A pending item forgotten unsettled: its timer stops, its holder drops it. */
+function letGo(p: { timer: NodeJS.Timeout; drop?: () => void }): void {
+  clearTimeout(p.timer);
+  p.drop?.();
 }

@@ -133,6 +133,17 @@ class Sink implements SalesforceSink {
     return [...this.parkedEntries.values()].map((e) => e.command);
   }
 
+  abandon(commandId: string): boolean {
+    for (const [key, e] of this.parkedEntries) {
+      if (e.slots.at(-1)?.command.commandId !== commandId) continue;
+      this.parkedEntries.delete(key);
+      this.metrics?.parked.set(this.parkedEntries.size);
+      this.log.info({ sobject: e.command.sobject, externalId: e.command.externalId }, 'parked child let go: its caller no longer owns it');
+      return true;
+    }
+    return false;
+  }
+
   quotaState() {
     return this.quota.state();
   }

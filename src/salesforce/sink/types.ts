@@ -128,6 +128,11 @@ export interface SalesforceSink {
   drain(): Promise<void>;
   /** Commands waiting for a parent. */
   parked(): SalesforceWrite[];
+  /**
+   * Lets go of a parked command (its caller no longer owns it, e.g. its Kafka partition went to
+   * another member): it is not retried nor reported any more. False when it is not parked here.
+   */
+  abandon(commandId: string): boolean;
   quotaState(): QuotaState;
   /** Forget the remembered values of a record (e.g. it was edited in Salesforce), so the next write is sent. */
   forget(sobject: string, externalIdField: string, externalId: string): void;

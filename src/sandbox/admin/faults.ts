@@ -56,6 +56,17 @@ const holdNextSchema = z.object({
 export type HoldNext = z.infer<typeof holdNextSchema>;
 
 /**
+ * The next `count` Bulk API 2.0 ingest jobs closed (UploadComplete) wait `ms` before they are
+ * processed, as jobs queued in a busy org do. Aborting one meanwhile ends its wait: it is never
+ * processed, as Salesforce processes no aborted job.
+ */
+const holdJobsSchema = z.object({
+  count: z.number().int().min(1).max(1_000_000),
+  ms: z.number().int().min(1).max(600_000),
+}).strict();
+export type HoldJobs = z.infer<typeof holdJobsSchema>;
+
+/**
  * The change events of the next `count` committed transactions that change `object` (any object when
  * absent) are not published: their writes happen behind the back of every subscriber, as a record
  * changed while no event reached the integration.
@@ -80,6 +91,8 @@ export const faultSettingsSchema = z.object({
   failNext: failNextSchema.nullable(),
   /** The answers of the next N calls are held back (count is what is left of them); null: none. */
   holdNext: holdNextSchema.nullable(),
+  /** The next N Bulk API 2.0 ingest jobs wait before they are processed (count is what is left of them); null: none. */
+  holdJobs: holdJobsSchema.nullable(),
   /** The next N transactions (of an object) publish no change event (count is what is left of them); null: none. */
   dropChangeEvents: dropChangeEventsSchema.nullable(),
 }).strict();
@@ -88,7 +101,7 @@ export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 /** What PUT /faults and admin.setFaults take: any subset of the settings. */
 export type FaultSettingsInput = Partial<z.input<typeof faultSettingsSchema>>;
 
-const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null, holdNext: null, dropChangeEvents: null };
+const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null, holdNext: null, holdJobs: null, dropChangeEvents: null };
 
 function unknownException(message?: string): SfError {
   return new SfError('UNKNOWN_EXCEPTION', message
@@ -141,8 +154,11 @@ export class Faults {
   private failingCalls = new WeakMap<WriteCall, { errorCode: string; message: string | undefined }>();
 
   get(): FaultSettings {
-    const { failNext, holdNext, dropChangeEvents } = this.settings;
-    return { ...this.settings, failNext: failNext && { ...failNext }, holdNext: holdNext && { ...holdNext }, dropChangeEvents: dropChangeEvents && { ...dropChangeEvents } };
+    const { failNext, holdNext, holdJobs, dropChangeEvents } = this.settings;
+    return {
+      ...this.settings, failNext: failNext && { ...failNext }, holdNext: holdNext && { ...holdNext }, holdJobs: holdJobs && { ...holdJobs },
+      dropChangeEvents: dropChangeEvents && { ...dropChangeEvents },
+    };
   }
 
   /** Merges a partial setting (failNext replaces the one pending); throws with the name of a bad field. */
@@ -181,6 +197,14 @@ export class Faults {
     this.settings.holdNext = h.count > 1 ? { ...h, count: h.count - 1 } : null;
     await new Promise((r) => setTimeout(r, h.ms));
   }
+
+  /** How long a Bulk API 2.0 ingest job just closed waits before it is processed: a holdJobs takes it, else 0. */
+  readonly jobHold = (): number => {
+    const h = this.settings.holdJobs;
+    if (!h) return 0;
+    this.settings.holdJobs = h.count > 1 ? { ...h, count: h.count - 1 } : null;
+    return h.ms;
+  };
 
   /** A 500 or 503 (or failNext's status) to answer instead of a data API call. */
   httpError(call: FaultedCall): SfError | undefined {

@@ -59,6 +59,8 @@ export interface BulkDeps {
   queryPageSize?: number;
   /** Rows per applyBulk call, like Salesforce's internal batches (default 10,000). */
   batchSize?: number;
+  /** How long an ingest job just closed waits before it is processed (a fault; 0 or absent: none). Aborting it ends the wait. */
+  jobHold?(): number;
   /** User id reported as createdById when checkAuth returns none. */
   defaultUserId?: string;
 }

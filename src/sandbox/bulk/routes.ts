@@ -29,11 +29,21 @@ export function registerBulkRoutes(app: FastifyInstance, deps: BulkDeps): BulkRo
   let closing = false;
   const users = new WeakMap<FastifyRequest, string>();
 
-  const enqueue = (jobId: string): void => {
+  const queueJob = (jobId: string): void => {
     queue = queue
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(() => (closing ? undefined : processIngestJob(jobId, store, deps)))
       .catch((error: unknown) => log.error({ jobId, err: error }, 'bulk ingest processing crashed'));
+  };
+  // jobs held by a fault wait outside the queue (the others go on), until the hold ends or they are aborted
+  const held = new Set<Promise<void>>();
+  const enqueue = (jobId: string): void => {
+    const holdMs = deps.jobHold?.() ?? 0;
+    if (holdMs <= 0) return queueJob(jobId);
+    log.info({ jobId, holdMs }, 'bulk ingest job held before processing (fault)');
+    const wait = waitUnlessAborted(store, jobId, holdMs, () => closing).then(() => queueJob(jobId));
+    held.add(wait);
+    void wait.finally(() => held.delete(wait));
   };
 
   recoverAfterRestart(store, enqueue);
@@ -64,11 +74,19 @@ export function registerBulkRoutes(app: FastifyInstance, deps: BulkDeps): BulkRo
     idle: async () => {
       for (;;) {
         const current = queue;
-        await current;
-        if (current === queue) return;
+        await Promise.all([current, ...held]);
+        if (current === queue && held.size === 0) return;
       }
     },
   };
+}
+
+/** Resolves after `ms`, or sooner once the job is aborted (or gone, or the server closing). */
+async function waitUnlessAborted(store: JobStore, jobId: string, ms: number, closing: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && !closing() && store.get(jobId)?.state === 'UploadComplete') {
+    await new Promise((r) => setTimeout(r, Math.min(50, until - Date.now())));
+  }
 }
 
 /** After a restart: queued jobs are processed, ones cut off mid-way are Failed (their batches may be partly applied). */

@@ -180,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     query: makeBulkQuery(store.model, (name) => store.records(name), (o, f, v) => store.findBy(o, f, v).map((id) => store.get(o, id)!)),
     dataDir: deps.dataDir,
     logger,
+    jobHold: faults.jobHold,
     defaultUserId: deps.creds.userId,
   });
 
