@@ -6,7 +6,10 @@
  * handler keeps batching), and (c) as one burst (Bulk API 2.0 above the threshold).
  * Prints records per API call, records/s, p50/p99 flush latency and p50/p99 write latency.
  *
- *   node --import tsx bench/sf-sink-throughput.ts [--orders 10000] [--latency-ms 0]
+ * With `--latency real-org` the emulator answers as a production org (src/sandbox/admin/latency.ts:
+ * 150 ms a call + 27.75 ms a record, 25 concurrent long requests); Bulk jobs are not slowed by it.
+ *
+ *   node --import tsx bench/sf-sink-throughput.ts [--orders 10000] [--latency none|real-org] [--calls-in-flight 4]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,10 +22,12 @@ import { createSalesforceSink, type FlushStats } from '../src/salesforce/sink/in
 import { jwtConnection, startTestSandbox } from '../test/sandbox/sandbox-helpers.ts';
 import { reportFigure } from './lib/figures.ts';
 
-const { values } = parseArgs({ options: { orders: { type: 'string', default: '10000' }, 'latency-ms': { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { orders: { type: 'string', default: '10000' }, latency: { type: 'string', default: 'none' }, 'calls-in-flight': { type: 'string', default: '4' } } });
+const LATENCY = values.latency!;
+if (LATENCY !== 'none' && LATENCY !== 'real-org') throw new Error(`--latency must be none or real-org, got "${LATENCY}"`);
 const ORDERS = Number(values.orders);
 const CUSTOMERS = Math.max(1, Math.round(ORDERS / 10));
-const SINK = { lingerMs: 200, batchSize: 200, bulkThreshold: 2000, quotaReservePercent: 10, parentTimeoutMs: 300_000, maxRetries: 8, shopBatchSize: 500 };
+const SINK = { lingerMs: 200, batchSize: 200, bulkThreshold: 2000, callsInFlight: Number(values['calls-in-flight']), quotaReservePercent: 10, parentTimeoutMs: 300_000, maxRetries: 8, shopBatchSize: 500 };
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -59,12 +64,12 @@ async function run(label: string, mode: 'partitions' | 'per-record' | 'burst', p
   const t = await startTestSandbox({ dailyApiLimit: 10_000_000 }, dir);
   try {
     t.sb.admin.setQuota({ max: 10_000_000, used: 0 });
-    if (Number(values['latency-ms']) > 0) t.sb.admin.setFaults({ latencyMs: Number(values['latency-ms']) });
     const conn = await jwtConnection(t.sb);
     const flushes: FlushStats[] = [];
     const sink = createSalesforceSink({ conn, config: SINK, logger: createLogger('bench', 'silent'), onFlush: (s) => flushes.push(s) });
     await sink.write(Array.from({ length: CUSTOMERS }, (_, i) => cmd('Account', 'Shop_Customer_Id__c', `C${i}`, { Name: `Customer ${i}` })));
     await sink.flush();
+    t.sb.admin.setLatency(LATENCY);
     t.sb.admin.resetCounters();
     flushes.length = 0;
     const commands = orders(prefix);
@@ -101,9 +106,10 @@ async function run(label: string, mode: 'partitions' | 'per-record' | 'burst', p
     const c = t.sb.admin.counters();
     const calls = Object.entries(c.byApi).filter(([k]) => k !== 'oauth').reduce((a, [, v]) => a + v, 0);
     const written = c.recordsByObject.Opportunity ?? 0;
-    const where = `${label}; emulator in process, no latency model`;
-    reportFigure({ name: `sf-sink-throughput.${mode}.commands_per_s`, value: Math.round(commands.length / seconds), unit: 'commands/s', conditions: where });
-    reportFigure({ name: `sf-sink-throughput.${mode}.written_per_call`, value: written / calls, unit: 'records/call', conditions: where });
+    const where = `${label}; emulator in process, ${LATENCY === 'none' ? 'no latency model' : 'latency model real-org'}, ${SINK.callsInFlight} calls in flight`;
+    const figure = LATENCY === 'none' ? `sf-sink-throughput.${mode}` : `sf-sink-throughput.${LATENCY}.${mode}`;
+    reportFigure({ name: `${figure}.commands_per_s`, value: Math.round(commands.length / seconds), unit: 'commands/s', conditions: where });
+    reportFigure({ name: `${figure}.written_per_call`, value: written / calls, unit: 'records/call', conditions: where });
     console.log(`\n== ${label}`);
     console.log(`commands ${commands.length}, outcomes ${JSON.stringify(statuses)}`);
     console.log(`API calls ${calls} ${JSON.stringify(c.byApi)}; records written ${written}`);

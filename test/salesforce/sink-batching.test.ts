@@ -110,3 +110,23 @@ describe('Salesforce sink: Bulk API 2.0 above the threshold', () => {
     assert.equal(failed.error.errorCode, 'STRING_TOO_LONG');
   });
 });
+
+describe('Salesforce sink: Collections calls in flight', () => {
+  // a real org takes seconds for a call of 200 records: a flush of many records of one object sends up
+  // to callsInFlight calls at once rather than one after the other
+  for (const callsInFlight of [1, 3]) {
+    it(`a flush of 1,000 records of one object keeps ${callsInFlight} call(s) in flight at most, and each record lands once`, async () => {
+      const h = await startSinkHarness({ callsInFlight, lingerMs: 50 });
+      try {
+        h.t.sb.admin.setLatency({ baseMs: 400, perRecordMs: 0, jitterRatio: 0 });
+        const outcomes = await h.sink.write(Array.from({ length: 1_000 }, (_, i) => account(`IF${callsInFlight}-${i}`, { BillingCity: 'Inflight' })));
+        assert.deepEqual(statuses(outcomes), { applied: 1_000 });
+        assert.equal(h.calls().collections, 5, 'five calls of 200');
+        assert.equal(h.t.sb.admin.latency().peakCallsInFlight, callsInFlight);
+        assert.equal((await h.conn.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'IF${callsInFlight}-%'`)).totalSize, 1_000);
+      } finally {
+        await h.cleanup();
+      }
+    });
+  }
+});

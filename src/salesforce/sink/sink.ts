@@ -337,9 +337,14 @@ class Sink implements SalesforceSink {
       await this.writeBulk(sobject, extField, items);
       return;
     }
-    for (let i = 0; i < items.length; i += this.cfg.batchSize) {
-      await this.writeCollection(kind, sobject, extField, items.slice(i, i + this.cfg.batchSize));
-    }
+    // the chunks hold distinct keys of one object and one parent level: they may land in any order
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += this.cfg.batchSize) chunks.push(items.slice(i, i + this.cfg.batchSize));
+    let next = 0;
+    const caller = async () => {
+      while (next < chunks.length) await this.writeCollection(kind, sobject, extField, chunks[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.cfg.callsInFlight, chunks.length) }, caller));
   }
 
   private label(api: CallLabel['api'], sobject: string, operation: string): CallLabel {

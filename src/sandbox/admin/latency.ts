@@ -37,13 +37,16 @@ export class Latency {
   private model: LatencyModel;
   private longRunning = 0;
   private refused = 0;
+  private inFlight = 0;
+  private peakInFlight = 0;
 
   constructor(initial: LatencyModel = NO_LATENCY) {
     this.model = { ...initial };
   }
 
-  get(): LatencyModel & { longRunning: number; refusedLongRequests: number } {
-    return { ...this.model, longRunning: this.longRunning, refusedLongRequests: this.refused };
+  /** The model, with the long requests running and refused, and the most calls served at once (since the model was set). */
+  get(): LatencyModel & { longRunning: number; refusedLongRequests: number; peakCallsInFlight: number } {
+    return { ...this.model, longRunning: this.longRunning, refusedLongRequests: this.refused, peakCallsInFlight: this.peakInFlight };
   }
 
   /** Merges a partial model (or takes a preset by name); throws naming a bad field. */
@@ -53,6 +56,7 @@ export class Latency {
       const preset = LATENCY_PRESETS[name as LatencyPreset];
       if (!preset) throw new SfError('INVALID_FIELD', `latency.preset: must be one of ${Object.keys(LATENCY_PRESETS).join(', ')}, got "${name}"`, [], 400);
       this.model = { ...preset };
+      this.peakInFlight = this.inFlight;
       return { ...this.model };
     }
     const parsed = latencyModelSchema.partial().safeParse(input);
@@ -61,6 +65,7 @@ export class Latency {
       throw new SfError('INVALID_FIELD', `latency.${issue.path.join('.') || '(body)'}: ${issue.message}`, [], 400);
     }
     this.model = { ...this.model, ...parsed.data };
+    this.peakInFlight = this.inFlight;
     return { ...this.model };
   }
 
@@ -78,19 +83,18 @@ export class Latency {
   async serve(records: number): Promise<void> {
     const ms = this.durationMs(records);
     if (ms <= 0) return;
-    if (ms < this.model.longRequestMs) {
-      await new Promise((r) => setTimeout(r, ms));
-      return;
-    }
-    if (this.longRunning >= this.model.maxLongRequests) {
+    const long = ms >= this.model.longRequestMs;
+    if (long && this.longRunning >= this.model.maxLongRequests) {
       this.refused++;
       throw new SfError('REQUEST_LIMIT_EXCEEDED', `ConcurrentPerOrgLongTxn Limit exceeded: ${this.model.maxLongRequests} long-running requests are in progress`, [], 403);
     }
-    this.longRunning++;
+    if (long) this.longRunning++;
+    this.peakInFlight = Math.max(this.peakInFlight, ++this.inFlight);
     try {
       await new Promise((r) => setTimeout(r, ms));
     } finally {
-      this.longRunning--;
+      this.inFlight--;
+      if (long) this.longRunning--;
     }
   }
 }
