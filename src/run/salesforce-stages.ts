@@ -10,7 +10,7 @@ import { createBatchSink, type ItemResult, type Settled } from '../kafka/sink/ba
 import { connectSalesforce } from '../salesforce/auth/connection.ts';
 import { createSalesforceSink, type SalesforceSink, type WriteOutcome } from '../salesforce/sink/index.ts';
 import { isRecordTransient } from '../salesforce/sink/errors.ts';
-import { staleReplays } from '../salesforce/sink/replay-guard.ts';
+import { ReplayGuard } from '../salesforce/sink/replay-guard.ts';
 import { REPLAYED_HEADER } from '../kafka/dlq.ts';
 import { createSalesforceSource, type SalesforceSourceStatus } from '../salesforce/source/index.ts';
 import { initialLoadStage } from './initial-load.ts';
@@ -136,8 +136,8 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     };
     return { ok: 'pending', settled, drop };
   };
-  // commands sent back by `shopforce dlq replay`, until written
-  const replayed = new Set<string>();
+  // a dead letter replayed after its record changed in Salesforce would put an old value back
+  const replays = new ReplayGuard();
   const writer = createBatchSink<SalesforceWrite>({
     name: 'sf-sink', kafka, groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands, dlqTopic: names.dlq,
     metrics, log: log.child({ processor: 'sf-sink' }), chunkSize: 2_000,
@@ -145,18 +145,15 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     pendingTimeoutMs: 2 * config.sink.parentTimeoutMs + 5 * 60_000,
     decode: (m) => sinkPause.run(async () => {
       const command = await registry.decode<SalesforceWrite>(m.value!);
-      if (m.headers?.[REPLAYED_HEADER] !== undefined) replayed.add(command.commandId);
+      replays.noteRead(command, m.headers?.[REPLAYED_HEADER] !== undefined);
       return command;
     }),
     write: (commands) => sinkPause.run(async () => {
-      // a dead letter replayed after its record changed in Salesforce would put an old value back
-      const replays = commands.filter((c) => replayed.has(c.commandId));
-      const stale = replays.length > 0 ? await staleReplays(await conn(), replays) : new Set<string>();
+      const { live, stale } = await replays.split(conn, commands);
       if (stale.size > 0) log.warn({ commandIds: [...stale] }, 'replayed dead letters older than their record\'s last change in Salesforce: not written, the newer value stays');
-      const live = commands.filter((c) => !stale.has(c.commandId));
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });
       const outcomes = live.length > 0 ? await sink.write(live) : [];
-      for (const c of replays) replayed.delete(c.commandId);
+      replays.settled(commands);
       betweenSalesforceWriteAndCommit?.(live.map((c) => c.externalId));
       await audit.send(auditOf(outcomes));
       const retry = retryError(outcomes);

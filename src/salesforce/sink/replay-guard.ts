@@ -29,3 +29,28 @@ export async function staleReplays(conn: Connection, replayed: SalesforceWrite[]
   }
   return stale;
 }
+
+/**
+ * Keeps the commands sent back by `shopforce dlq replay` (marked by a header) from the moment they are
+ * read until they are written, and drops those that came too late (see staleReplays).
+ */
+export class ReplayGuard {
+  private readonly replayed = new Set<string>();
+
+  /** A command just read: remembered when it is a replay. */
+  noteRead(command: SalesforceWrite, isReplay: boolean): void {
+    if (isReplay) this.replayed.add(command.commandId);
+  }
+
+  /** The commands of a write split into those to write and the stale replays to drop (by command id). */
+  async split(conn: () => Promise<Connection>, commands: SalesforceWrite[]): Promise<{ live: SalesforceWrite[]; stale: Set<string> }> {
+    const replays = commands.filter((c) => this.replayed.has(c.commandId));
+    const stale = replays.length > 0 ? await staleReplays(await conn(), replays) : new Set<string>();
+    return { live: commands.filter((c) => !stale.has(c.commandId)), stale };
+  }
+
+  /** The commands were written (or dropped): a retry of the same write is checked again until then. */
+  settled(commands: SalesforceWrite[]): void {
+    for (const c of commands) this.replayed.delete(c.commandId);
+  }
+}
