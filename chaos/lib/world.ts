@@ -57,6 +57,8 @@ export interface WorldOptions {
   /** The stock merge window of the run (ms). */
   stockWindowMs: number;
   log(msg: string): void;
+  /** Further settings of the run's config (e.g. a short sink.parentTimeoutMs). */
+  configure?(c: ShopforceConfig): void;
 }
 
 export async function startWorld(opts: WorldOptions): Promise<World> {
@@ -74,6 +76,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     c.salesforce.apiVersion = '60.0';
     for (const e of ALL_ENTITIES) c.entities[e].enabled = true;
     c.entities.stock.windowMs = opts.stockWindowMs;
+    opts.configure?.(c);
   });
   const pipeline = new PipelineProcess(config, { env: { LOG_LEVEL: 'warn' } });
   const close = async () => {

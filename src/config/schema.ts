@@ -74,7 +74,8 @@ export const configSchema = z.strictObject({
     bulkThreshold: z.number().int().min(1).default(2000).describe('Pending writes of one object above this go through Bulk API 2.0.'),
     callsInFlight: z.number().int().min(1).max(25).default(4).describe('sObject Collections calls of one object sent at once when a flush holds more than batchSize records of it (a real org takes seconds per call of 200; at most 25 calls of 20 s or longer run at once in an org).'),
     quotaReservePercent: z.number().min(0).max(100).default(10).describe('Slow down when less than this share of the daily API quota remains.'),
-    parentTimeoutMs: z.number().int().positive().default(300_000).describe('A child whose parent has not landed after this goes to the DLQ.'),
+    parentTimeoutMs: z.number().int().positive().default(300_000)
+      .describe('A child whose parent has not landed after this (an Opportunity waiting for its Account, an order line for its product\'s PricebookEntry) goes to the DLQ, the reason naming the parent; one whose parent lands before is written then.'),
     maxRetries: z.number().int().min(0).default(8).describe('Retries of transient errors (5xx, UNABLE_TO_LOCK_ROW, timeouts) of one call; then a record whose row stays locked is isolated and dead-lettered, other errors retry the chunk.'),
     shopBatchSize: z.number().int().min(1).default(500).describe('Rows per shop sink transaction.'),
   }).prefault({}).describe('Sink tuning.'),

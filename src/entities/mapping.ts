@@ -7,7 +7,7 @@ import type { FieldMappingConfig } from './config-section.ts';
 import { fieldKind, VOLATILE_FIELDS, type FieldKinds } from './fields.ts';
 import { normalizeMoneyOrNull } from './money.ts';
 import type { FieldValue } from './types.ts';
-import { bool, date, int, isoTimestamp, str, timestamp } from './values.ts';
+import { bool, date, int, isoTimestamp, readingAll, str, timestamp } from './values.ts';
 
 export type FieldMapping = FieldMappingConfig;
 
@@ -85,10 +85,9 @@ export function setCanonical(record: object, field: string, value: unknown): voi
 
 /** Copies every mapped column present in the row onto the record (absent columns leave the field alone). */
 export function readShopRow(kinds: FieldKinds, mappings: FieldMapping[], row: Record<string, unknown>, record: object, table: string): void {
-  for (const m of mappings) {
-    if (!m.shop || !(m.shop in row)) continue;
-    setCanonical(record, m.canonical, readValue(kinds, m, row[m.shop], 'shop', `${table}.${m.shop}`));
-  }
+  readingAll(mappings.filter((m) => m.shop && m.shop in row).map((m) => () => {
+    setCanonical(record, m.canonical, readValue(kinds, m, row[m.shop!], 'shop', `${table}.${m.shop}`));
+  }));
 }
 
 /** Copies every mapped field of the Salesforce object present in the image onto the record. */

@@ -10,6 +10,32 @@ export class ValueError extends Error {
   }
 }
 
+/** Several fields of one record are bad: each is named, with the kind of value it got (never the value). */
+export class RecordValueError extends Error {
+  constructor(readonly errors: ValueError[]) {
+    super(errors.map((e) => e.message).join('; '));
+    this.name = 'ValueError';
+  }
+}
+
+/**
+ * Runs each read, then throws every ValueError they threw at once (one: as it is), so a record's dead
+ * letter names all its bad fields, not the first only. Other errors pass through.
+ */
+export function readingAll(reads: Array<() => void>): void {
+  const bad: ValueError[] = [];
+  for (const read of reads) {
+    try {
+      read();
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      bad.push(err);
+    }
+  }
+  if (bad.length === 1) throw bad[0]!;
+  if (bad.length > 1) throw new RecordValueError(bad);
+}
+
 /** What a value is, without what it says: "text of 12 characters", "a number", "an object". */
 export function kindOf(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';

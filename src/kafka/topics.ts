@@ -16,9 +16,17 @@ const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
 export interface EnsureResult { created: string[]; existing: string[] }
 
+/**
+ * The largest record a shop topic or a shopforce topic takes (16 MiB; Kafka's default is 1 MB): a shop
+ * row with a text column of several MB travels whole, to land or be dead-lettered with its reason.
+ * The broker of the stack, Debezium's producer (max.request.size) and the topics it and we create say the same.
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 /** Topic configs for a spec: compaction for compacted topics, plus the spec's own entries. */
 export function topicConfigs(spec: TopicSpec): Record<string, string> {
   return {
+    'max.message.bytes': String(MAX_MESSAGE_BYTES),
     ...(spec.compacted ? { 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(6 * 3600_000) } : {}),
     ...spec.configs,
   };

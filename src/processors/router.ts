@@ -2,7 +2,7 @@ import type { Connection } from 'jsforce';
 import type { ShopforceConfig } from '../config/schema.ts';
 import { readDebeziumEvent, type ShopRowChange } from '../entities/debezium.ts';
 import { entityKey } from '../entities/keys.ts';
-import { enabledEntities } from '../entities/index.ts';
+import { enabledEntities, type EnabledEntity } from '../entities/index.ts';
 import { parentFieldName, type ParentKeyLookup, type PartSpec } from '../entities/parts.ts';
 import { salesforcePosition, type RoutedChange } from '../flows/routed-change.ts';
 import { topicNames } from '../flows/topic-names.ts';
@@ -12,7 +12,26 @@ import { Lru } from '../salesforce/sink/lru.ts';
 import { inChunks, soqlString } from '../salesforce/sink/soql.ts';
 import type { SfCdcMessage } from '../salesforce/source/types.ts';
 
-interface Route { entity: string; part: string; spec: PartSpec }
+interface Route {
+  entity: string;
+  part: string;
+  spec: PartSpec;
+  /** A shop row read as its entity will read it (throws a ValueError naming every bad column). */
+  read?: (row: Record<string, unknown>) => void;
+}
+
+/**
+ * Reads a shop row the way its entity's reconciler will, alone (no other part, no previous record): a
+ * row of the wrong shape (an object where text belongs, a word where a boolean does) fails here, and
+ * its dead letter names the raw record it came in and every bad column. A child row that needs its
+ * parent part (a line without its order) is read when the reconciler has both.
+ */
+function readAlone(entity: EnabledEntity, spec: PartSpec): (row: Record<string, unknown>) => void {
+  return (row) => {
+    const input = entity.flow.shopInput(spec.many ? { [spec.as]: { row } } : { [spec.as]: row });
+    if (input) entity.mapping.fromShopRow(input, null);
+  };
+}
 
 /**
  * The raw topics the router reads: Debezium's per-table topics and the Salesforce source's per-object topics.
@@ -23,10 +42,11 @@ export function routerTopics(config: ShopforceConfig): { shop: Map<string, Route
   const names = topicNames(config.kafka.topicNamespace);
   const shop = new Map<string, Route[]>();
   const salesforce = new Map<string, Route>();
-  for (const { flow } of enabledEntities(config)) {
+  for (const entity of enabledEntities(config)) {
+    const { flow } = entity;
     for (const [table, spec] of Object.entries(flow.shop)) {
       const topic = `${config.kafka.shopTopicPrefix}.${config.shop.schema}.${table}`;
-      shop.set(topic, [...(shop.get(topic) ?? []), { entity: flow.entity, part: table, spec }]);
+      shop.set(topic, [...(shop.get(topic) ?? []), { entity: flow.entity, part: table, spec, read: readAlone(entity, spec) }]);
     }
     for (const [object, spec] of Object.entries(flow.salesforce)) {
       const topic = `${names.sfCdcPrefix}.${object}`;
@@ -122,6 +142,7 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
       if (route.spec.keyOptional) return null;
       throw new PoisonRecordError(`${change.table} row ${String(change.row.id)} has no business key for ${route.entity}`);
     }
+    if (change.op === 'UPSERT') route.read?.(change.row);
     return {
       entity: route.entity, key: entityKey(config.shopId, ...parts), origin: 'SHOP', part: route.part, op: change.op, image: kept(change.row, route.spec),
       recordId: String(change.row.id ?? parts.join('|')), sourcePosition: change.sourcePosition, transactionId: change.transactionId,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConnectorFile, parseConnectorDefinition, placeholdersOf, substitutePlaceholders } from '../../src/connect/connector-file.ts';
 import { connectorVarsFromEnv } from '../../src/connect/vars.ts';
 import { DEFAULT_CONNECTOR_FILE } from '../../src/cli/commands/connectors.ts';
+import { MAX_MESSAGE_BYTES } from '../../src/kafka/topics.ts';
 import { PUBLICATION_NAME, SYNCED_TABLES } from '../../src/shop/tables.ts';
 
 describe('connectors/shop-postgres.json', () => {
@@ -30,6 +31,12 @@ describe('connectors/shop-postgres.json', () => {
     assert.equal(config['topic.prefix'], 'shop');
     assert.equal(config['decimal.handling.mode'], 'string');
     assert.equal(config['provide.transaction.metadata'], 'true');
+  });
+
+  it('lets a shop row as large as the pipeline\'s topics take through Debezium\'s producer and into the shop topics', async () => {
+    const { config } = await loadConnectorFile(DEFAULT_CONNECTOR_FILE, connectorVarsFromEnv({}));
+    assert.equal(config['producer.override.max.request.size'], String(MAX_MESSAGE_BYTES));
+    assert.equal(config['topic.creation.default.max.message.bytes'], String(MAX_MESSAGE_BYTES));
   });
 
   it('defaults the placeholders to the native stack, and SHOP_* environment variables win', () => {

@@ -303,7 +303,7 @@ class Sink implements SalesforceSink {
           continue;
         }
         if (!pbeId) {
-          this.park(entry, { sobject: 'Product2', externalIdField: this.skuField, externalId: pbe.sku }, {
+          this.park(entry, { sobject: 'Product2', externalIdField: this.skuField, externalId: pbe.sku, label: `PricebookEntry for sku ${pbe.sku} (${pbe.pricebook} price book)` }, {
             errorCode: 'PRICEBOOK_ENTRY_NOT_FOUND', message: `no ${pbe.pricebook} price book entry for product ${pbe.sku}`, fields: [pbe.field],
           });
           continue;
@@ -635,7 +635,8 @@ class Sink implements SalesforceSink {
 
   private parentNeverArrived(entry: Entry): void {
     const p = entry.parent!;
-    const reason = `parent ${p.sobject} ${p.externalId} never arrived`;
+    const waited = Math.round((Date.now() - (entry.parkedSince ?? Date.now())) / 1000);
+    const reason = `parent ${p.label ?? `${p.sobject} ${p.externalId}`} never arrived: not found after ${waited} s`;
     const error = entry.lastError ?? { errorCode: 'PARENT_MISSING', message: reason, fields: [] };
     this.log.warn({ sobject: entry.command.sobject, externalId: entry.command.externalId, parent: p }, reason);
     settle(entry, this.deliver, (command) => ({ status: 'failed', command, error, reason }));

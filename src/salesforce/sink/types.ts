@@ -34,6 +34,8 @@ export interface ParentRef {
   sobject: string;
   externalIdField: string;
   externalId: string;
+  /** How a reason names it when that is not `<sobject> <externalId>` (a price book entry is found by its product's SKU). */
+  label?: string;
 }
 
 export type QuotaMode = 'normal' | 'throttled' | 'exhausted';

@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { ComponentStatus, StackComponent, StackContext } from '../component.ts';
 import { fetchMavenArtifacts } from '../artifacts.ts';
 import { LOG4J2_STDOUT, requireJava17 } from '../java.ts';
+import { MAX_MESSAGE_BYTES } from '../../kafka/topics.ts';
 import { assertPortFree, isAlive, portOpen, readPid, startDaemon, stopDaemon, waitUntil } from '../process.ts';
 
 export const KAFKA_VERSION = '4.3.0';
@@ -52,6 +53,8 @@ function serverProperties(ctx: StackContext): string {
     'auto.create.topics.enable=false',
     'log.retention.hours=168',
     'log.cleaner.min.compaction.lag.ms=0',
+    // a shop row of several MB (a long text column) must fit: Kafka's default is 1 MB (MAX_MESSAGE_BYTES, src/kafka/topics.ts)
+    `message.max.bytes=${MAX_MESSAGE_BYTES}`,
     '',
   ].join('\n');
 }
