@@ -130,21 +130,26 @@ export async function fetchTopicOffsetsSettled(admin: Admin, topic: string, atte
 /** Broker answers that mean "not yet" for a topic that was just created (its metadata still spreading). */
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
+/** How long a subscribe asks again while the broker does not know the topics yet. */
+const SUBSCRIBE_PATIENCE_MS = 60_000;
+
 /**
- * Subscribes the consumer, asking again for a few seconds while the broker does not know the topics yet
- * (a busy broker, a topic another process just created); a failure names the topics.
+ * Subscribes the consumer, asking again for up to a minute while the broker does not know the topics yet
+ * (a busy broker, a topic another process just created); a failure names the topics. A few seconds were
+ * not enough on a loaded machine: `run` exited at start with "does not host this topic-partition".
  */
 export async function subscribeWhenKnown(consumer: Consumer, subscription: ConsumerSubscribeTopics): Promise<void> {
+  const until = Date.now() + SUBSCRIBE_PATIENCE_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       await consumer.subscribe(subscription);
       return;
     } catch (err) {
       const type = (err as { type?: string }).type ?? '';
-      if (!NOT_YET.has(type) || attempt >= 8) {
+      if (!NOT_YET.has(type) || Date.now() >= until) {
         throw new Error(`subscribing to ${subscription.topics.join(', ')}: ${(err as Error).message}`, { cause: err });
       }
-      await new Promise((r) => setTimeout(r, 250 * attempt));
+      await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 2_000)));
     }
   }
 }
