@@ -144,7 +144,8 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const routerPause = pauseFor('router', (err) => isInfrastructure(err) || isSalesforceOutage(err));
   const lookupParent: ParentLookup | undefined = extras.lookupParent && ((object, field, ids) => routerPause.run(() => extras.lookupParent!(object, field, ids)));
   const shopPause = pauseFor('shop-sink');
-  const router = createRouter(config, { lookupParent, isShopSinkTransaction: (txId) => ownTransactions.isOurs(txId) });
+  // the shop database down holds the router too: a change is never routed without knowing whether it was our own write
+  const router = createRouter(config, { lookupParent, isShopSinkTransaction: (txId) => routerPause.run(() => ownTransactions.isOurs(txId)) });
   const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
   const shopSink = new ShopSink(pool, config.shop.schema, { statementTimeoutMs: config.shop.statementTimeoutMs });
   const audit = createAuditProducer({ kafka, topic: names.audit, encode: (subject, value) => registry.encode(subject, value), registry: registryMetrics });

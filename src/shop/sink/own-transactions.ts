@@ -4,6 +4,7 @@
  * one of them, so our own writes coming back are told from a person's edit by origin, not by value.
  */
 import type pg from 'pg';
+import { againstShopDatabase } from '../outage.ts';
 
 /** PostgreSQL's 64-bit transaction id folded to the 32-bit xid that logical decoding reports. */
 const XID_OF_CURRENT = 'txid_current() % 4294967296';
@@ -31,7 +32,8 @@ export class OwnTransactions {
     const cached = this.known.get(txId);
     if (cached !== undefined) return cached;
     if (!/^\d+$/.test(txId)) return false; // no transaction id in the event (e.g. "lsn:<n>")
-    const { rowCount } = await this.pool.query('SELECT 1 FROM shopforce_sink_transactions WHERE xid = $1', [txId]);
+    // the database down (a restart) is an InfraError: the router pauses rather than guess or dead-letter the change
+    const { rowCount } = await againstShopDatabase('own transactions', () => this.pool.query('SELECT 1 FROM shopforce_sink_transactions WHERE xid = $1', [txId]));
     const ours = (rowCount ?? 0) > 0;
     if (this.known.size >= this.cacheSize) this.known.delete(this.known.keys().next().value!);
     this.known.set(txId, ours);
@@ -42,6 +44,6 @@ export class OwnTransactions {
   private async purgeNowAndThen(): Promise<void> {
     if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
     this.lastPurge = Date.now();
-    await this.pool.query("DELETE FROM shopforce_sink_transactions WHERE recorded_at < now() - interval '1 day'");
+    await againstShopDatabase('own transactions purge', () => this.pool.query("DELETE FROM shopforce_sink_transactions WHERE recorded_at < now() - interval '1 day'"));
   }
 }

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { ShopWrite } from '../../entities/types.ts';
 import { InfraError, isInfrastructureSqlState } from '../../kafka/errors.ts';
 import { createLogger } from '../../observability/logger.ts';
+import { againstShopDatabase } from '../outage.ts';
 import { recordOwnTransaction } from './own-transactions.ts';
 
 const log = createLogger('shop.sink');
@@ -34,8 +35,23 @@ export class ShopSink {
     if (!Number.isInteger(this.statementTimeoutMs) || this.statementTimeoutMs <= 0) throw new Error(`shop sink: statementTimeoutMs must be a positive integer, got ${this.statementTimeoutMs}`);
   }
 
+  /**
+   * Applies the commands in one transaction. The database down or going away mid-way (a restart) is an
+   * InfraError: the stage pauses and writes the batch again once it is back, and the bookkeeping makes
+   * the commands of a transaction that did commit before its connection was cut no-ops.
+   */
   async write(commands: ShopWrite[]): Promise<ShopWriteOutcome[]> {
+    return againstShopDatabase('shop sink', () => this.writeBatch(commands));
+  }
+
+  private async writeBatch(commands: ShopWrite[]): Promise<ShopWriteOutcome[]> {
     const client = await this.pool.connect();
+    // the server going away while the batch holds the connection: node-postgres fails the statement in
+    // hand and also emits 'error' on the client, which the pool stops listening to while the client is
+    // checked out; unheard, that event would end the process
+    let broken: Error | undefined;
+    const onBroken = (err: Error) => { broken = err; };
+    client.on('error', onBroken);
     const outcomes: ShopWriteOutcome[] = [];
     try {
       await client.query('BEGIN');
@@ -78,10 +94,12 @@ export class ShopSink {
       }
       await client.query('COMMIT');
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.removeListener('error', onBroken);
+      // a broken connection is dropped, not handed to the next batch
+      client.release(broken);
     }
     for (const o of outcomes) if (o.status === 'failed') log.warn({ command: o.commandId, table: o.table, key: o.key, reason: o.reason }, 'shop write failed');
     return outcomes;
