@@ -218,7 +218,7 @@ export class Faults {
   readonly recordWrite = (_object: string, id: string | undefined, call: WriteCall): void => {
     let failure = this.failingCalls.get(call);
     if (!failure) {
-      const next = this.takeFailNext('records', { api: call.api });
+      const next = this.takeFailNext('records', { api: call.api, method: call.method, path: call.path });
       if (next) this.failingCalls.set(call, (failure = { errorCode: next.errorCode!, message: next.message }));
     }
     if (failure) {
