@@ -111,7 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     return payload;
   });
 
-  registerOAuthRoutes(app, { creds: deps.creds, sessions, logger });
+  registerOAuthRoutes(app, { creds: deps.creds, sessions, logger, refusesLogins: () => faults.refusesLogins() });
 
   app.get('/services/data', async () => versionList());
   app.get('/services/data/', async () => versionList());
