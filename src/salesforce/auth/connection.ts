@@ -83,7 +83,9 @@ export async function connectSalesforce(cfg: SalesforceConfig): Promise<Connecti
           c.instanceUrl = res.instance_url;
           callback(null, res.access_token);
         },
-        (err: Error) => callback(err),
+        // jsforce keeps only the message of a failed refresh ("Unable to refresh session due to: ..."):
+        // Salesforce's code goes into it, so the sink tells a refused login from a network error
+        (err: Error) => callback(LOGIN_ERROR_CODE.test(err.name) ? new Error(`${err.name}: ${err.message}`, { cause: err }) : err),
       );
     },
   } as any);
