@@ -10,6 +10,7 @@ import { SessionStore } from './auth/sessions.ts';
 import { Counters } from './admin/counters.ts';
 import { Faults } from './admin/faults.ts';
 import { LATENCY_PRESETS, Latency } from './admin/latency.ts';
+import { selectedForChangeDataCapture } from './admin/org-setup.ts';
 import { ApiQuota } from './admin/quota.ts';
 import { createAdmin, type SandboxAdmin } from './admin/admin-api.ts';
 import { loadOrgModel } from './model/load.ts';
@@ -88,7 +89,8 @@ async function bootCore(shared: Shared, ports: { http: number; https: number; pu
     keepaliveMs: cfg.pubSubKeepaliveMs, longPollSeconds: cfg.cometdLongPollSeconds, logger: logger.child({ part: 'cdc' }),
   });
   store.setListener((tx) => {
-    const published = faults.publishable(tx);
+    // objects not selected for Change Data Capture publish nothing; then the dropChangeEvents fault
+    const published = faults.publishable(selectedForChangeDataCapture(store, tx));
     if (published.changes.length > 0) hub.publish(published);
   });
   const { app } = await buildApp({

@@ -81,6 +81,14 @@ test('a lookup query the org does not answer (5xx, network, a session not renewe
     assert.equal(isSalesforceOutage(sfError(code)), true, code);
   }
   assert.equal(isSalesforceOutage(sfError('MALFORMED_QUERY')), false);
+  // jsforce keeps only the message of a failed session renewal: a refused login or a login URL that does not answer
+  const { errorInfo } = await import('../../src/salesforce/sink/errors.ts');
+  const refused = new Error('Unable to refresh session due to: invalid_grant: inactive user');
+  assert.equal(errorInfo(refused).errorCode, 'invalid_grant');
+  assert.equal(isSalesforceOutage(refused), true);
+  const unreachable = new Error('Unable to refresh session due to: fetch failed');
+  assert.equal(errorInfo(unreachable).errorCode, 'SESSION_REFRESH_FAILED');
+  assert.equal(classify(errorInfo(unreachable)), 'transient', 'the call\'s trouble, never the record\'s');
   const pause = new StagePause({ stage: 'router', log, minDelayMs: 5, maxDelayMs: 5, pausesOn: isSalesforceOutage });
   let calls = 0;
   const found = await pause.run(async () => {

@@ -1,7 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from 'jsforce';
-import { adminCall, jwtConnection, startTestSandbox, waitFor, withCometdEvents, type TestSandbox } from './sandbox-helpers.ts';
+import { adminCall, jwtConnection, startTestSandbox, waitFor, withCometdEvents, withPubSubEvents, type TestSandbox } from './sandbox-helpers.ts';
+
+/** The Name of every change event of a channel (Pub/Sub, from the earliest kept), once `last` is among them. */
+async function pubSubNames(t: TestSandbox, channel: string, last: string): Promise<unknown[]> {
+  return withPubSubEvents(t.sb, channel, async (events) => {
+    await waitFor(() => events.some((e) => e.payload.Name === last), `the event of ${last} (Pub/Sub)`);
+    return events.map((e) => e.payload.Name);
+  });
+}
 
 describe('every commit becomes a change event (store → CDC hub → jsforce streaming)', () => {
   let t: TestSandbox;
@@ -37,5 +45,26 @@ describe('every commit becomes a change event (store → CDC hub → jsforce str
       assert.deepEqual(events.slice(4).map((e) => e.payload.ChangeEventHeader.changeType), ['GAP_UPDATE', 'GAP_OVERFLOW']);
       assert.deepEqual(events[4].payload.ChangeEventHeader.recordIds, [a.id]);
     });
+  });
+
+  it('publishes no change event for an object taken out of the Change Data Capture selection, on CometD and Pub/Sub alike', async () => {
+    const off = await adminCall(t.sb, 'POST', '/org/cdc', { object: 'Opportunity', enabled: false });
+    assert.deepEqual(off.body, { object: 'Opportunity', enabled: false });
+    const opportunity = (name: string) => ({ Name: name, StageName: 'Prospecting', CloseDate: '2026-01-01' });
+    const unselected = await conn.sobject('Opportunity').create(opportunity('While unselected'));
+    await conn.sobject('Opportunity').update({ Id: unselected.id!, Amount: 5 });
+    await conn.sobject('Account').create({ Name: 'Account while Opportunity is unselected' });
+    assert.equal((await conn.sobject('Opportunity').retrieve(unselected.id!)).Amount, 5, 'the record changed all the same');
+    await adminCall(t.sb, 'POST', '/org/cdc', { object: 'Opportunity', enabled: true });
+    await conn.sobject('Opportunity').create(opportunity('Selected again'));
+
+    const channel = '/data/OpportunityChangeEvent';
+    await withCometdEvents(conn, channel, async (events) => {
+      await waitFor(() => events.some((e) => e.payload.Name === 'Selected again'), 'the event of the selected object (CometD)');
+      assert.deepEqual(events.map((e) => e.payload.Name), ['Selected again'], 'nothing of the writes made while it was unselected');
+    });
+    assert.deepEqual(await pubSubNames(t, channel, 'Selected again'), ['Selected again']);
+    // other objects publish as before
+    assert.ok((await pubSubNames(t, '/data/AccountChangeEvent', 'Account while Opportunity is unselected')).length > 0);
   });
 });

@@ -109,6 +109,27 @@ describe('sandbox faults, as the client sees them', () => {
     assert.equal((await adminCall(t.sb, 'PUT', '/faults', { failNext: { count: 0, status: 503 } })).status, 400);
   });
 
+  it('a record-level failNext with a method and path refuses the writes of that call only; other writes pass and leave it pending', async () => {
+    await adminCall(t.sb, 'PUT', '/faults', { failNext: { count: 1, errorCode: 'UNABLE_TO_LOCK_ROW', method: 'PATCH', path: '/sobjects/Account/*' } });
+    const created = await conn.sobject('Account').create({ Name: 'Path filter' });
+    assert.ok(created.success, 'a POST is not the filtered call');
+    const upserted = await conn.sobject('Account').upsert([{ Shop_Customer_Id__c: 'fp-1', Name: 'a' }], 'Shop_Customer_Id__c');
+    assert.ok(upserted.every((r) => r.success), 'a PATCH of another path (collections upsert) is not the filtered call');
+    assert.equal((await adminCall(t.sb, 'GET', '/faults')).body.failNext?.count, 1, 'still pending');
+    const refused = await rejectionOf(conn.sobject('Account').update({ Id: created.id, Name: 'Path filter, renamed' }));
+    assert.equal(refused.errorCode, 'UNABLE_TO_LOCK_ROW');
+    assert.equal((await adminCall(t.sb, 'GET', '/faults')).body.failNext, null, 'spent');
+    assert.ok((await conn.sobject('Account').update({ Id: created.id, Name: 'Path filter, renamed' })).success);
+
+    // a Bulk job's rows are written after the call that closes it (PATCH /jobs/ingest/<id>)
+    t.sb.admin.setFaults({ failNext: { count: 1, errorCode: 'UNABLE_TO_LOCK_ROW', method: 'PATCH', path: '/jobs/ingest/*' } });
+    const other = await conn.sobject('Account').create({ Name: 'Path filter 2' });
+    assert.ok(other.success, 'a REST create is not the job');
+    const job = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: [{ Name: 'fp-b1' }] });
+    assert.deepEqual((job.failedResults as Array<Record<string, unknown>>).map((r) => String(r.sf__Error).split(':')[0]), ['UNABLE_TO_LOCK_ROW']);
+    await conn.sobject('Account').destroy([created.id, other.id, upserted[0]!.id!]); // the later tests count the org's Accounts
+  });
+
   it('takes the same failNext in process (startSandbox().admin), Bulk batches included', async () => {
     t.sb.admin.setFaults({ failNext: { count: 1, status: 500, api: 'rest' } });
     assert.deepEqual(t.sb.admin.faults().failNext, { count: 1, status: 500, api: 'rest' });

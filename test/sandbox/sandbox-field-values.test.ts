@@ -1,9 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { Connection } from 'jsforce';
-import PubSubApiClient from 'salesforce-pubsub-api-client';
-import { collect, jwtConnection, rejectionOf, startTestSandbox, waitFor, withCometdEvents, type TestSandbox } from './sandbox-helpers.ts';
+import { collect, jwtConnection, rejectionOf, startTestSandbox, waitFor, withCometdEvents, withPubSubEvents, type TestSandbox } from './sandbox-helpers.ts';
 
 /**
  * What a user's code reads back after writing values through the real clients: dateTimes to the
@@ -13,7 +11,6 @@ import { collect, jwtConnection, rejectionOf, startTestSandbox, waitFor, withCom
  */
 
 type Rec = Record<string, unknown>;
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 const opportunity = (extra: Rec): Rec => ({ Name: 'Values', StageName: 'Prospecting', CloseDate: '2026-03-04', ...extra });
 
@@ -59,18 +56,10 @@ describe('field values are stored as Salesforce stores them (jsforce, Pub/Sub cl
     assert.match(cometd[0].payload.CreatedDate, /\.000Z$/);
     assert.equal(cometd[1].payload.Ordered_At__c, '2026-03-04T10:11:59.000Z');
 
-    const pubsub = new PubSubApiClient({
-      authType: 'oauth-jwt-bearer', loginUrl: t.sb.loginUrl, clientId: t.sb.credentials.clientId, username: t.sb.credentials.username,
-      privateKey: readFileSync(t.sb.credentials.jwtPrivateKeyPath, 'utf8'), pubSubEndpoint: t.sb.pubSubEndpoint, rejectUnauthorizedSsl: false,
-    } as any, quiet as any);
-    const events: any[] = [];
-    try {
-      await pubsub.connect();
-      pubsub.subscribeFromEarliestEvent(channel, (_s: unknown, type: string, data?: any) => { if (type === 'event') events.push(data); }, 2);
-      await waitFor(() => events.length >= 2, 'the create and update events (Pub/Sub)');
-    } finally {
-      pubsub.close();
-    }
+    const events = await withPubSubEvents(t.sb, channel, async (received) => {
+      await waitFor(() => received.length >= 2, 'the create and update events (Pub/Sub)');
+      return received;
+    });
     assert.equal(events[0].payload.Ordered_At__c, Date.UTC(2026, 2, 4, 10, 11, 12), 'epoch ms of the stored second');
     assert.equal(events[0].payload.CreatedDate % 1000, 0);
     assert.equal(events[0].payload.CloseDate, Date.UTC(2026, 2, 4) / 86_400_000, 'days since epoch');

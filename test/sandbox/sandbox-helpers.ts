@@ -5,6 +5,7 @@ import { after, before } from 'node:test';
 import jsforce, { type Connection } from 'jsforce';
 import { StreamingExtension } from 'jsforce/api/streaming';
 import jwt from 'jsonwebtoken';
+import PubSubApiClient from 'salesforce-pubsub-api-client';
 import { startSandbox, type SandboxConfig, type SandboxHandle } from '../../src/sandbox/server.ts';
 
 export const API_VERSION = '60.0';
@@ -119,6 +120,27 @@ export async function withCometdEvents<T>(conn: Connection, channel: string, fn:
     (client as unknown as { disconnect(): void }).disconnect();
     // let the /meta/disconnect reach the server, or faye keeps retrying it after the server is gone
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Runs fn while salesforce-pubsub-api-client (JWT bearer login) is subscribed to a channel from the
+ * earliest event kept; `events` fills as they arrive. Closes the client afterwards.
+ */
+export async function withPubSubEvents<T>(sb: SandboxHandle, channel: string, fn: (events: any[]) => Promise<T>): Promise<T> {
+  const pubsub = new PubSubApiClient({
+    authType: 'oauth-jwt-bearer', loginUrl: sb.loginUrl, clientId: sb.credentials.clientId, username: sb.credentials.username,
+    privateKey: readFileSync(sb.credentials.jwtPrivateKeyPath, 'utf8'), pubSubEndpoint: sb.pubSubEndpoint, rejectUnauthorizedSsl: false,
+  } as any, quietLog as any);
+  const events: any[] = [];
+  try {
+    await pubsub.connect();
+    pubsub.subscribeFromEarliestEvent(channel, (_s: unknown, type: string, data?: any) => { if (type === 'event') events.push(data); }, 100);
+    return await fn(events);
+  } finally {
+    pubsub.close();
   }
 }
 

@@ -10,11 +10,22 @@ const log = createLogger('salesforce.auth');
 
 export type SalesforceConfig = ShopforceConfig['salesforce'];
 
-/** A login that failed: which flow, which login URL, and Salesforce's own words. */
+/** Salesforce's code of a refused login: the OAuth error (`invalid_grant`) or the SOAP fault (`INVALID_LOGIN`). */
+const LOGIN_ERROR_CODE = /^(?:[a-z]+(?:_[a-z]+)*|[A-Z]+(?:_[A-Z]+)*)$/;
+
+/**
+ * A login that failed: which flow, which login URL, and Salesforce's own words. When Salesforce
+ * refused it, `errorCode` is its code: `invalid_grant` (a user deactivated, an app no longer
+ * approved) is an error of our access to the org, so a stage that needs the login pauses
+ * (see classifyError) instead of failing its records.
+ */
 export class SalesforceAuthError extends Error {
+  readonly errorCode?: string;
   constructor(readonly authType: string, readonly loginUrl: string, detail: string, options?: ErrorOptions) {
     super(`Salesforce ${authType} login at ${loginUrl} failed: ${detail}`, options);
     this.name = 'SalesforceAuthError';
+    const code = (options?.cause as { name?: unknown } | undefined)?.name;
+    if (typeof code === 'string' && LOGIN_ERROR_CODE.test(code)) this.errorCode = code;
   }
 }
 
@@ -72,7 +83,9 @@ export async function connectSalesforce(cfg: SalesforceConfig): Promise<Connecti
           c.instanceUrl = res.instance_url;
           callback(null, res.access_token);
         },
-        (err: Error) => callback(err),
+        // jsforce keeps only the message of a failed refresh ("Unable to refresh session due to: ..."):
+        // Salesforce's code goes into it, so the sink tells a refused login from a network error
+        (err: Error) => callback(LOGIN_ERROR_CODE.test(err.name) ? new Error(`${err.name}: ${err.message}`, { cause: err }) : err),
       );
     },
   } as any);

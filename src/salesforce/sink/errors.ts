@@ -11,8 +11,15 @@ const TRANSIENT_CODES = new Set([
   'ERROR_HTTP_500', 'ERROR_HTTP_502', 'ERROR_HTTP_503', 'ERROR_HTTP_504', 'ERROR_HTTP_429', 'REQUEST_TIMEOUT',
   'JobPollingTimeoutError', 'UNPROCESSED',
   // a session that expired is renewed on the next try; one that cannot be renewed pauses the stage (see isInfrastructure)
-  'INVALID_SESSION_ID', 'INVALID_AUTH_HEADER', 'invalid_grant',
+  'INVALID_SESSION_ID', 'INVALID_AUTH_HEADER', 'invalid_grant', 'SESSION_REFRESH_FAILED',
 ]);
+
+/**
+ * jsforce's words when renewing an expired session failed; it keeps only the message, into which
+ * connectSalesforce puts Salesforce's code (`invalid_grant: inactive user`). Without a code (the
+ * login URL did not answer) it is SESSION_REFRESH_FAILED: the call's trouble, never the record's.
+ */
+const REFRESH_FAILED = /^Unable to refresh session due to: (?:([a-z]+(?:_[a-z]+)*|[A-Z]+(?:_[A-Z]+)*): )?/;
 
 /** Network failures of node-fetch / undici. */
 const NETWORK_CODES = new Set([
@@ -76,6 +83,8 @@ export function errorInfo(err: unknown): SalesforceErrorInfo {
   const e = err as { errorCode?: unknown; code?: unknown; name?: unknown; message?: unknown; data?: { fields?: unknown } };
   // the HTTP layer gave up waiting and closed the request (jsforce's timeout): worth another try
   if (e.name === 'AbortError') return { errorCode: 'REQUEST_TIMEOUT', message: `no answer in time, request cancelled: ${String(e.message)}`, fields: [] };
+  const refresh = typeof e.message === 'string' ? REFRESH_FAILED.exec(e.message) : null;
+  if (refresh) return { errorCode: refresh[1] ?? 'SESSION_REFRESH_FAILED', message: e.message as string, fields: [] };
   const code = typeof e.errorCode === 'string' ? e.errorCode
     : typeof e.code === 'string' ? e.code
       : typeof e.name === 'string' && e.name !== 'Error' ? e.name : 'UNKNOWN_ERROR';

@@ -95,13 +95,19 @@ export const faultSettingsSchema = z.object({
   holdJobs: holdJobsSchema.nullable(),
   /** The next N transactions (of an object) publish no change event (count is what is left of them); null: none. */
   dropChangeEvents: dropChangeEventsSchema.nullable(),
+  /**
+   * Every login is refused, as when the integration user is deactivated: token requests answer 400
+   * invalid_grant "inactive user", SOAP login INVALID_LOGIN. Sessions issued before stay valid until
+   * they expire (POST /faults/expire-sessions ends them now): then nothing can renew them.
+   */
+  refuseLogins: z.boolean(),
 }).strict();
 
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 /** What PUT /faults and admin.setFaults take: any subset of the settings. */
 export type FaultSettingsInput = Partial<z.input<typeof faultSettingsSchema>>;
 
-const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null, holdNext: null, holdJobs: null, dropChangeEvents: null };
+const NONE: FaultSettings = { latencyMs: 0, http500Ratio: 0, http503Ratio: 0, lockRowRatio: 0, failNext: null, holdNext: null, holdJobs: null, dropChangeEvents: null, refuseLogins: false };
 
 function unknownException(message?: string): SfError {
   return new SfError('UNKNOWN_EXCEPTION', message
@@ -178,6 +184,11 @@ export class Faults {
     return this.get();
   }
 
+  /** True while every login is refused (refuseLogins). */
+  refusesLogins(): boolean {
+    return this.settings.refuseLogins;
+  }
+
   async delay(): Promise<void> {
     if (this.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.settings.latencyMs));
   }
@@ -242,7 +253,7 @@ export class Faults {
   readonly recordWrite = (_object: string, id: string | undefined, call: WriteCall): void => {
     let failure = this.failingCalls.get(call);
     if (!failure) {
-      const next = this.takeFailNext('records', { api: call.api });
+      const next = this.takeFailNext('records', { api: call.api, method: call.method, path: call.path });
       if (next) this.failingCalls.set(call, (failure = { errorCode: next.errorCode!, message: next.message }));
     }
     if (failure) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SfError } from '../store/errors.ts';
+import type { CommittedTransaction } from '../cdc/change-event.ts';
 import type { OrgStore } from '../store/store.ts';
 
 /**
@@ -54,4 +55,15 @@ export function setChangeDataCapture(store: OrgStore, input: CdcSetup): { object
 export function changeDataCaptureObjects(store: OrgStore): string[] {
   const off = cdcOff.get(store);
   return store.model.objects.map((o) => o.name).filter((name) => !off?.has(name.toLowerCase()));
+}
+
+/**
+ * What of a committed transaction Change Data Capture publishes: the changes of the selected objects
+ * only. An object taken out of the selection changes without any change event, on every channel
+ * (CometD and Pub/Sub), as in a real org.
+ */
+export function selectedForChangeDataCapture(store: OrgStore, tx: CommittedTransaction): CommittedTransaction {
+  const off = cdcOff.get(store);
+  if (!off?.size || !tx.changes.some((c) => off.has(c.entityName.toLowerCase()))) return tx;
+  return { ...tx, changes: tx.changes.filter((c) => !off.has(c.entityName.toLowerCase())) };
 }

@@ -11,6 +11,8 @@ export interface OAuthDeps {
   creds: OrgCredentials;
   sessions: SessionStore;
   logger: Logger;
+  /** True while every login is refused (the admin's refuseLogins fault: the user deactivated). */
+  refusesLogins?: () => boolean;
 }
 
 type Form = Record<string, string | undefined>;
@@ -31,6 +33,7 @@ const KNOWN_AUDIENCES = ['https://login.salesforce.com', 'https://test.salesforc
  */
 export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void {
   const { creds, sessions, logger } = deps;
+  const refusesLogins = deps.refusesLogins ?? (() => false);
   const jwtCert = readFileSync(creds.jwtCertPath, 'utf8');
   const codes = new Map<string, number>();
 
@@ -113,6 +116,8 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
     try {
       const grant = grants[form.grant_type ?? ''];
       if (!grant) throw new OAuthError('unsupported_grant_type', 'grant type not supported');
+      // a deactivated user: every grant is refused, whatever its credentials
+      if (refusesLogins()) throw new OAuthError('invalid_grant', 'inactive user');
       return reply.code(200).send(grant(req, form));
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
@@ -194,7 +199,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
     const username = unescapeXml(/<username>([^<]*)<\/username>/.exec(body)?.[1] ?? '');
     const password = unescapeXml(/<password>([^<]*)<\/password>/.exec(body)?.[1] ?? '');
     logger.warn('SOAP login() used: Salesforce retires it in Summer \'27 (API 65.0); use the JWT bearer flow');
-    if (username !== creds.username || password !== creds.password) {
+    if (username !== creds.username || password !== creds.password || refusesLogins()) {
       return reply.code(500).send(envelope(
         '<soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid username, password, security token; or user locked out.</faultstring><detail><sf:LoginFault xmlns:sf="urn:fault.partner.soap.sforce.com"><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid username, password, security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault>',
       ));

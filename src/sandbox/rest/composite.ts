@@ -69,7 +69,7 @@ class RefError extends Error {
  */
 export const composite: RestHandler = (ctx, { body }) => {
   const { allOrNone, requests } = parseBody(body);
-  const uow = ctx.deps.store.begin(changeOrigin(ctx), { userId: ctx.session.userId, api: 'composite' });
+  const uow = ctx.deps.store.begin(changeOrigin(ctx), { userId: ctx.session.userId, api: 'composite', method: ctx.method, path: ctx.path });
   const sub: RestContext = { ...ctx, uow };
   const results = new Map<string, unknown>();
   const out: Array<{ body: unknown; httpHeaders: Record<string, string>; httpStatusCode: number; referenceId: string }> = [];

@@ -22,6 +22,9 @@ export interface RestContext {
   client: string;
   /** The API of the call (from its path): its writes count under it. */
   api: ApiName;
+  /** The call's HTTP method and its path after /services/data/vXX.X (what a failNext filters on). */
+  method: string;
+  path: string;
   /** Set inside a composite request: subrequests share its transaction. */
   uow?: UnitOfWork;
   /** Sforce-Query-Options batchSize. */
@@ -49,7 +52,7 @@ export function changeOrigin(ctx: RestContext): string {
 /** Runs fn in the composite's transaction, or in a new one that is committed (or rolled back on error). */
 export function inTransaction<T>(ctx: RestContext, fn: (uow: UnitOfWork) => T): T {
   if (ctx.uow) return fn(ctx.uow);
-  const uow = ctx.deps.store.begin(changeOrigin(ctx), { userId: ctx.session.userId, api: writeApi(ctx.api) });
+  const uow = ctx.deps.store.begin(changeOrigin(ctx), { userId: ctx.session.userId, api: writeApi(ctx.api), method: ctx.method, path: ctx.path });
   try {
     const out = fn(uow);
     uow.commit();

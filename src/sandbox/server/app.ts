@@ -118,7 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     return payload;
   });
 
-  registerOAuthRoutes(app, { creds: deps.creds, sessions, logger });
+  registerOAuthRoutes(app, { creds: deps.creds, sessions, logger, refusesLogins: () => faults.refusesLogins() });
 
   app.get('/services/data', async () => versionList());
   app.get('/services/data/', async () => versionList());
@@ -127,7 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
   const context = (req: FastifyRequest, version: string, path: string): RestContext => {
     const batch = /batchSize=(\d+)/.exec(String(req.headers['sforce-query-options'] ?? ''));
     return {
-      deps: restDeps, version, session: sessionOf.get(req)!, client: callOptionsClient(req), api: apiOf(path),
+      deps: restDeps, version, session: sessionOf.get(req)!, client: callOptionsClient(req), api: apiOf(path), method: req.method, path,
       queryBatchSize: batch ? Number(batch[1]) : undefined,
     };
   };
@@ -175,7 +175,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     applyBulk: async (object, operation, externalIdFieldName, rows, job) => {
       const info = store.index.object(object);
       if (info) counters.object(info.def.name);
-      return applyBulkRows(store, object, operation, externalIdFieldName, rows, `com/salesforce/api/rest/${job.apiVersion}${job.client ? `;client=${job.client}` : ''}`);
+      // the rows are written as the job is processed, after the call that closed it (PATCH state UploadComplete)
+      const call = { method: 'PATCH', path: `/jobs/ingest/${job.jobId}` };
+      return applyBulkRows(store, object, operation, externalIdFieldName, rows, `com/salesforce/api/rest/${job.apiVersion}${job.client ? `;client=${job.client}` : ''}`, call);
     },
     query: makeBulkQuery(store.model, (name) => store.records(name), (o, f, v) => store.findBy(o, f, v).map((id) => store.get(o, id)!)),
     dataDir: deps.dataDir,

@@ -31,10 +31,11 @@ export function applyBulkRows(
   externalIdField: string | undefined,
   rows: BulkRow[],
   changeOrigin: string,
+  call: { method?: string; path?: string } = {},
 ): BulkRowResult[] {
   const info = store.index.object(object);
   if (!info) throw new SfError('INVALID_TYPE', `sObject type '${object}' is not supported.`, [], 400);
-  const uow = store.begin(changeOrigin, { api: 'bulk' });
+  const uow = store.begin(changeOrigin, { api: 'bulk', ...call });
   const results: BulkRowResult[] = [];
   try {
     for (const row of rows) {

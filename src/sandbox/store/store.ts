@@ -25,7 +25,12 @@ export interface StoreOptions {
 export type WriteApi = 'rest' | 'composite' | 'collections' | 'bulk';
 
 /** The API call a record write belongs to: one per UnitOfWork, the same object for all its writes. */
-export interface WriteCall { readonly api: WriteApi | undefined }
+/** The API call that writes: its API and, for an HTTP call, its method and path (after /services/data/vXX.X). */
+export interface WriteCall {
+  readonly api: WriteApi | undefined;
+  readonly method?: string;
+  readonly path?: string;
+}
 
 /** Called before every API write of one record; throws (e.g. UNABLE_TO_LOCK_ROW) to refuse it. */
 export type WriteHook = (objectName: string, id: string | undefined, call: WriteCall) => void;
@@ -168,8 +173,8 @@ export class OrgStore {
   }
 
   /** A transaction: an API call's (api set) or a person's edit in the UI (userEdit, no api). */
-  begin(changeOrigin: string, opts: { userEdit?: boolean; userId?: string; api?: WriteApi } = {}): UnitOfWork {
-    return new UnitOfWork(this, changeOrigin, opts.userEdit ?? false, opts.userId ?? this.userId, opts.api);
+  begin(changeOrigin: string, opts: { userEdit?: boolean; userId?: string; api?: WriteApi; method?: string; path?: string } = {}): UnitOfWork {
+    return new UnitOfWork(this, changeOrigin, opts.userEdit ?? false, opts.userId ?? this.userId, opts.api, opts.method, opts.path);
   }
 
   close(): void {
@@ -288,6 +293,8 @@ export class UnitOfWork implements WriteCall {
     private readonly userEdit: boolean,
     private readonly userId: string,
     readonly api: WriteApi | undefined,
+    readonly method?: string,
+    readonly path?: string,
   ) {}
 
   savepoint(): { undo: number; changes: number } {
