@@ -38,9 +38,12 @@ export function dependencies(config: ShopforceConfig): Promise<DependencyStatus[
       }
     }),
     check('salesforce', config.salesforce.loginUrl, async () => {
-      // any HTTP answer means the login endpoint is there; logging in is the pipeline's business
-      const res = await fetch(config.salesforce.loginUrl, { signal: AbortSignal.timeout(3_000), redirect: 'manual' });
-      return `HTTP ${res.status}`;
+      // the list of API versions needs no login (logging in is the pipeline's business): the org is there
+      const res = await fetch(`${config.salesforce.loginUrl.replace(/\/$/, '')}/services/data/`, { signal: AbortSignal.timeout(3_000), redirect: 'manual' });
+      if (!res.ok) throw new Error(`HTTP ${res.status} at /services/data/: not a Salesforce login URL?`);
+      const versions = (await res.json().catch(() => [])) as Array<{ version?: string }>;
+      const newest = versions.map((v) => v.version).filter(Boolean).at(-1);
+      return newest ? `REST API up to v${newest}` : 'answers';
     }),
   ]);
 }
