@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: brings the real local stack up once (idempotent), then runs every test file under
-// test/ with Node's built-in test runner, one file at a time (they share the stack and 2 cores).
+// test/ with Node's built-in test runner. Files run side by side (SHOPFORCE_TEST_CONCURRENCY, 2 by
+// default): each works under its own topic prefix, consumer groups, shop id and emulator, so they share
+// the stack without sharing state, and most of a file's time is spent waiting on Kafka and the org.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,9 +27,15 @@ if (!process.env.SHOPFORCE_TEST_NO_STACK && process.env.SHOPFORCE_STACK_PROVIDER
   }
 }
 
+const concurrency = Number(process.env.SHOPFORCE_TEST_CONCURRENCY ?? 2);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`# SHOPFORCE_TEST_CONCURRENCY must be a whole number of at least 1, got "${process.env.SHOPFORCE_TEST_CONCURRENCY}"`);
+  process.exit(2);
+}
+
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
   { stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } },
 );
 process.exit(result.status ?? 1);
