@@ -4,7 +4,8 @@
 // default): each works under its own topic prefix, consumer groups, shop id and emulator, so they share
 // the stack without sharing state, and most of a file's time is spent waiting on Kafka and the org.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function testFiles(dir) {
@@ -33,9 +34,14 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(2);
 }
 
+// files that stop or restart a part of the shared stack run alone (test/support/stack-gate.mjs)
+const EXCLUSIVE = ['test/chaos/postgres-restart.test.ts', 'test/observability/stage-pause-outages.test.ts'];
+const gate = mkdtempSync(join(tmpdir(), 'shopforce-test-gate-'));
+
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
-  { stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } },
+  ['--import', 'tsx', '--import', './test/support/stack-gate.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
+  { stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', SHOPFORCE_TEST_GATE_DIR: gate, SHOPFORCE_TEST_EXCLUSIVE: EXCLUSIVE.join(',') } },
 );
+rmSync(gate, { recursive: true, force: true });
 process.exit(result.status ?? 1);
