@@ -64,7 +64,9 @@ export interface ChannelStatus {
 }
 
 const GAP_REFETCH = new Set(['GAP_CREATE', 'GAP_UPDATE', 'GAP_UNDELETE']);
-const MAX_BACKOFF_MS = 30_000;
+/** Resubscribe backoff: doubling from the first delay to the longest, back to the first once the server answers. */
+const MIN_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 60_000;
 
 /**
  * One channel's path from subscription to Kafka. Tasks run one at a time, in order: events are
@@ -82,7 +84,7 @@ export class ChannelPipeline {
   private stopping = false;
   private state: ChannelState = 'idle';
   private lastActivity = 0;
-  private backoffMs = 500;
+  private backoffMs = MIN_BACKOFF_MS;
   private skipReread = false;
   private backoffTimer?: NodeJS.Timeout;
   private watchdog?: NodeJS.Timeout;
@@ -162,12 +164,10 @@ export class ChannelPipeline {
       } catch (err) {
         // Kafka or REST refused: the images touched were rolled back and nothing past the
         // checkpoint was checkpointed, so forget what was queued and resume from the checkpoint.
-        this.stats.lastError = (err as Error).message;
-        this.d.log.error({ err, channel: this.d.channel }, 'writing change events failed: resuming from the checkpoint');
         this.queue.length = 0;
         this.closeSubscription();
         if (this.stopping) return;
-        this.scheduleResubscribe('write-failed');
+        this.scheduleResubscribe('write-failed', err as Error, 'writing change events failed: resuming from the checkpoint');
       }
     }
   }
@@ -195,7 +195,6 @@ export class ChannelPipeline {
     const rereadSince = this.skipReread ? undefined : since;
     this.skipReread = false;
     const generation = ++this.generation;
-    this.state = 'subscribing';
     if (reason !== 'start') {
       this.stats.resubscribes++;
       this.d.metrics.resubscribes.inc({ object: this.d.object, reason });
@@ -220,9 +219,7 @@ export class ChannelPipeline {
         },
       });
     } catch (err) {
-      this.stats.lastError = (err as Error).message;
-      this.d.log.warn({ err, channel: this.d.channel }, 'subscribing failed: retrying');
-      this.scheduleResubscribe('subscribe-failed');
+      this.scheduleResubscribe('subscribe-failed', err as Error, 'subscribing failed');
       return;
     }
     if (generation !== this.generation) {
@@ -231,9 +228,10 @@ export class ChannelPipeline {
       return;
     }
     this.sub = sub;
+    // not ready while a resubscribe is still being attempted: from here until the server answers
+    this.state = 'subscribing';
     this.outstanding = initial;
     this.lastActivity = Date.now();
-    this.backoffMs = 500;
     this.d.log.info({ channel: this.d.channel, mode: this.d.subscriber.mode, startAt, reason }, 'subscribed');
     // a checkpoint without a replay id: read back what changed since, before the new events
     if (rereadSince !== undefined) this.queue.unshift({ kind: 'reread', reason: 'resume-after-reread', since: rereadSince, thenLatest: false });
@@ -242,34 +240,41 @@ export class ChannelPipeline {
   /** A sign of life from the server: the subscription is live (the server has registered it). */
   private alive(): void {
     this.lastActivity = Date.now();
-    if (this.state === 'subscribing') this.state = 'live';
+    if (this.state !== 'subscribing') return;
+    this.state = 'live';
+    // only an answer proves the subscription works: a stream opened and refused at once (an
+    // expired session nobody can renew) keeps backing off
+    this.backoffMs = MIN_BACKOFF_MS;
   }
 
   private onFailure(f: SubscriptionFailure): void {
     if (this.stopping) return;
-    this.stats.lastError = f.error.message;
     const cp = this.d.checkpoints.get(this.d.channel);
     if (f.kind === 'invalid-replay') {
+      this.stats.lastError = f.error.message;
       this.d.alert('replay-id-invalid', this.d.channel, `replay id ${cp?.replayId} refused by Salesforce (expired or unknown): re-reading ${this.d.object} changed since the last checkpoint, then resuming from LATEST`, { error: f.error.message });
       this.closeSubscription();
       this.push({ kind: 'reread', reason: 'replay-id-invalid', since: cp?.commitTimestamp ?? 0, thenLatest: true });
       return;
     }
     if (f.kind === 'parse') {
+      this.stats.lastError = f.error.message;
       this.d.alert('parse-error', this.d.channel, `a change event could not be decoded: re-reading ${this.d.object} changed since the last checkpoint`, { error: f.error.message });
       this.push({ kind: 'reread', reason: 'parse-error', since: cp?.commitTimestamp ?? 0, thenLatest: false });
       return;
     }
-    this.d.log.warn({ channel: this.d.channel, err: f.error.message }, 'subscription lost: resuming from the checkpoint');
     this.closeSubscription();
-    this.scheduleResubscribe('stream-lost');
+    this.scheduleResubscribe('stream-lost', f.error, 'subscription lost: resuming from the checkpoint');
   }
 
-  private scheduleResubscribe(reason: string): void {
+  /** One log line per attempt, saying what failed and when the next one is: the delays double, so a lasting outage logs little. */
+  private scheduleResubscribe(reason: string, err: Error, what: string): void {
+    this.stats.lastError = err.message;
     if (this.stopping) return;
     this.state = 'backoff';
     const delay = this.backoffMs;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+    this.d.log.warn({ channel: this.d.channel, err: err.message, retryInMs: delay }, `${what}: retrying in ${Math.round(delay / 1000)} s`);
     this.backoffTimer = setTimeout(() => this.push({ kind: 'subscribe', reason }), delay);
   }
 

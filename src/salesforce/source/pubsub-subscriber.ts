@@ -93,12 +93,24 @@ export function createPubSubSubscriber(cfg: SalesforceConfig, conn: Connection, 
     return p;
   };
 
+  let sessionCheck: Promise<void> | undefined;
+  /** A cheap REST call, answered 401 when the session expired, which makes jsforce renew it. Channels resubscribing together share one. */
+  const checkSession = (): Promise<void> => {
+    sessionCheck ??= conn.request(`/services/data/v${cfg.apiVersion}/`).then(
+      () => { log.debug('Salesforce session checked before resubscribing'); },
+      (err: unknown) => { throw new Error(`the Salesforce session could not be renewed: ${(err as Error).message}`, { cause: err }); },
+    ).finally(() => { sessionCheck = undefined; });
+    return sessionCheck;
+  };
+
   return {
     mode: 'pubsub',
     async subscribe(channel, object, startAt: StartAt, initialRequest, handlers: SubscriptionHandlers): Promise<Subscription> {
       if (sessionSuspect) {
-        // a cheap REST call: answered 401 when the session expired, which makes jsforce refresh it
-        await conn.request(`/services/data/v${cfg.apiVersion}/`).catch((err: unknown) => log.warn({ err }, 'session check before resubscribing failed'));
+        // Renew the session before opening a stream with a token the server refused. A failed
+        // renewal fails this subscribe (the channel backs off and says so) rather than opening
+        // a stream bound to be refused again; the session stays suspect until one succeeds.
+        await checkSession();
         sessionSuspect = false;
       }
       const call = client.Subscribe(metadata());
