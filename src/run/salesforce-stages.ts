@@ -15,6 +15,7 @@ import { REPLAYED_HEADER } from '../kafka/dlq.ts';
 import { createSalesforceSource, type SalesforceSourceStatus } from '../salesforce/source/index.ts';
 import { initialLoadStage } from './initial-load.ts';
 import { killPoint } from './kill-point.ts';
+import { untilOrgRead } from './org-read-gate.ts';
 import { withPause, type SharedPieces, type Stage } from './pipeline.ts';
 
 /** One logged-in Salesforce connection per process, made on first use (jsforce re-logs in itself). */
@@ -149,6 +150,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       return command;
     }),
     write: (commands) => sinkPause.run(async () => {
+      await untilOrgRead(commands.map((c) => c.sobject), (o) => source.caughtUp(o), () => closing, log);
       const { live, stale } = await replays.split(conn, commands);
       if (stale.size > 0) log.warn({ commandIds: [...stale] }, 'replayed dead letters older than their record\'s last change in Salesforce: not written, the newer value stays');
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });

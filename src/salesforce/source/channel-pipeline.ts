@@ -61,6 +61,12 @@ export interface ChannelStatus {
   restCalls: number;
   resubscribes: number;
   lastError: string | null;
+  /**
+   * The org's changes made before this start have been read: the subscription was answered, or the
+   * re-read of records changed since the checkpoint (an expired replay id) is written. Until then a
+   * write of ours could overwrite a change of the org we have not seen.
+   */
+  caughtUp: boolean;
 }
 
 const GAP_REFETCH = new Set(['GAP_CREATE', 'GAP_UPDATE', 'GAP_UNDELETE']);
@@ -84,6 +90,8 @@ export class ChannelPipeline {
   private lastActivity = 0;
   private backoffMs = 500;
   private skipReread = false;
+  private rereading = false;
+  private caughtUp = false;
   private backoffTimer?: NodeJS.Timeout;
   private watchdog?: NodeJS.Timeout;
   private readonly stats = { events: 0, messages: 0, restCalls: 0, resubscribes: 0, lastError: null as string | null };
@@ -125,6 +133,7 @@ export class ChannelPipeline {
       checkpoint: cp ? { replayId: cp.replayId, commitTimestamp: cp.commitTimestamp } : null,
       lastActivityAt: this.lastActivity ? new Date(this.lastActivity).toISOString() : null,
       ...this.stats,
+      caughtUp: this.caughtUp,
     };
   }
 
@@ -157,7 +166,7 @@ export class ChannelPipeline {
           if (!this.stopping) await this.subscribe(head.reason);
         } else {
           this.queue.shift();
-          if (!this.stopping) await this.reread(head.reason, head.since, head.thenLatest);
+          if (!this.stopping) await this.rereadThenCatchUp(head);
         }
       } catch (err) {
         // Kafka or REST refused: the images touched were rolled back and nothing past the
@@ -243,6 +252,24 @@ export class ChannelPipeline {
   private alive(): void {
     this.lastActivity = Date.now();
     if (this.state === 'subscribing') this.state = 'live';
+    // an expired replay id is refused before any answer: an answer means the events since the checkpoint come
+    if (!this.rereading && !this.queue.some((t) => t.kind === 'reread')) this.markCaughtUp('subscription answered');
+  }
+
+  private markCaughtUp(how: string): void {
+    if (this.caughtUp) return;
+    this.caughtUp = true;
+    this.d.log.info({ channel: this.d.channel, how }, 'caught up with the org: writes to it may go');
+  }
+
+  private async rereadThenCatchUp(task: Extract<Task, { kind: 'reread' }>): Promise<void> {
+    this.rereading = true;
+    try {
+      await this.reread(task.reason, task.since, task.thenLatest);
+    } finally {
+      this.rereading = false;
+    }
+    if (!this.queue.some((t) => t.kind === 'reread')) this.markCaughtUp(`re-read (${task.reason})`);
   }
 
   private onFailure(f: SubscriptionFailure): void {
