@@ -36,6 +36,14 @@ export function salesforceObjects(config: SharedPieces['config']): string[] {
 }
 
 /**
+ * The objects both sides change and we write as absolute values (merged by delta, stock): a write of
+ * ours to one of them must not land before the org's changes to it are read, or they are lost.
+ */
+export function deltaMergedObjects(config: SharedPieces['config']): Set<string> {
+  return new Set(enabledEntities(config).filter((e) => e.hooks.deltaField).flatMap((e) => Object.keys(e.flow.salesforce)));
+}
+
+/**
  * The source is ready while it runs and none of its channels is failing to subscribe (backoff) or
  * stopped: a channel that cannot subscribe (CDC switched off, access refused) makes it unready.
  */
@@ -97,6 +105,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     // several copies of run: each channel is read by one of them, the others take it over if it goes
     sharing: { groupId: `${config.kafka.groupIdPrefix}.sf-source`, topic: names.sfChannels },
   });
+  const merged = deltaMergedObjects(config);
   const betweenSalesforceWriteAndCommit = killPoint('sf-sink-between-salesforce-write-and-commit');
 
   let sink: SalesforceSink | undefined;
@@ -150,7 +159,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       return command;
     }),
     write: (commands) => sinkPause.run(async () => {
-      await untilOrgRead(commands.map((c) => c.sobject), (o) => source.caughtUp(o), () => closing, log);
+      await untilOrgRead(commands.map((c) => c.sobject).filter((o) => merged.has(o)), (o) => source.caughtUp(o), () => closing, log);
       const { live, stale } = await replays.split(conn, commands);
       if (stale.size > 0) log.warn({ commandIds: [...stale] }, 'replayed dead letters older than their record\'s last change in Salesforce: not written, the newer value stays');
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });

@@ -246,6 +246,8 @@ export class ChannelPipeline {
     this.d.log.info({ channel: this.d.channel, mode: this.d.subscriber.mode, startAt, reason }, 'subscribed');
     // a checkpoint without a replay id: read back what changed since, before the new events
     if (rereadSince !== undefined) this.queue.unshift({ kind: 'reread', reason: 'resume-after-reread', since: rereadSince, thenLatest: false });
+    // only a replay id can have expired: from a preset nothing is refused, so nothing of the org is left unread
+    else if (startAt.preset !== 'CUSTOM' && !this.rereading) this.markCaughtUp(`subscribed from ${startAt.preset}`);
   }
 
   /** A sign of life from the server: the subscription is live (the server has registered it). */
