@@ -15,6 +15,7 @@ import { REPLAYED_HEADER } from '../kafka/dlq.ts';
 import { createSalesforceSource, type SalesforceSourceStatus } from '../salesforce/source/index.ts';
 import { initialLoadStage } from './initial-load.ts';
 import { killPoint } from './kill-point.ts';
+import { untilOrgRead } from './org-read-gate.ts';
 import { withPause, type SharedPieces, type Stage } from './pipeline.ts';
 
 /** One logged-in Salesforce connection per process, made on first use (jsforce re-logs in itself). */
@@ -32,6 +33,14 @@ export function lazyConnection(config: SharedPieces['config']): () => Promise<Co
 /** The Salesforce objects of the enabled flows (what the source subscribes to). */
 export function salesforceObjects(config: SharedPieces['config']): string[] {
   return [...new Set(enabledEntities(config).flatMap((e) => Object.keys(e.flow.salesforce)))];
+}
+
+/**
+ * The objects both sides change and we write as absolute values (merged by delta, stock): a write of
+ * ours to one of them must not land before the org's changes to it are read, or they are lost.
+ */
+export function deltaMergedObjects(config: SharedPieces['config']): Set<string> {
+  return new Set(enabledEntities(config).filter((e) => e.hooks.deltaField).flatMap((e) => Object.keys(e.flow.salesforce)));
 }
 
 /**
@@ -96,6 +105,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     // several copies of run: each channel is read by one of them, the others take it over if it goes
     sharing: { groupId: `${config.kafka.groupIdPrefix}.sf-source`, topic: names.sfChannels },
   });
+  const merged = deltaMergedObjects(config);
   const betweenSalesforceWriteAndCommit = killPoint('sf-sink-between-salesforce-write-and-commit');
 
   let sink: SalesforceSink | undefined;
@@ -149,6 +159,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       return command;
     }),
     write: (commands) => sinkPause.run(async () => {
+      await untilOrgRead(commands.map((c) => c.sobject).filter((o) => merged.has(o)), (o) => source.caughtUp(o), () => closing, log);
       const { live, stale } = await replays.split(conn, commands);
       if (stale.size > 0) log.warn({ commandIds: [...stale] }, 'replayed dead letters older than their record\'s last change in Salesforce: not written, the newer value stays');
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });

@@ -4,7 +4,7 @@ import { channelsReady } from '../../src/run/salesforce-stages.ts';
 import type { SalesforceSourceStatus } from '../../src/salesforce/source/index.ts';
 
 const channel = (object: string, state: SalesforceSourceStatus['channels'][number]['state']) => ({
-  object, channel: `/data/${object}ChangeEvent`, state, checkpoint: null, lastActivityAt: null, events: 0, messages: 0, restCalls: 0, resubscribes: 0, lastError: null,
+  object, channel: `/data/${object}ChangeEvent`, state, checkpoint: null, lastActivityAt: null, events: 0, messages: 0, restCalls: 0, resubscribes: 0, lastError: null, caughtUp: true,
 });
 const status = (running: boolean, ...channels: ReturnType<typeof channel>[]): SalesforceSourceStatus => ({ mode: 'pubsub', running, channels, alerts: [] });
 

@@ -61,6 +61,12 @@ export interface ChannelStatus {
   restCalls: number;
   resubscribes: number;
   lastError: string | null;
+  /**
+   * The org's changes made before this start have been read: the subscription was answered, or the
+   * re-read of records changed since the checkpoint (an expired replay id) is written. Until then a
+   * write of ours could overwrite a change of the org we have not seen.
+   */
+  caughtUp: boolean;
 }
 
 const GAP_REFETCH = new Set(['GAP_CREATE', 'GAP_UPDATE', 'GAP_UNDELETE']);
@@ -86,6 +92,8 @@ export class ChannelPipeline {
   private lastActivity = 0;
   private backoffMs = MIN_BACKOFF_MS;
   private skipReread = false;
+  private rereading = false;
+  private caughtUp = false;
   private backoffTimer?: NodeJS.Timeout;
   private watchdog?: NodeJS.Timeout;
   private readonly stats = { events: 0, messages: 0, restCalls: 0, resubscribes: 0, lastError: null as string | null };
@@ -127,6 +135,7 @@ export class ChannelPipeline {
       checkpoint: cp ? { replayId: cp.replayId, commitTimestamp: cp.commitTimestamp } : null,
       lastActivityAt: this.lastActivity ? new Date(this.lastActivity).toISOString() : null,
       ...this.stats,
+      caughtUp: this.caughtUp,
     };
   }
 
@@ -159,7 +168,7 @@ export class ChannelPipeline {
           if (!this.stopping) await this.subscribe(head.reason);
         } else {
           this.queue.shift();
-          if (!this.stopping) await this.reread(head.reason, head.since, head.thenLatest);
+          if (!this.stopping) await this.rereadThenCatchUp(head);
         }
       } catch (err) {
         // Kafka or REST refused: the images touched were rolled back and nothing past the
@@ -235,16 +244,37 @@ export class ChannelPipeline {
     this.d.log.info({ channel: this.d.channel, mode: this.d.subscriber.mode, startAt, reason }, 'subscribed');
     // a checkpoint without a replay id: read back what changed since, before the new events
     if (rereadSince !== undefined) this.queue.unshift({ kind: 'reread', reason: 'resume-after-reread', since: rereadSince, thenLatest: false });
+    // only a replay id can have expired: from a preset nothing is refused, so nothing of the org is left unread
+    else if (startAt.preset !== 'CUSTOM' && !this.rereading) this.markCaughtUp(`subscribed from ${startAt.preset}`);
   }
 
   /** A sign of life from the server: the subscription is live (the server has registered it). */
   private alive(): void {
     this.lastActivity = Date.now();
-    if (this.state !== 'subscribing') return;
-    this.state = 'live';
-    // only an answer proves the subscription works: a stream opened and refused at once (an
-    // expired session nobody can renew) keeps backing off
-    this.backoffMs = MIN_BACKOFF_MS;
+    if (this.state === 'subscribing') {
+      this.state = 'live';
+      // only an answer proves the subscription works: a stream opened and refused at once (an
+      // expired session nobody can renew) keeps backing off
+      this.backoffMs = MIN_BACKOFF_MS;
+    }
+    // an expired replay id is refused before any answer: an answer means the events since the checkpoint come
+    if (!this.rereading && !this.queue.some((t) => t.kind === 'reread')) this.markCaughtUp('subscription answered');
+  }
+
+  private markCaughtUp(how: string): void {
+    if (this.caughtUp) return;
+    this.caughtUp = true;
+    this.d.log.info({ channel: this.d.channel, how }, 'caught up with the org: writes to it may go');
+  }
+
+  private async rereadThenCatchUp(task: Extract<Task, { kind: 'reread' }>): Promise<void> {
+    this.rereading = true;
+    try {
+      await this.reread(task.reason, task.since, task.thenLatest);
+    } finally {
+      this.rereading = false;
+    }
+    if (!this.queue.some((t) => t.kind === 'reread')) this.markCaughtUp(`re-read (${task.reason})`);
   }
 
   private onFailure(f: SubscriptionFailure): void {

@@ -71,6 +71,12 @@ export interface SalesforceSource {
   /** Stops subscribing, writes and checkpoints what was received, disconnects. */
   stop(): Promise<void>;
   status(): SalesforceSourceStatus;
+  /**
+   * Whether the org's changes to `object` made before this start have been read (by this copy, or by
+   * the copy its channel is assigned to): our writes to it must wait until then, or an absolute value
+   * of ours (a stock quantity) could overwrite a change whose events expired while we were down.
+   */
+  caughtUp(object: string): boolean;
 }
 
 const MAX_ALERTS = 50;
@@ -221,6 +227,18 @@ export function createSalesforceSource(opts: SalesforceSourceOptions): Salesforc
       const channels = [...pipelines.values()].map((p) => p.status());
       const shared = ownership ? { sharing: { memberId: ownership.owned().memberId, elsewhere: objects.map(changeEventChannel).filter((c) => !pipelines.has(c)) } } : {};
       return { mode, running, channels, ...shared, alerts: [...alerts] };
+    },
+
+    caughtUp(object) {
+      if (!objects.includes(object)) return true;
+      if (!running) return false;
+      const channel = changeEventChannel(object);
+      const pipeline = pipelines.get(channel);
+      if (pipeline) return pipeline.status().caughtUp;
+      if (!ownership) return false;
+      // with sharing: not assigned yet, or assigned here and still starting -> wait; read by another copy -> its job
+      const owned = ownership.owned();
+      return owned.memberId !== null && !owned.channels.includes(channel);
     },
   };
 }
