@@ -98,7 +98,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<En
  * a loaded broker may still answer "does not host this topic-partition" just after creating them, and a
  * consumer that subscribes then fails its start.
  */
-async function awaitLeaders(admin: Admin, topics: string[], patienceMs = 60_000): Promise<void> {
+async function awaitLeaders(admin: Admin, topics: string[], patienceMs = TOPIC_PATIENCE_MS): Promise<void> {
   const deadline = Date.now() + patienceMs;
   for (let attempt = 1; ; attempt++) {
     let why = 'a partition has no leader';
@@ -113,18 +113,29 @@ async function awaitLeaders(admin: Admin, topics: string[], patienceMs = 60_000)
   }
 }
 
-/** Partition count of each topic (0 when absent); a topic the broker is still learning of is asked again. */
-export async function partitionCounts(admin: Admin, topics: string[], patienceMs = 60_000): Promise<Map<string, number>> {
+/** How long a call about a topic asks again while the broker does not know the topic yet. */
+const TOPIC_PATIENCE_MS = 60_000;
+
+/**
+ * Runs a call about topics, asking again while the broker answers that it does not know them yet (a busy
+ * broker, a topic another process just created: seen to take over 7 s on a loaded 2-core machine).
+ */
+async function whileTopicUnknown<T>(call: () => Promise<T>, patienceMs: number): Promise<T> {
   const deadline = Date.now() + patienceMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      return new Map(topics.map((t) => [t, meta.find((m) => m.name === t)?.partitions.length ?? 0]));
+      return await call();
     } catch (err) {
       if (!NOT_YET.has((err as { type?: string }).type ?? '') || Date.now() >= deadline) throw err;
       await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 2_000)));
     }
   }
+}
+
+/** Partition count of each topic (0 when absent); a topic the broker is still learning of is asked again. */
+export async function partitionCounts(admin: Admin, topics: string[], patienceMs = TOPIC_PATIENCE_MS): Promise<Map<string, number>> {
+  const { topics: meta } = await whileTopicUnknown(() => admin.fetchTopicMetadata({ topics }), patienceMs);
+  return new Map(topics.map((t) => [t, meta.find((m) => m.name === t)?.partitions.length ?? 0]));
 }
 
 /** The changelog topic of a processor's state, by convention. */
@@ -150,23 +161,9 @@ export async function fetchTopicOffsetsSettled(admin: Admin, topic: string, atte
   }
 }
 
-/**
- * Subscribes the consumer, asking again for up to a minute while the broker does not know the topics yet
- * (a busy broker, a topic another process just created: seen to take over 7 s on a loaded 2-core machine);
- * a failure names the topics.
- */
-export async function subscribeWhenKnown(consumer: Consumer, subscription: ConsumerSubscribeTopics, patienceMs = 60_000): Promise<void> {
-  const deadline = Date.now() + patienceMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await consumer.subscribe(subscription);
-      return;
-    } catch (err) {
-      const type = (err as { type?: string }).type ?? '';
-      if (!NOT_YET.has(type) || Date.now() >= deadline) {
-        throw new Error(`subscribing to ${subscription.topics.join(', ')}: ${(err as Error).message}`, { cause: err });
-      }
-      await new Promise((r) => setTimeout(r, Math.min(250 * attempt, 2_000)));
-    }
-  }
+/** Subscribes the consumer, asking again for up to a minute while the broker does not know the topics yet; a failure names the topics. */
+export async function subscribeWhenKnown(consumer: Consumer, subscription: ConsumerSubscribeTopics, patienceMs = TOPIC_PATIENCE_MS): Promise<void> {
+  await whileTopicUnknown(() => consumer.subscribe(subscription), patienceMs).catch((err: unknown) => {
+    throw new Error(`subscribing to ${subscription.topics.join(', ')}: ${(err as Error).message}`, { cause: err });
+  });
 }
