@@ -211,6 +211,9 @@ export class ChannelPipeline {
     // one event first: the client decodes concurrently until it has the schema cached, which
     // could reorder a first burst; after it, flow control tops up to batchSize
     const initial = 1;
+    // not ready while a resubscribe is still being attempted: from here until the server answers
+    // (a subscriber may report the server's answer before its subscribe() returns: CometD's acknowledgement)
+    this.state = 'subscribing';
     let sub: Subscription;
     try {
       sub = await this.d.subscriber.subscribe(this.d.channel, this.d.object, startAt, initial, {
@@ -237,8 +240,6 @@ export class ChannelPipeline {
       return;
     }
     this.sub = sub;
-    // not ready while a resubscribe is still being attempted: from here until the server answers
-    this.state = 'subscribing';
     this.outstanding = initial;
     this.lastActivity = Date.now();
     this.d.log.info({ channel: this.d.channel, mode: this.d.subscriber.mode, startAt, reason }, 'subscribed');
