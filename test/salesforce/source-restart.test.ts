@@ -106,42 +106,45 @@ describe('Salesforce source: restarts, stream resets and the watchdog lose and r
     }
   });
 
-  it('backs off while the session cannot be renewed: a few login attempts and log lines, not ready; logins allowed again: the change made meanwhile arrives once', async () => {
-    const rig = await sourceRig(t, 'pubsub', ['Product2']);
-    const warnings: { msg: string; retryInMs?: number }[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { const line = JSON.parse(String(chunk)); if (line.level >= 40) warnings.push(line); done(); } });
-    const source = rig.make({ logger: pino({ level: 'info' }, sink) });
-    await source.start();
-    try {
-      await waitUntil(() => source.status().channels[0].state === 'live', 'the subscription');
-      const { id } = t.sb.admin.userEdit({ object: 'Product2', externalId: { field: 'Sku__c', value: 'SKU-REFUSED-1' }, fields: { Name: 'Refused' } });
-      await waitUntil(() => source.status().channels[0].messages >= 1, 'the create written');
-      // the integration user deactivated: the session ends and no login renews it
-      t.sb.admin.setFaults({ refuseLogins: true });
-      t.sb.admin.resetCounters();
-      assert.ok(t.sb.admin.expireSessions() >= 1);
-      // the server ends the stream: every resubscribe now needs a session nobody can renew
-      t.sb.admin.resetPubSubStreams();
-      t.sb.admin.userEdit({ object: 'Product2', id, fields: { Description: 'changed while refused' } });
-      await waitUntil(() => source.status().channels[0].state === 'backoff', 'the subscription refused');
-      await sleep(30_000);
-      const logins = t.sb.admin.counters().byApi.oauth ?? 0;
-      assert.ok(logins >= 1, 'the source did try to log in');
-      assert.ok(logins <= 10, `${logins} login attempts in 30 s: the source backs off`);
-      assert.ok(warnings.length <= 10, `${warnings.length} warnings in 30 s: ${warnings.map((w) => w.msg).join(' | ')}`);
-      assert.match(warnings.at(-1)!.msg, /retrying in \d+ s/);
-      assert.equal(channelsReady(source.status()), false, 'not ready while the subscription is refused');
+  for (const mode of ['pubsub', 'streaming'] as const) {
+    it(`${mode}: backs off while the session cannot be renewed: a few login attempts and log lines, not ready; logins allowed again: the change made meanwhile arrives once`, async () => {
+      const rig = await sourceRig(t, mode, ['Product2']);
+      const warnings: { msg: string; retryInMs?: number }[] = [];
+      const sink = new Writable({ write(chunk, _enc, done) { const line = JSON.parse(String(chunk)); if (line.level >= 40) warnings.push(line); done(); } });
+      const source = rig.make({ logger: pino({ level: 'info' }, sink) });
+      await source.start();
+      try {
+        await waitUntil(() => source.status().channels[0].state === 'live', 'the subscription');
+        const { id } = t.sb.admin.userEdit({ object: 'Product2', externalId: { field: 'Sku__c', value: `SKU-REFUSED-${mode}` }, fields: { Name: 'Refused' } });
+        await waitUntil(() => source.status().channels[0].messages >= 1, 'the create written');
+        // the integration user deactivated: the session ends and no login renews it
+        t.sb.admin.setFaults({ refuseLogins: true });
+        t.sb.admin.resetCounters();
+        assert.ok(t.sb.admin.expireSessions() >= 1);
+        // the server ends the stream: every resubscribe now needs a session nobody can renew
+        if (mode === 'pubsub') t.sb.admin.resetPubSubStreams();
+        else t.sb.admin.dropCometdClients();
+        t.sb.admin.userEdit({ object: 'Product2', id, fields: { Description: 'changed while refused' } });
+        await waitUntil(() => source.status().channels[0].state === 'backoff', 'the subscription refused');
+        await sleep(30_000);
+        const logins = t.sb.admin.counters().byApi.oauth ?? 0;
+        assert.ok(logins >= 1, 'the source did try to log in');
+        assert.ok(logins <= 10, `${logins} login attempts in 30 s: the source backs off`);
+        assert.ok(warnings.length <= 10, `${warnings.length} warnings in 30 s: ${warnings.map((w) => w.msg).join(' | ')}`);
+        assert.match(warnings.at(-1)!.msg, /retrying in \d+ s/);
+        assert.equal(channelsReady(source.status()), false, 'not ready while the subscription is refused');
 
-      t.sb.admin.setFaults({ refuseLogins: false });
-      await waitUntil(() => source.status().channels[0].state === 'live', 'the subscription back', 120_000);
-      assert.equal(channelsReady(source.status()), true);
-      const msgs = await rig.readAll('Product2');
-      assert.deepEqual(msgs.map((m) => m.value.record.Description ?? null), [null, 'changed while refused'], 'the create, then the change made meanwhile, once');
-    } finally {
-      t.sb.admin.setFaults({ refuseLogins: false });
-      await source.stop();
-    }
-  });
+        t.sb.admin.setFaults({ refuseLogins: false });
+        await waitUntil(() => source.status().channels[0].state === 'live', 'the subscription back', 120_000);
+        assert.equal(channelsReady(source.status()), true);
+        const msgs = await rig.readAll('Product2');
+        assert.deepEqual(msgs.map((m) => m.value.record.Description ?? null), [null, 'changed while refused'], 'the create, then the change made meanwhile, once');
+      } finally {
+        t.sb.admin.setFaults({ refuseLogins: false });
+        await source.stop();
+      }
+    });
+  }
 
   it('tears down a subscription silent past the keepalive timeout and resumes from the checkpoint', async () => {
     const quiet = await startTestSandbox({ pubSubKeepaliveMs: 120_000 });

@@ -10,6 +10,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { fromPubSub } from './decode-event.ts';
 import type { ObjectFields } from './field-types.ts';
 import { compileSchema, decodePayload, replayIdToBytes, replayIdToString, type EventSchemaType } from './pubsub-codec.ts';
+import { SessionCheck } from './session-check.ts';
 import type { StartAt, Subscriber, SubscriptionFailure, SubscriptionHandlers, Subscription } from './subscriber.ts';
 
 /** Most events one FetchRequest may ask for. */
@@ -70,7 +71,7 @@ export function createPubSubSubscriber(cfg: SalesforceConfig, conn: Connection, 
   const Ctor = pubSubClientClass();
   const client = new Ctor(dialTarget(cfg.source.pubsubEndpoint), grpc.credentials.createSsl(roots));
   const schemas = new Map<string, Promise<EventSchemaType>>();
-  let sessionSuspect = false;
+  const session = new SessionCheck(conn, cfg.apiVersion, log);
 
   const metadata = () => {
     const md = new grpc.Metadata();
@@ -93,26 +94,10 @@ export function createPubSubSubscriber(cfg: SalesforceConfig, conn: Connection, 
     return p;
   };
 
-  let sessionCheck: Promise<void> | undefined;
-  /** A cheap REST call, answered 401 when the session expired, which makes jsforce renew it. Channels resubscribing together share one. */
-  const checkSession = (): Promise<void> => {
-    sessionCheck ??= conn.request(`/services/data/v${cfg.apiVersion}/`).then(
-      () => { log.debug('Salesforce session checked before resubscribing'); },
-      (err: unknown) => { throw new Error(`the Salesforce session could not be renewed: ${(err as Error).message}`, { cause: err }); },
-    ).finally(() => { sessionCheck = undefined; });
-    return sessionCheck;
-  };
-
   return {
     mode: 'pubsub',
     async subscribe(channel, object, startAt: StartAt, initialRequest, handlers: SubscriptionHandlers): Promise<Subscription> {
-      if (sessionSuspect) {
-        // Renew the session before opening a stream with a token the server refused. A failed
-        // renewal fails this subscribe (the channel backs off and says so) rather than opening
-        // a stream bound to be refused again; the session stays suspect until one succeeds.
-        await checkSession();
-        sessionSuspect = false;
-      }
+      await session.beforeSubscribe();
       const call = client.Subscribe(metadata());
       let dead = false;
       let chain: Promise<void> = Promise.resolve();
@@ -148,7 +133,7 @@ export function createPubSubSubscriber(cfg: SalesforceConfig, conn: Connection, 
       });
       call.on('error', (err: GrpcError) => {
         const code = errorCode(err);
-        if (err.code === grpc.status.UNAUTHENTICATED) sessionSuspect = true;
+        if (err.code === grpc.status.UNAUTHENTICATED) session.markSuspect();
         const kind = err.code === grpc.status.INVALID_ARGUMENT && /replayid/i.test(code) ? 'invalid-replay' : 'stream';
         fail({ kind, error: new Error(`Pub/Sub subscription to ${channel} failed: ${err.message}${code ? ` (${code})` : ''}`, { cause: err }) });
       });

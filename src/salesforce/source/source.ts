@@ -189,7 +189,7 @@ export function createSalesforceSource(opts: SalesforceSourceOptions): Salesforc
       if (mode === 'pubsub') {
         subscriber = createPubSubSubscriber(cfg, conn, log.child({ part: 'pubsub' }), fieldsOf);
       } else {
-        subscriber = createStreamingSubscriber(conn, log.child({ part: 'cometd' }), fieldsOf, (channel) => {
+        subscriber = createStreamingSubscriber(conn, cfg.apiVersion, log.child({ part: 'cometd' }), fieldsOf, (channel) => {
           const object = objects.find((o) => changeEventChannel(o) === channel) ?? channel;
           metrics.resubscribes.inc({ object, reason: 'cometd-rehandshake' });
           log.warn({ channel }, 'CometD client unknown to the server: faye re-handshakes and resubscribes after the last event received');

@@ -3,6 +3,7 @@ import { StreamingExtension } from 'jsforce/api/streaming';
 import type { Logger } from '../../observability/logger.ts';
 import { fromCometd } from './decode-event.ts';
 import type { ObjectFields } from './field-types.ts';
+import { SessionCheck } from './session-check.ts';
 import type { StartAt, Subscriber, SubscriptionFailure, SubscriptionHandlers, Subscription } from './subscriber.ts';
 
 /** The parts of faye's Client used here (its typings leave out disable and disconnect). */
@@ -50,16 +51,22 @@ function replayFrom(startAt: StartAt): number {
  * extension): one faye client per channel. Faye itself re-handshakes and resubscribes after
  * "403::Unknown client", and the Replay extension then resumes after the last event received.
  */
-export function createStreamingSubscriber(conn: Connection, log: Logger, fieldsOf: (object: string) => ObjectFields | undefined, onRehandshake: (channel: string) => void): Subscriber {
+export function createStreamingSubscriber(conn: Connection, apiVersion: string, log: Logger, fieldsOf: (object: string) => ObjectFields | undefined, onRehandshake: (channel: string) => void): Subscriber {
+  const session = new SessionCheck(conn, apiVersion, log);
   return {
     mode: 'streaming',
     async subscribe(channel, object, startAt, _initialRequest, handlers: SubscriptionHandlers): Promise<Subscription> {
+      await session.beforeSubscribe();
       let dead = false;
       // a handshake or connect answered before the subscribe is no sign the server has the
       // subscription: an event published then is not delivered (LATEST starts at the subscribe)
       let subscribed = false;
+      // faye leaves the subscribe unanswered when the server refuses the handshake with "reconnect none":
+      // such a refusal ends the wait for the acknowledgement, and the subscribe reports it once
+      let refuseSubscribe: ((err: Error) => void) | undefined;
       const fail = (f: SubscriptionFailure) => {
         if (dead) return;
+        if (f.kind !== 'parse' && !subscribed && refuseSubscribe) return refuseSubscribe(f.error);
         if (f.kind !== 'parse') dead = true;
         handlers.onFailure(f);
       };
@@ -68,6 +75,7 @@ export function createStreamingSubscriber(conn: Connection, log: Logger, fieldsO
           if (message.channel === '/meta/connect' || message.channel === '/meta/handshake') {
             if (message.successful && subscribed) handlers.onActivity();
             if (message.error?.startsWith('403::')) onRehandshake(channel);
+            if (message.error?.startsWith('401::')) session.markSuspect();
             if (message.successful === false && message.advice?.reconnect === 'none') {
               fail({ kind: 'stream', error: new Error(`CometD ${message.channel} on ${channel} refused: ${message.error ?? 'no reason'} (reconnect none)`) });
             }
@@ -86,7 +94,10 @@ export function createStreamingSubscriber(conn: Connection, log: Logger, fieldsO
         }
       });
       try {
-        await new Promise<void>((resolve, reject) => { subscription.then(() => resolve(), (err: unknown) => reject(err)); });
+        await new Promise<void>((resolve, reject) => {
+          refuseSubscribe = reject;
+          subscription.then(() => resolve(), (err: unknown) => reject(err));
+        });
         // the server acknowledged the subscribe: it is registered, the channel is live
         subscribed = true;
         handlers.onActivity();
