@@ -98,20 +98,26 @@ export async function bulkIngestJob(
   const started = Date.now();
   let wait = pace.minPollMs;
   let info: JobInfo;
+  // set when the job outlived the timeout and could not be aborted: its rows are Salesforce's now
+  let unabortable = false;
   for (;;) {
     await sleep(wait);
     info = await call<JobInfo>('check-job', { method: 'GET', path: `/jobs/ingest/${jobId}` });
     onProgress(info.numberRecordsProcessed ?? 0);
     if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') break;
     const elapsed = Date.now() - started;
-    if (elapsed > pace.timeoutMs) {
+    if (elapsed > pace.timeoutMs && !unabortable) {
       // a job left running could land beside the retry of its rows: it is aborted first
       const late = `Bulk API job ${jobId} (${sobject}) not done after ${pace.timeoutMs} ms: ${info.state}, ${info.numberRecordsProcessed ?? 0} of ${bodies.length} rows`;
-      if (await abort(jobId).then(() => true, () => false)) throw new Error(`${late}; aborted`);
+      const abortErr = await abort(jobId).then(() => undefined, (e: Error) => e);
+      if (!abortErr) throw new Error(`${late}; aborted`);
       // refused: it finished meanwhile (read its results), or it could not be aborted
       info = await call<JobInfo>('check-job', { method: 'GET', path: `/jobs/ingest/${jobId}` });
       if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') break;
-      throw new Error(`${late}; it could not be aborted`);
+      // sending its rows again in another job could write them twice: this job is waited out instead
+      unabortable = true;
+      policy.log.warn({ jobId, sobject, state: info.state, rows: bodies.length, err: abortErr.message },
+        'a Bulk API job past its timeout could not be aborted: waiting for it to end rather than sending its rows again');
     }
     const processed = info.numberRecordsProcessed ?? 0;
     // the rows left at the rate seen so far; twice the last wait while nothing moved

@@ -88,6 +88,27 @@ describe('Bulk API 2.0 jobs under faults (emulator)', () => {
     assert.equal((await org.conn.query(`SELECT Id FROM Account WHERE Shop_Customer_Id__c LIKE 'held-%'`)).totalSize, 0);
   });
 
+  it('a job past its timeout that cannot be aborted is waited out, never sent again beside itself: its rows land once', async () => {
+    const HELD_MS = 3_000;
+    org.t.sb.admin.setFaults({ holdJobs: { count: 1, ms: HELD_MS } });
+    org.t.sb.admin.resetCounters();
+    const p = policy(org.conn);
+    let refusing = false;
+    // once the job is closed and polled, every PATCH of it (the abort) is answered 503
+    const onProgress = () => {
+      if (refusing) return;
+      refusing = true;
+      org.t.sb.admin.setFaults({ failNext: { count: 20, status: 503, method: 'PATCH', path: '/jobs/ingest/*' } });
+    };
+    const res = await bulkIngestJob(org.conn, p, { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts('unabortable', 5), { ...PACE, timeoutMs: 500 }, onProgress);
+    org.t.sb.admin.setFaults({ failNext: null });
+    assert.equal(res.failed.size, 0, 'the job ran to its end and every row was taken');
+    assert.equal((await attempts(p))['abort-job'], 4, 'the abort was tried, and retried by the policy');
+    const job = await org.conn.request<{ state: string; numberRecordsProcessed: number }>(`/services/data/v${org.conn.version}/jobs/ingest/${res.jobId}`);
+    assert.deepEqual([job.state, job.numberRecordsProcessed], ['JobComplete', 5]);
+    assert.equal(org.t.sb.admin.counters().writesByApi.bulk?.Account?.written, 5, 'each row written once, by the one job');
+  });
+
   it('a results page answered 503 is read again: every record once, the retry counted', async () => {
     await bulkIngestJob(org.conn, policy(org.conn), { object: 'Account', operation: 'upsert', externalIdField: 'Shop_Customer_Id__c' }, accounts('page', 250), PACE);
     const p = policy(org.conn);
