@@ -37,7 +37,7 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
 }
 
 // files that stop or restart a part of the shared stack, or count re-sends after a SIGKILL, run alone
-// (test/support/stack-gate.mjs)
+// (test/support/stack-gate.mjs). A file's time limit counts its wait at the gate too: 15 minutes.
 const EXCLUSIVE = [
   'test/chaos/postgres-restart.test.ts',
   'test/observability/stage-pause-outages.test.ts',
@@ -53,7 +53,7 @@ const gate = mkdtempSync(join(tmpdir(), 'shopforce-test-gate-'));
 
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--import', './test/support/stack-gate.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
+  ['--import', 'tsx', '--import', './test/support/stack-gate.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...files],
   { stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', SHOPFORCE_TEST_GATE_DIR: gate, SHOPFORCE_TEST_EXCLUSIVE: EXCLUSIVE.join(',') } },
 );
 rmSync(gate, { recursive: true, force: true });
