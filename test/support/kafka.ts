@@ -12,9 +12,13 @@ export interface CollectedMessage {
   rawValue?: Buffer | null;
 }
 
+/** How long a collecting consumer may take to join its group before its reading time starts anyway. */
+const JOIN_PATIENCE_MS = 60_000;
+
 /**
  * Reads topics from the beginning with a fresh consumer group and collects the messages that
- * match, until `until(collected)` is true or the timeout passes (then it returns what it has).
+ * match, until `until(collected)` is true or the timeout (counted from joining the group) passes; then
+ * it returns what it has.
  */
 export async function collectMessages(
   brokers: string[],
@@ -29,7 +33,14 @@ export async function collectMessages(
   try {
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, opts.timeoutMs ?? 30_000);
+      // the reading time counts from joining the group: on a loaded machine the join alone can take
+      // seconds, and a window that started before it would end having read nothing
+      const readMs = opts.timeoutMs ?? 30_000;
+      let timer = setTimeout(resolve, readMs + JOIN_PATIENCE_MS);
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        timer = setTimeout(resolve, readMs);
+      });
       void consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           const m = toCollected(topic, partition, message, opts.raw);
