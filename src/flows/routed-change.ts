@@ -63,3 +63,8 @@ export function backfillRunOf(position: string): string | null {
 export function salesforcePosition(object: string, position: string): string {
   return `sf:${object}:${position}`;
 }
+
+/** A Salesforce record read back by SOQL (after an expired replay id or a decoding error), not a change event: it says nothing of who changed it. */
+export function isRereadPosition(position: string): boolean {
+  return /^sf:[^:]+:reread:/.test(position);
+}

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { atPrecision } from '../entities/precision.ts';
-import { backfillRunOf } from '../flows/routed-change.ts';
+import { backfillRunOf, isRereadPosition } from '../flows/routed-change.ts';
 import { otherSide, ownerOf } from './policy.ts';
 import { boundInFlight, emptyState, rememberPosition } from './state.ts';
 import type {
@@ -219,9 +219,14 @@ function decideDelta(s: KeyState, change: Change, policy: Policy): DecideResult 
   if (typeof reported !== 'number' || !Number.isInteger(reported)) {
     throw new Error(`reconcile ${s.key}: ${field} from ${S} is not an integer (${JSON.stringify(reported)})`);
   }
+  // a re-read record may hold our own write, its change event lost: it is known by its value, as a change of unknown origin
+  const reread = isRereadPosition(change.sourcePosition);
   // our write coming back tells what S holds now; it is no change of S's own
-  const acknowledged = change.ours === false ? [] : acknowledge(s, change, policy);
+  const acknowledged = change.ours === false && !reread ? [] : acknowledge(s, change, policy);
   if (change.ours || acknowledged.length > 0) {
+    // a write a re-read took as landed came back only now: it landed after the read, whose delta counted it
+    const late = acknowledged.at(-1)?.assumedOver;
+    if (late !== undefined && s.base !== null) s.base = { ...s.base, [field]: (s.base[field] as number) + (acknowledged.at(-1)!.values[field] as number) - late };
     s.sideValues[S] = reported;
     // an older write of ours landing after a newer one (a replay after a crash) leaves S behind: write again
     const writes = s.base !== null && reported !== s.base[field] ? windowed(s, change, policy) : [];
@@ -233,7 +238,7 @@ function decideDelta(s: KeyState, change: Change, policy: Policy): DecideResult 
     return finish(s, change, policy, { decision: 'apply', writes: windowed(s, change, policy), changedFields: [field], message: `new on ${S} with ${field}=${reported}` });
   }
   const baseValue = s.base[field] as number;
-  const delta = reported - (s.sideValues[S] ?? baseValue);
+  const delta = reported - (reread ? landedBeforeRead(s, S, field, baseValue) : (s.sideValues[S] ?? baseValue));
   s.sideValues[S] = reported;
   if (delta === 0) {
     // a drift repair of a side that missed nothing: the merged value still goes to a side that differs
@@ -320,6 +325,20 @@ function writeUnlessHeld(s: KeyState, change: Change, T: Side, fields: string[],
   const lastT = (T === 'SHOP' ? s.lastFromShop : s.lastFromSalesforce)?.record ?? null;
   const held = lastT !== null && !s.inFlight.some((w) => w.target === T) && fields.every((f) => sameOn(policy, T, f, lastT[f], base[f]));
   return held || fields.length === 0 ? [] : [plan(s, change, T, 'UPSERT', fields, 'reassert-master', policy)];
+}
+
+/**
+ * What S held before the org's own changes a re-read shows. Our newest write to S still in flight may
+ * have landed before the read with its change event lost (an expired replay id): taken as landed, so
+ * the change behind it is not counted twice. If its echo comes after all (the sink held it until the
+ * re-read was done), the echo corrects the base (decideDelta).
+ */
+function landedBeforeRead(s: KeyState, S: Side, field: string, baseValue: number): number {
+  const known = s.sideValues[S] ?? baseValue;
+  const newest = [...s.inFlight].reverse().find((w) => w.target === S && w.op === 'UPSERT' && typeof w.values[field] === 'number');
+  if (!newest || newest.assumedOver !== undefined) return known;
+  newest.assumedOver = known;
+  return newest.values[field] as number;
 }
 
 /** The delta writes now (no window), or none and the key marked for the window's flush. */

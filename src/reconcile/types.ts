@@ -93,6 +93,12 @@ export interface InFlightWrite {
   values: Rec;
   causePosition: string;
   issuedAt: number;
+  /**
+   * A delta-merged write a SOQL re-read took as landed before it read the record (its change event was
+   * lost with the expired replay id): the value known on its target before it. Its echo coming later
+   * means it landed after the read, and the read's delta is corrected by the write.
+   */
+  assumedOver?: number;
 }
 
 export interface KeyState {

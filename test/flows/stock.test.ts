@@ -18,6 +18,7 @@ import { testPipelineConfig } from '../support/pipeline.ts';
 import { waitForCommands } from '../support/commands.ts';
 import { eventually } from '../support/eventually.ts';
 import { queryAll, sandboxEnv, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process.ts';
+import { openStockShop } from '../support/stock-shop.ts';
 import { createPricedProducts } from '../support/catalogue.ts';
 
 const WINDOW_MS = 2_000;
@@ -46,23 +47,7 @@ describe('stock, both ways, merged by delta', () => {
     t.sb.admin.userEdit({ object: 'Stock_Level__c', externalId: { field: 'Stock_Key__c', value: k.stockKey }, increment: { Quantity__c: n } });
 
   before(async () => {
-    stack = await getTestStack();
-    t = await startTestSandbox();
-    sf = await jwtConnection(t.sb);
-    await createPricedProducts(sf, skus.map((sku) => ({ sku, name: `Crate ${sku}`, price: 9 })));
-    db = new pg.Client({ connectionString: stack.postgres.url });
-    await db.connect();
-    for (const sku of skus) await db.query('INSERT INTO products (shop_id, sku, name, price) VALUES ($1, $2, $3, 9)', [shopId, sku, `Crate ${sku}`]);
-    for (const wh of warehouses) await db.query("INSERT INTO warehouses (shop_id, warehouse_code, name, country) VALUES ($1, $2, $2, 'DE')", [shopId, wh]);
-    config = testPipelineConfig(stack, sandboxEnv(t), (c) => {
-      c.shopId = shopId;
-      c.salesforce.apiVersion = '60.0';
-      c.sink.lingerMs = 100;
-      for (const e of ['customer', 'order', 'product'] as const) c.entities[e].enabled = false;
-      c.entities.stock.enabled = true;
-      c.entities.stock.windowMs = WINDOW_MS;
-    });
-    pipeline = await startPipelineProcess(config);
+    ({ stack, t, sf, db, config, pipeline } = await openStockShop(shopId, skus, warehouses, WINDOW_MS));
     // rows that appear in the shop are created in the org
     for (const k of keys) await db.query('INSERT INTO stock_levels (shop_id, sku, warehouse_code, quantity) VALUES ($1, $2, $3, $4)', [shopId, k.sku, k.wh, START]);
     await eventually(orgLevels, (l) => keys.every((k) => l[k.stockKey] === START), 120_000);

@@ -314,6 +314,34 @@ describe('decide: stock delta merge', () => {
     assert.equal(r.newState.sideValues.SALESFORCE, null);
   });
 
+  // a record read back by SOQL after an expired replay id: no origin, our write's change event possibly lost
+  const reread = (q: number): Change => ({ ...change('SALESFORCE', `sf:Stock_Level__c:reread:${clock}:a01`, stock(q)), ours: false });
+
+  test('a re-read showing our own write (its change event expired) is our write: the sale behind it counts once', () => {
+    const [sale] = run(stockPolicy, [change('SHOP', 'lsn:1', stock(9))], agreedAt(10));
+    assert.deepEqual(sale.writes.map((w) => [w.target, w.record.quantity]), [['SALESFORCE', 9]]);
+    const r = decide(sale.newState, KEY, reread(9), stockPolicy);
+    assert.equal(r.decision, 'echo');
+    assert.equal(r.newState.base?.quantity, 9);
+    assert.equal(r.writes.length, 0);
+  });
+
+  test('a re-read showing our write and a restock after it counts the restock once, the sale once', () => {
+    const [sale] = run(stockPolicy, [change('SHOP', 'lsn:1', stock(9))], agreedAt(10));
+    const r = decide(sale.newState, KEY, reread(14), stockPolicy);
+    assert.equal(r.newState.base?.quantity, 14);
+    assert.deepEqual(r.writes.map((w) => [w.target, w.record.quantity]), [['SHOP', 14]]);
+  });
+
+  test('our write landing after the re-read that took it as landed corrects the merge: the sale counts once, the restock once', () => {
+    const [sale] = run(stockPolicy, [change('SHOP', 'lsn:1', stock(9))], agreedAt(10));
+    // the org holds 15 (10 and a restock of 5); our 9 is still held by the sink
+    const read = decide(sale.newState, KEY, reread(15), stockPolicy);
+    const landed = decide(read.newState, KEY, { ...change('SALESFORCE', 'r:2', stock(9)), ours: true }, stockPolicy);
+    assert.equal(landed.newState.base?.quantity, 14);
+    assert.deepEqual(landed.writes.map((w) => [w.target, w.record.quantity]), [['SALESFORCE', 14], ['SHOP', 14]]);
+  });
+
   test('a first report is sent to the other side as is', () => {
     const [r] = run(stockPolicy, [change('SALESFORCE', 'r:1', stock(7))]);
     assert.equal(r.decision, 'apply');
