@@ -46,6 +46,7 @@ const EXCLUSIVE = [
   'test/flows/crash-prices.test.ts',
   'test/flows/relations-parents.test.ts',
   'test/flows/stock.test.ts',
+  'test/flows/stock-replay-expired.test.ts',
   'test/salesforce/source-crash.test.ts',
   'test/salesforce/source-sharing.test.ts',
 ];
