@@ -227,6 +227,14 @@ async function writeTimes(sf: Connection, prefix: string): Promise<Map<string, {
 
 // ---------- one phase: insert, drain, measure ----------
 
+/** Records read, transactions committed and seconds spent committing, per processor (router, reconciler). */
+function commitsByProcessor(delta: (metric: string, label?: string) => Record<string, number>): PhaseResult['commits'] {
+  const records = delta('shopforce_records_consumed_total', 'processor');
+  const transactions = delta('shopforce_commit_seconds_count', 'processor');
+  const seconds = delta('shopforce_commit_seconds_sum', 'processor');
+  return Object.fromEntries(Object.keys(transactions).map((p) => [p, { records: records[p] ?? 0, transactions: transactions[p] ?? 0, seconds: seconds[p] ?? 0 }]));
+}
+
 interface PhaseResult {
   name: string;
   orders: number;
@@ -253,6 +261,8 @@ interface PhaseResult {
   foreign: Record<string, number>;
   /** shop commit -> outputs committed, per processor (router, reconciler), from the pipeline's histogram */
   stageLatency: ReturnType<typeof histogramDelta>;
+  /** per processor: records read, transactions committed and the time spent committing them (summed over partitions) */
+  commits: Record<string, { records: number; transactions: number; seconds: number }>;
   /** the sinks' write results on sync.audit: records, sends and the time the sinks waited for them */
   audit: { records: number; sends: number; seconds: number };
   writeCalls: Record<string, number>;
@@ -334,6 +344,7 @@ async function phase(
     oppLatencyMs: summary(opp), completeLatencyMs: summary(complete),
     emulator, atDrain, settleSeconds, own, foreign, wrongAmount,
     stageLatency: histogramDelta(before, after, 'shopforce_end_to_end_latency_seconds', 'processor', [50, 99]),
+    commits: commitsByProcessor(delta),
     audit: {
       records: delta('shopforce_audit_records_total').total ?? 0,
       sends: delta('shopforce_audit_send_seconds_count').total ?? 0,
@@ -479,6 +490,8 @@ function report(config: ShopforceConfig, loadBefore: number[], phases: PhaseResu
       + ` then ${f(r.settleSeconds, 1)} s until the emulator was quiet for 3 s`);
     const stages = Object.entries(r.stageLatency).map(([proc, h]) => `${proc}: n=${h.n} mean ${f(h.mean * 1000)} ms, p50 <= ${h.le.p50} s, p99 <= ${h.le.p99} s`);
     lines.push(`  shop commit -> stage outputs committed (pipeline histogram, bucket bounds): ${stages.join('; ') || '-'}`);
+    const commits = Object.entries(r.commits).map(([proc, c]) => `${proc}: ${c.records} records in ${c.transactions} commits (${f(c.records / c.transactions, 1)} per commit), ${f(c.seconds, 1)} s committing (${f((c.seconds / c.transactions) * 1000)} ms each)`);
+    lines.push(`  commits (pipeline metrics, summed over partitions): ${commits.join('; ') || '-'}`);
     const a = r.audit;
     lines.push(`  write results on sync.audit: ${a.records} records in ${a.sends} sends; the sinks waited ${f(a.seconds, 2)} s in all for them (${a.sends ? f((a.seconds / a.sends) * 1000, 1) : '-'} ms per send)`);
   }
