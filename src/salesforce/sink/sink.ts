@@ -54,6 +54,13 @@ class Sink implements SalesforceSink {
   private pending = new Map<string, Entry>();
   private pendingPerObject = new Map<string, number>();
   private readonly parkedEntries = new Map<string, Entry>();
+  /**
+   * The parked entries by the record they wait for (recordKey of the parent), so that a record landing
+   * finds its children at once instead of looking through every parked entry: a burst parks thousands
+   * of line items and lands thousands of records. Entries that left the parked map meanwhile are
+   * skipped when their parent lands.
+   */
+  private readonly parkedByParent = new Map<string, Set<Entry>>();
   private readonly written: Lru<Map<string, string>>;
   private readonly ids: IdResolver;
   private readonly pricebook: PricebookResolver;
@@ -165,6 +172,7 @@ class Sink implements SalesforceSink {
       settle(entry, this.deliver, (c) => this.retryable(c, { errorCode: 'SINK_CLOSED', message: `closed while waiting for parent ${entry.parent?.sobject} ${entry.parent?.externalId}`, fields: [] }, 0));
     }
     this.parkedEntries.clear();
+    this.parkedByParent.clear();
     this.metrics?.parked.set(0);
   }
 
@@ -564,11 +572,19 @@ class Sink implements SalesforceSink {
 
   /** A record landed: children parked for it are retried on the next flush. */
   private landed(cmd: SalesforceWrite): void {
-    if (this.parkedEntries.size === 0) return;
-    const keys = new Set([recordKey(cmd)]);
-    if (cmd.pricebookEntry) keys.add(recordKey({ sobject: 'Product2', externalIdField: this.skuField, externalId: cmd.pricebookEntry.sku }));
-    for (const e of this.parkedEntries.values()) {
-      if (e.parent && keys.has(recordKey(e.parent))) e.released = true;
+    if (this.parkedEntries.size === 0) {
+      this.parkedByParent.clear();
+      return;
+    }
+    const keys = [recordKey(cmd)];
+    if (cmd.pricebookEntry) keys.push(recordKey({ sobject: 'Product2', externalIdField: this.skuField, externalId: cmd.pricebookEntry.sku }));
+    for (const key of keys) {
+      const children = this.parkedByParent.get(key);
+      if (!children) continue;
+      this.parkedByParent.delete(key);
+      for (const e of children) {
+        if (this.parkedEntries.get(e.key) === e && e.parent && recordKey(e.parent) === key) e.released = true;
+      }
     }
   }
 
@@ -629,6 +645,10 @@ class Sink implements SalesforceSink {
       return;
     }
     this.parkedEntries.set(entry.key, entry);
+    const parentKey = recordKey(parent);
+    const siblings = this.parkedByParent.get(parentKey) ?? new Set<Entry>();
+    siblings.add(entry);
+    this.parkedByParent.set(parentKey, siblings);
     this.metrics?.parked.set(this.parkedEntries.size);
     this.ensureParkedTimer();
   }
