@@ -180,6 +180,8 @@ interface Outcome {
   /** last commit of the phase -> the org held all of it (ms, by the bench's polls) */
   tailMs: number;
   latency: LatencySummary;
+  /** the same latencies by kind of change, and over the first and second half of the phase's changes */
+  latencyBy: Record<string, LatencySummary>;
   calls: Record<string, number>;
   totalCalls: number;
   missing: number;
@@ -226,10 +228,15 @@ async function runPhase(orgs: Org[], traffic: () => Promise<Phase>, paidStage: s
     const s = states.get(org.system)!;
     const b = before.get(org.system)!;
     const calls = dataCalls(b.counters, org.t.sb.admin.counters(), org.ownQueries - b.own);
+    const ms = s.missing === 0 ? latencies(s.state, phase) : [];
+    const half = Math.floor(ms.length / 2);
+    const groups: Record<string, number[]> = { 'first half': ms.slice(0, half), 'second half': ms.slice(half) };
+    phase.changes.forEach((c, i) => { if (ms.length) (groups[c.kind] ??= []).push(ms[i]!); });
     outcomes.set(org.system, {
+      latencyBy: Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, latencySummary(v)])),
       landed: s.missing === 0, missing: s.missing, tailMs: s.at - lastCommit, calls,
       totalCalls: Object.values(calls).reduce((a, x) => a + x, 0),
-      latency: s.missing === 0 ? latencySummary(latencies(s.state, phase)) : latencySummary([]),
+      latency: latencySummary(ms),
     });
   }
   return { phase, outcomes };
@@ -310,8 +317,16 @@ function report(loadBefore: number[], runs: PhaseRun[], stats: { naive: ReturnTy
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padStart(widths[i]!))).join('  ');
   lines.push(fmt(header), ...rows.map(fmt), '');
+  lines.push('p50 / p99 ms by kind of change and by half of the phase:');
+  for (const { phase, outcomes } of runs) {
+    for (const system of SYSTEMS) {
+      const by = Object.entries(outcomes.get(system)!.latencyBy).map(([k, l]) => `${k} ${f(l.p50)} / ${f(l.p99)}`);
+      lines.push(`  ${phase.name} ${system}: ${by.join('; ')}`);
+    }
+  }
+  lines.push('');
   lines.push(`naive sink: ${stats.naive.events} change events, ${stats.naive.calls} REST upserts by its own count, ${stats.naive.failed} failed for good (after retries)`);
-  lines.push(`poller: ${stats.polling.polls} polls, ${stats.polling.rows} changed rows, ${stats.polling.calls} collections calls by its own count, ${stats.polling.failed} failures`);
+  lines.push(`poller: ${stats.polling.polls} polls, ${stats.polling.rows} changed rows, ${stats.polling.calls} collections calls by its own count, ${stats.polling.failed} failures${stats.polling.lastError ? ` (last: ${stats.polling.lastError})` : ''} (the rows of a refused write or failed poll are not tried again until they change)`);
   console.log(lines.join('\n'));
   reportFigures(loadBefore, runs);
 }
@@ -321,16 +336,16 @@ function reportFigures(loadBefore: number[], runs: PhaseRun[]): void {
   const [steadyRun] = runs;
   const callsOf = (s: System) => runs.reduce((a, r) => a + r.outcomes.get(s)!.totalCalls, 0);
   const lat = (s: System) => steadyRun!.outcomes.get(s)!.latency;
-  const traffic = `steady ${steadyRun!.phase.changes.length} changes at ${RATE}/s (1 per commit) then a burst of ${BURST} customers + ${BURST} orders and an update of each`;
-  const where = `${traffic}; each system into its own emulator org (no latency model), all in one process with the whole stack; load avg before ${loadBefore[0]!.toFixed(1)}`;
+  const traffic = `steady ${steadyRun!.phase.changes.length} changes at ${RATE}/s, burst ${BURST} customers + orders + an update of each`;
+  const where = `${traffic}; own emulator org each (no latency model), one process; load avg before ${loadBefore[0]!.toFixed(1)}`;
   const figure = (name: string, value: number, unit: string, what: string) => reportFigure({ name: `side-by-side.${name}`, value, unit, conditions: `${what}; ${where}` });
-  figure('api_calls_ratio_naive', callsOf('naive') / callsOf('shopforce'), 'x', 'API calls naive sink / shopforce, whole run');
-  for (const s of SYSTEMS) figure(`api_calls.${s}`, callsOf(s), 'calls', `${s}: Salesforce data API calls, whole run`);
-  figure('latency_p50_ratio_polling', lat('polling').p50 / lat('shopforce').p50, 'x', 'shop commit -> org write p50, poller (10 s) / shopforce, steady traffic');
-  figure('latency_p99_ratio_polling', lat('polling').p99 / lat('shopforce').p99, 'x', 'shop commit -> org write p99, poller (10 s) / shopforce, steady traffic');
+  figure('api_calls_ratio_naive', callsOf('naive') / callsOf('shopforce'), 'x', 'API calls naive / shopforce, whole run');
+  for (const s of SYSTEMS) figure(`api_calls.${s}`, callsOf(s), 'calls', `${s}: data API calls, whole run`);
+  figure('latency_p50_ratio_polling', lat('polling').p50 / lat('shopforce').p50, 'x', 'commit -> org p50 poller (10 s) / shopforce, steady');
+  figure('latency_p99_ratio_polling', lat('polling').p99 / lat('shopforce').p99, 'x', 'commit -> org p99 poller (10 s) / shopforce, steady');
   for (const s of SYSTEMS) {
-    figure(`latency_p50.${s}`, lat(s).p50, 'ms', `${s}: shop commit -> org write p50, steady traffic`);
-    figure(`latency_p99.${s}`, lat(s).p99, 'ms', `${s}: shop commit -> org write p99, steady traffic`);
+    figure(`latency_p50.${s}`, lat(s).p50, 'ms', `${s}: commit -> org p50, steady`);
+    figure(`latency_p99.${s}`, lat(s).p99, 'ms', `${s}: commit -> org p99, steady`);
   }
 }
 

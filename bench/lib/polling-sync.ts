@@ -25,7 +25,8 @@ export interface PollingSyncOptions extends BaselineMappingOptions {
 }
 
 export interface PollingSync {
-  stats(): { polls: number; rows: number; calls: number; failed: number };
+  /** `failed`: records the org refused and polls that failed; `lastError` says the latest why */
+  stats(): { polls: number; rows: number; calls: number; failed: number; lastError: string | null };
   stop(): Promise<void>;
 }
 
@@ -34,7 +35,7 @@ export async function startPollingSync(opts: PollingSyncOptions): Promise<Pollin
   const { rows: [start] } = await opts.db.query<{ now: Date }>('SELECT now() AS now');
   const watermark = new Map(BASELINE_TABLES.map((t) => [t, start!.now]));
   const written = new Map<string, number>();
-  const stats = { polls: 0, rows: 0, calls: 0, failed: 0 };
+  const stats = { polls: 0, rows: 0, calls: 0, failed: 0, lastError: null as string | null };
 
   const upsertAll = async (writes: BaselineWrite[]) => {
     for (const sobject of ['Account', 'Contact', 'Opportunity'] as const) {
@@ -42,7 +43,10 @@ export async function startPollingSync(opts: PollingSyncOptions): Promise<Pollin
       for (let i = 0; i < of.length; i += BATCH) {
         stats.calls++;
         const results = await opts.conn.sobject(sobject).upsert(of.slice(i, i + BATCH).map((w) => w.record), of[0]!.externalIdField);
-        stats.failed += (Array.isArray(results) ? results : [results]).filter((r) => !r.success).length;
+        for (const r of (Array.isArray(results) ? results : [results]).filter((x) => !x.success)) {
+          stats.failed++;
+          stats.lastError = `${sobject}: ${JSON.stringify((r as { errors?: unknown }).errors)}`;
+        }
       }
     }
   };
@@ -72,7 +76,7 @@ export async function startPollingSync(opts: PollingSyncOptions): Promise<Pollin
     // a poll still running when the next is due makes that one wait for the next tick, as a single-task connector does
     if (busy) return;
     busy = true;
-    current = poll().catch(() => { stats.failed++; }).finally(() => { busy = false; });
+    current = poll().catch((err: Error) => { stats.failed++; stats.lastError = err.message; }).finally(() => { busy = false; });
   }, opts.intervalMs);
   return {
     stats: () => ({ ...stats }),
