@@ -35,6 +35,7 @@ import { DEFAULT_SHOP_ID } from '../src/shop/tables.ts';
 import { jwtConnection, startTestSandbox, type TestSandbox } from '../test/sandbox/sandbox-helpers.ts';
 import { reportFigure } from './lib/figures.ts';
 import { latencySummary, paced, type LatencySummary } from './lib/latency.ts';
+import { histogramDelta, scrape } from './lib/metrics.ts';
 import { startNaiveSink, type NaiveSink } from './lib/naive-sink.ts';
 import { machineLine, startBenchPipeline, type BenchPipeline } from './lib/pipeline-bench.ts';
 import { startPollingSync, type PollingSync } from './lib/polling-sync.ts';
@@ -197,7 +198,14 @@ function dataCalls(before: CounterSnapshot, after: CounterSnapshot, ownQueries: 
 }
 
 /** Runs the phase's traffic, waits until every org holds it, settles, and reads each org's result. */
-async function runPhase(orgs: Org[], traffic: () => Promise<Phase>, paidStage: string): Promise<{ phase: Phase; outcomes: Map<System, Outcome> }> {
+/**
+ * A phase's outcome in each org, and where shopforce's time went: shop commit -> outputs committed per
+ * processor and commit -> write applied per flow (the pipeline's histograms, bucket bounds).
+ */
+interface PhaseRun { phase: Phase; outcomes: Map<System, Outcome>; stages: string }
+
+async function runPhase(orgs: Org[], pipeline: BenchPipeline['pipeline'], traffic: () => Promise<Phase>, paidStage: string): Promise<PhaseRun> {
+  const metricsBefore = await scrape(pipeline);
   const before = new Map(orgs.map((o) => [o.system, { counters: o.t.sb.admin.counters(), own: o.ownQueries }]));
   const phase = await traffic();
   const lastCommit = Math.max(...phase.changes.map((c) => c.commit));
@@ -223,6 +231,11 @@ async function runPhase(orgs: Org[], traffic: () => Promise<Phase>, paidStage: s
     await sleep(1_000);
   }
   await sleep(SETTLE_MS);
+  const metricsAfter = await scrape(pipeline);
+  const stages = [
+    ...Object.entries(histogramDelta(metricsBefore, metricsAfter, 'shopforce_end_to_end_latency_seconds', 'processor', [50, 99])).map(([k, h]) => [`${k} output`, h] as const),
+    ...Object.entries(histogramDelta(metricsBefore, metricsAfter, 'shopforce_flow_latency_seconds', 'entity', [50, 99])).map(([k, h]) => [`${k} written`, h] as const),
+  ].map(([k, h]) => `${k}: n=${h.n} mean ${(h.mean * 1000).toFixed(0)} ms, p50 <= ${h.le.p50} s, p99 <= ${h.le.p99} s`).join('; ');
   const outcomes = new Map<System, Outcome>();
   for (const org of orgs) {
     const s = states.get(org.system)!;
@@ -239,7 +252,7 @@ async function runPhase(orgs: Org[], traffic: () => Promise<Phase>, paidStage: s
       latency: latencySummary(ms),
     });
   }
-  return { phase, outcomes };
+  return { phase, outcomes, stages };
 }
 
 // ---------- main ----------
@@ -274,12 +287,12 @@ async function main(): Promise<void> {
     const paidStage = mapping.stageMap.paid ?? mapping.defaultStage;
 
     // one customer and order through all three first: every consumer has joined and every connection is warm
-    const warmUp = await runPhase(orgs, () => burst(bench!.db, `${prefix}-W`, 1, 'warm-up'), paidStage);
+    const warmUp = await runPhase(orgs, bench.pipeline, () => burst(bench!.db, `${prefix}-W`, 1, 'warm-up'), paidStage);
     if (![...warmUp.outcomes.values()].every((o) => o.landed)) throw new Error('the warm-up change did not land in all three orgs');
     progress(`steady: ${RATE} changes/s for ${SECONDS} s`);
-    const steadyRun = await runPhase(orgs, () => steady(bench!.db, `${prefix}-S`), paidStage);
+    const steadyRun = await runPhase(orgs, bench.pipeline, () => steady(bench!.db, `${prefix}-S`), paidStage);
     progress(`burst: ${BURST} customers and orders, then all paid, all phones changed`);
-    const burstRun = await runPhase(orgs, () => burst(bench!.db, `${prefix}-B`, BURST), paidStage);
+    const burstRun = await runPhase(orgs, bench.pipeline, () => burst(bench!.db, `${prefix}-B`, BURST), paidStage);
     report(loadBefore, [steadyRun, burstRun], { naive: naive.stats(), polling: polling.stats() });
     if (![steadyRun, burstRun].every((r) => [...r.outcomes.values()].every((o) => o.landed))) process.exitCode = 1;
   } finally {
@@ -293,7 +306,6 @@ async function main(): Promise<void> {
 
 // ---------- output ----------
 
-type PhaseRun = { phase: Phase; outcomes: Map<System, Outcome> };
 const SYSTEMS: System[] = ['shopforce', 'naive', 'polling'];
 
 function report(loadBefore: number[], runs: PhaseRun[], stats: { naive: ReturnType<NaiveSink['stats']>; polling: ReturnType<PollingSync['stats']> }): void {
@@ -324,6 +336,8 @@ function report(loadBefore: number[], runs: PhaseRun[], stats: { naive: ReturnTy
       lines.push(`  ${phase.name} ${system}: ${by.join('; ')}`);
     }
   }
+  lines.push('shopforce, shop commit -> stage done (pipeline histograms, bucket bounds):');
+  for (const { phase, stages } of runs) lines.push(`  ${phase.name}: ${stages || '-'}`);
   lines.push('');
   lines.push(`naive sink: ${stats.naive.events} change events, ${stats.naive.calls} REST upserts by its own count, ${stats.naive.failed} failed for good (after retries)`);
   lines.push(`poller: ${stats.polling.polls} polls, ${stats.polling.rows} changed rows, ${stats.polling.calls} collections calls by its own count, ${stats.polling.failed} failures${stats.polling.lastError ? ` (last: ${stats.polling.lastError})` : ''} (the rows of a refused write or failed poll are not tried again until they change)`);
