@@ -7,7 +7,7 @@
  * `updated_at` is the time of the writing transaction's start (now(), migrations/001_row_versioning.sql), so
  * a transaction that commits after a poll can carry a time below that poll's watermark: each poll reads
  * LOOKBACK_MS back from its watermark as well (what a connector's timestamp delay is for) and skips the
- * row versions it already wrote. Not product code: it is what the latency is compared with.
+ * row versions it already wrote. Both tables are read in one snapshot. Not product code: it is what the latency is compared with.
  */
 import type { Connection } from 'jsforce';
 import type pg from 'pg';
@@ -54,6 +54,9 @@ export async function startPollingSync(opts: PollingSyncOptions): Promise<Pollin
   const poll = async () => {
     stats.polls++;
     const writes: BaselineWrite[] = [];
+    // one snapshot for both tables: read one after the other, a transaction committing in between gave
+    // orders whose customers the poll had not seen (their upserts refused, and never tried again)
+    await opts.db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     for (const table of BASELINE_TABLES) {
       const since = new Date(watermark.get(table)!.getTime() - LOOKBACK_MS);
       const { rows } = await opts.db.query<Record<string, unknown> & { updated_at: Date; version: string }>(
@@ -67,6 +70,7 @@ export async function startPollingSync(opts: PollingSyncOptions): Promise<Pollin
         writes.push(...baselineWrites(table, row, opts.shopId, opts));
       }
     }
+    await opts.db.query('COMMIT');
     await upsertAll(writes);
   };
 
@@ -76,7 +80,7 @@ export async function startPollingSync(opts: PollingSyncOptions): Promise<Pollin
     // a poll still running when the next is due makes that one wait for the next tick, as a single-task connector does
     if (busy) return;
     busy = true;
-    current = poll().catch((err: Error) => { stats.failed++; stats.lastError = err.message; }).finally(() => { busy = false; });
+    current = poll().catch(async (err: Error) => { stats.failed++; stats.lastError = err.message; await opts.db.query('ROLLBACK').catch(() => {}); }).finally(() => { busy = false; });
   }, opts.intervalMs);
   return {
     stats: () => ({ ...stats }),
