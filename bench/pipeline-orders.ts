@@ -33,7 +33,7 @@ import { jwtConnection, startTestSandbox, type TestSandbox } from '../test/sandb
 import { testPipelineConfig } from '../test/support/pipeline.ts';
 import { getTestStack } from '../test/support/stack.ts';
 import { reportFigure } from './lib/figures.ts';
-import { metricDelta, scrape } from './lib/metrics.ts';
+import { histogramDelta, metricDelta, scrape } from './lib/metrics.ts';
 
 const ORDERS = Number(process.argv[2] ?? 10_000);
 const PACED_RATE = Number(process.argv[3] ?? 20);
@@ -62,32 +62,6 @@ function percentile(sorted: number[], p: number): number {
 function summary(values: number[]) {
   const s = [...values].sort((a, b) => a - b);
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s.at(-1) ?? NaN };
-}
-
-/**
- * Percentiles of a histogram's observations between two scrapes, per value of `byLabel`, as the upper
- * bound of the bucket they fall in ("<= 0.5 s").
- */
-function histogramDelta(before: Map<string, number>, after: Map<string, number>, name: string, byLabel: string, ps: number[]): Record<string, { n: number; mean: number; le: Record<string, number> }> {
-  const buckets = new Map<string, { le: number; count: number }[]>();
-  for (const [series, value] of after) {
-    if (!series.startsWith(`${name}_bucket{`)) continue;
-    const labels = Object.fromEntries([...series.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
-    const key = labels[byLabel] ?? '';
-    const list = buckets.get(key) ?? [];
-    list.push({ le: labels.le === '+Inf' ? Infinity : Number(labels.le), count: value - (before.get(series) ?? 0) });
-    buckets.set(key, list);
-  }
-  const sums = metricDelta(before, after, `${name}_sum`, byLabel);
-  const out: Record<string, { n: number; mean: number; le: Record<string, number> }> = {};
-  for (const [key, list] of buckets) {
-    list.sort((a, b) => a.le - b.le);
-    const n = list.at(-1)?.count ?? 0;
-    if (n === 0) continue;
-    const le = Object.fromEntries(ps.map((p) => [`p${p}`, list.find((b) => b.count >= (p / 100) * n)!.le]));
-    out[key] = { n, mean: (sums[key] ?? 0) / n, le };
-  }
-  return out;
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, everyMs = 500): Promise<{ value: T; ok: boolean }> {
