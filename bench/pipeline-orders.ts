@@ -7,8 +7,9 @@
  * write (p50/p95/p99/max), end-to-end throughput and the time to drain.
  *
  * Commit time: taken in this process right after COMMIT returns (every order of a transaction shares it).
- * Write time: the emulator's CreatedDate of the Opportunity (millisecond precision; same process, same
- * clock); "order complete" is the latest CreatedDate of the Opportunity and its line items.
+ * Write time: the emulator's CreatedDate of the Opportunity (same process, same clock; whole seconds, as
+ * Salesforce keeps them, so a latency is up to 1 s short); "order complete" is the latest CreatedDate of the
+ * Opportunity and its line items.
  *
  * Run: node --import tsx bench/pipeline-orders.ts [orders=10000] [pacedRate=20] [pacedSeconds=30]
  * Env: BENCH_LINGER_MS, BENCH_BATCH_SIZE, BENCH_BULK_THRESHOLD (sink settings; default: the example config);
