@@ -316,7 +316,7 @@ function report(loadBefore: number[], runs: PhaseRun[], stats: { naive: ReturnTy
     'side-by-side: the same shop traffic synced by shopforce, a naive sink (one REST upsert per record per Debezium event) and a poller (updated_at every 10 s, collections upserts), each into its own emulator org',
     machineLine(loadBefore),
     `traffic: steady ${runs[0]!.phase.changes.length} changes at ${RATE}/s, one per commit (new customer, its order, order paid, phone changed); burst ${BURST} customers + ${BURST} orders in transactions of ${BURST_TX}+${BURST_TX}, then all paid and all phones changed (one transaction each)`,
-    'latency: shop commit -> the org holds the change (CreatedDate / LastModifiedDate, ms); API calls: the org\'s /services/data calls minus the bench\'s SOQL polls',
+    'latency: shop commit -> the org holds the change (CreatedDate / LastModifiedDate: whole seconds, so up to 1 s short); API calls: the org\'s /services/data calls minus the bench\'s SOQL polls',
     '',
   ];
   const header = ['phase', 'system', 'landed', 'API calls', 'calls/change', 'p50 ms', 'p95', 'p99', 'max', 'tail s', 'calls by API'];
