@@ -107,7 +107,7 @@ export class ShopChunks {
  * The condition "the row's key is one of the page's keys" ($2… hold one array per key column). A one-column
  * key is `= ANY`, which PostgreSQL always answers through the key's index; the `IN (unnest…)` form of a
  * composite key can get a plan that reads the table once per key when the table's statistics are older than
- * a bulk load (a backfill right after 100,000 customers were imported ran for more than 10 minutes).
+ * a bulk load (a backfill right after 100,000 customers were imported ran one page for more than 15 minutes).
  */
 function keysMatch(keyFields: string[]): string {
   if (keyFields.length === 1) return `${pg.escapeIdentifier(keyFields[0]!)} = ANY($2::text[])`;

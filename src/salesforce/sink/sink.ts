@@ -57,8 +57,7 @@ class Sink implements SalesforceSink {
   /**
    * The parked entries by the record they wait for (recordKey of the parent), so that a record landing
    * finds its children at once instead of looking through every parked entry: a burst parks thousands
-   * of line items and lands thousands of records. Entries that left the parked map meanwhile are
-   * skipped when their parent lands.
+   * of line items and lands thousands of records. Kept with parkedEntries by park() and unpark().
    */
   private readonly parkedByParent = new Map<string, Set<Entry>>();
   private readonly written: Lru<Map<string, string>>;
@@ -141,9 +140,9 @@ class Sink implements SalesforceSink {
   }
 
   abandon(commandId: string): boolean {
-    for (const [key, e] of this.parkedEntries) {
+    for (const e of this.parkedEntries.values()) {
       if (e.slots.at(-1)?.command.commandId !== commandId) continue;
-      this.parkedEntries.delete(key);
+      this.unpark(e);
       this.metrics?.parked.set(this.parkedEntries.size);
       this.log.info({ sobject: e.command.sobject, externalId: e.command.externalId }, 'parked child let go: its caller no longer owns it');
       return true;
@@ -196,7 +195,7 @@ class Sink implements SalesforceSink {
 
   private takeParked(key: string): Entry | undefined {
     const e = this.parkedEntries.get(key);
-    if (e) this.parkedEntries.delete(key);
+    if (e) this.unpark(e);
     return e;
   }
 
@@ -242,7 +241,7 @@ class Sink implements SalesforceSink {
     this.pending = new Map();
     this.pendingPerObject = new Map();
     for (const e of due) {
-      this.parkedEntries.delete(e.key);
+      this.unpark(e);
       if (Date.now() - (e.parkedSince ?? Date.now()) >= this.cfg.parentTimeoutMs) {
         this.parentNeverArrived(e);
         continue;
@@ -572,20 +571,9 @@ class Sink implements SalesforceSink {
 
   /** A record landed: children parked for it are retried on the next flush. */
   private landed(cmd: SalesforceWrite): void {
-    if (this.parkedEntries.size === 0) {
-      this.parkedByParent.clear();
-      return;
-    }
     const keys = [recordKey(cmd)];
     if (cmd.pricebookEntry) keys.push(recordKey({ sobject: 'Product2', externalIdField: this.skuField, externalId: cmd.pricebookEntry.sku }));
-    for (const key of keys) {
-      const children = this.parkedByParent.get(key);
-      if (!children) continue;
-      this.parkedByParent.delete(key);
-      for (const e of children) {
-        if (this.parkedEntries.get(e.key) === e && e.parent && recordKey(e.parent) === key) e.released = true;
-      }
-    }
+    for (const key of keys) for (const e of this.parkedByParent.get(key) ?? []) e.released = true;
   }
 
   private onRecordError(entry: Entry, info: SalesforceErrorInfo, attempts: number): void {
@@ -627,6 +615,9 @@ class Sink implements SalesforceSink {
     const now = Date.now();
     const first = entry.parkedSince === undefined;
     entry.parkedSince ??= now;
+    // an entry parked under this key before (this one, or one it replaces) leaves the index with its old parent
+    const before = this.parkedEntries.get(entry.key);
+    if (before) this.unpark(before);
     entry.parent = parent;
     entry.lastError = error;
     entry.lastTry = now;
@@ -651,6 +642,16 @@ class Sink implements SalesforceSink {
     this.parkedByParent.set(parentKey, siblings);
     this.metrics?.parked.set(this.parkedEntries.size);
     this.ensureParkedTimer();
+  }
+
+  /** A parked entry leaves: written again, timed out, or let go. */
+  private unpark(e: Entry): void {
+    this.parkedEntries.delete(e.key);
+    if (!e.parent) return;
+    const parentKey = recordKey(e.parent);
+    const siblings = this.parkedByParent.get(parentKey);
+    siblings?.delete(e);
+    if (siblings?.size === 0) this.parkedByParent.delete(parentKey);
   }
 
   private parentNeverArrived(entry: Entry): void {
