@@ -54,7 +54,13 @@ const gate = mkdtempSync(join(tmpdir(), 'shopforce-test-gate-'));
 
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--import', './test/support/stack-gate.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...files],
+  [
+    '--import', 'tsx', '--import', './test/support/stack-gate.mjs', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000',
+    // TAP as before, then the list of tests that did not pass, last, where a truncated log still shows it
+    '--test-reporter=tap', '--test-reporter-destination=stdout',
+    '--test-reporter=./scripts/test-summary-reporter.mjs', '--test-reporter-destination=stdout',
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', SHOPFORCE_TEST_GATE_DIR: gate, SHOPFORCE_TEST_EXCLUSIVE: EXCLUSIVE.join(',') } },
 );
 rmSync(gate, { recursive: true, force: true });
