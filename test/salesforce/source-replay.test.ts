@@ -57,5 +57,38 @@ describe('Salesforce source: a checkpoint whose replay id Salesforce refuses', (
         await source.stop();
       }
     });
+
+    it(`${mode}: a channel that never saw an event, restarted after the org expired every event, re-reads what changed meanwhile`, async () => {
+      const rig = await sourceRig(t, mode, ['Account']);
+      t.sb.admin.expireEvents();
+      const first = rig.make({ initialReplay: 'EARLIEST' });
+      await first.start();
+      try {
+        await waitUntil(() => first.status().channels[0].state === 'live', 'the first subscription');
+      } finally {
+        await first.stop();
+      }
+      // while `run` is away: a customer is created in the org, and days pass (its event expires)
+      const { id } = t.sb.admin.userEdit({ object: 'Account', externalId: { field: 'Shop_Customer_Id__c', value: `C-AWAY-${mode}` }, fields: { Name: 'Created while away' } });
+      assert.ok(t.sb.admin.expireEvents() > 0, 'the org expired the event of the new Account');
+
+      const second = rig.make({ initialReplay: 'EARLIEST' });
+      await second.start();
+      try {
+        const all = await rig.read('Account', (msgs) => msgs.some((m) => m.key === id));
+        const m = all.find((x) => x.key === id)?.value;
+        assert.ok(m, 'the Account created while away is on Kafka');
+        assert.equal(m.origin, 'reread');
+        assert.equal(m.rereadReason, 'resume-after-reread');
+        assert.equal(m.record.Name, 'Created while away');
+        assert.equal(await counterValue(rig.registry, 'shopforce_sf_source_alerts_total'), 0, 'a planned resume raises no alert');
+        await waitUntil(() => second.status().channels[0].state === 'live', 'the second subscription');
+        t.sb.admin.userEdit({ object: 'Account', id, fields: { Name: 'Renamed after the restart' } });
+        const later = await rig.read('Account', (msgs) => msgs.some((x) => x.value.changeType === 'UPDATE' && x.key === id));
+        assert.equal(later.find((x) => x.value.changeType === 'UPDATE' && x.key === id)?.value.record.Name, 'Renamed after the restart');
+      } finally {
+        await second.stop();
+      }
+    });
   }
 });

@@ -73,6 +73,8 @@ const GAP_REFETCH = new Set(['GAP_CREATE', 'GAP_UPDATE', 'GAP_UNDELETE']);
 /** Resubscribe backoff: doubling from the first delay to the longest, back to the first once the server answers. */
 const MIN_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
+/** How long Salesforce keeps change events (three days, per its Change Data Capture documentation). */
+const CHANGE_EVENT_RETENTION_MS = 72 * 3600_000;
 
 /**
  * One channel's path from subscription to Kafka. Tasks run one at a time, in order: events are
@@ -91,7 +93,6 @@ export class ChannelPipeline {
   private state: ChannelState = 'idle';
   private lastActivity = 0;
   private backoffMs = MIN_BACKOFF_MS;
-  private skipReread = false;
   private rereading = false;
   private caughtUp = false;
   private backoffTimer?: NodeJS.Timeout;
@@ -190,19 +191,25 @@ export class ChannelPipeline {
     return { startAt: { preset: 'CUSTOM', replayId: cp.replayId } };
   }
 
+  /**
+   * A channel's first subscription leaves a checkpoint without replay id saying from when it reads the
+   * org, so that a restart before its first event re-reads what changed since by SOQL instead of
+   * subscribing from a preset again. From LATEST that is now. From EARLIEST it is the start of the
+   * org's retention window (change events are kept 72 hours): a restart after the retained events
+   * expired (`run` down for days on a quiet object) would otherwise read nothing of what changed meanwhile.
+   */
+  private async writeFirstCheckpoint(): Promise<void> {
+    const now = Date.now();
+    const from = this.d.initialReplay === 'LATEST' ? now : now - CHANGE_EVENT_RETENTION_MS;
+    await this.d.checkpoints.write(this.d.producer, {
+      channel: this.d.channel, object: this.d.object, replayId: null, commitTimestamp: from, writtenAt: new Date(now).toISOString(),
+    });
+  }
+
   private async subscribe(reason: string): Promise<void> {
     this.closeSubscription();
-    if (!this.d.checkpoints.get(this.d.channel) && this.d.initialReplay === 'LATEST') {
-      // "from now on": a resubscribe before the first event then re-reads since now rather
-      // than starting at a later LATEST and missing what changed in between
-      await this.d.checkpoints.write(this.d.producer, {
-        channel: this.d.channel, object: this.d.object, replayId: null, commitTimestamp: Date.now(), writtenAt: new Date().toISOString(),
-      });
-      this.skipReread = true;
-    }
-    const { startAt, rereadSince: since } = this.startAt();
-    const rereadSince = this.skipReread ? undefined : since;
-    this.skipReread = false;
+    const { startAt, rereadSince } = this.startAt();
+    if (!this.d.checkpoints.get(this.d.channel)) await this.writeFirstCheckpoint();
     const generation = ++this.generation;
     if (reason !== 'start') {
       this.stats.resubscribes++;
@@ -485,7 +492,10 @@ export class ChannelPipeline {
       latestImage.set(id, r);
     }
     await this.produce(cdc, latestImage);
-    this.d.log.warn({ channel: this.d.channel, reason, since: new Date(since).toISOString(), records: records.length }, 're-read records by SOQL');
+    // resuming from a checkpoint without replay id is the planned way back after a restart; the other
+    // reasons are faults (an expired replay id, a gap, an event that would not decode)
+    const level = reason === 'resume-after-reread' ? 'info' : 'warn';
+    this.d.log[level]({ channel: this.d.channel, reason, since: new Date(since).toISOString(), records: records.length }, 're-read records by SOQL');
     if (thenLatest || reason === 'resume-after-reread') {
       const cp = this.d.checkpoints.get(this.d.channel);
       // only move a replay-id-less checkpoint forward; a newer event checkpoint stays
