@@ -20,4 +20,18 @@ describe('the replay guard of the Salesforce sink', () => {
     const stale = await staleReplays(sandbox.conn, [old, fresh, unknown]);
     assert.deepEqual([...stale], [old.commandId], 'only the write older than the record\'s change is dropped');
   });
+
+  test('a record changed in the same second as the replayed write\'s change counts as changed since: Salesforce keeps whole seconds', async () => {
+    const created = await sandbox.conn.sobject('Account').create({ Name: 'Changed within the second', Shop_Customer_Id__c: `RG-sec-${Date.now()}`, Phone: '444' });
+    const [row] = (await sandbox.conn.query<{ Shop_Customer_Id__c: string; LastModifiedDate: string }>(`SELECT Shop_Customer_Id__c, LastModifiedDate FROM Account WHERE Id = '${(created as { id: string }).id}'`)).records;
+    const second = Date.parse(row!.LastModifiedDate);
+    assert.equal(second % 1000, 0, 'the org keeps whole seconds');
+    // the replayed change happened 900 ms into the second the record was last changed in: which came last is unknown
+    const sameSecond = account(row!.Shop_Customer_Id__c, { Phone: '555' });
+    sameSecond.eventTime = second + 900;
+    const before = account(row!.Shop_Customer_Id__c, { Phone: '666' });
+    before.eventTime = second - 100;
+    const stale = await staleReplays(sandbox.conn, [sameSecond, before]);
+    assert.deepEqual([...stale].sort(), [sameSecond.commandId, before.commandId].sort(), 'both are dropped: neither is known to be newer');
+  });
 });

@@ -3,11 +3,16 @@ import type { SalesforceWrite } from '../../entities/types.ts';
 
 const soqlString = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+/** Salesforce keeps LastModifiedDate in whole seconds: an event time compares with it at that precision. */
+const wholeSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
+
 /**
  * The replayed writes that came too late: their record changed in Salesforce after the change the
  * write carries (LastModifiedDate after its eventTime), by a person or by a later write of ours.
- * Writing them would put an old value over a newer one, so the sink drops them. One SOQL query per
- * object and external id field; a record not in the org yet is not stale.
+ * Writing them would put an old value over a newer one, so the sink drops them. A record changed in
+ * the same second as the write's change cannot be ordered (Salesforce keeps whole seconds): it counts
+ * as changed since, since an old value put back is silent, while a dropped replay is logged and
+ * shows as drift. One SOQL query per object and external id field; a record not in the org yet is not stale.
  */
 export async function staleReplays(conn: Connection, replayed: SalesforceWrite[]): Promise<Set<string>> {
   const stale = new Set<string>();
@@ -24,7 +29,7 @@ export async function staleReplays(conn: Connection, replayed: SalesforceWrite[]
     const modified = new Map(records.map((r) => [String(r[externalIdField]), Date.parse(String(r.LastModifiedDate))]));
     for (const c of commands) {
       const at = modified.get(c.externalId);
-      if (at !== undefined && at > c.eventTime) stale.add(c.commandId);
+      if (at !== undefined && at >= wholeSecond(c.eventTime)) stale.add(c.commandId);
     }
   }
   return stale;
