@@ -10,13 +10,13 @@
  * 150 ms a call + 27.75 ms a record, 25 concurrent long requests; a Bulk API 2.0 job 1 s in the queue +
  * 0.7 ms a record), and the runs are the two the project compares with a published connector's figures
  * on a real org (350 records/s through Collections with 10 calls in flight, ~1,066 through Bulk API 2.0):
- * (d) `stream`: 4 partitions submitting record by record, each draining per 2,000 (the sf-sink stage's
- * chunk), Collections only; (e) `burst` through Bulk API 2.0. Records/s there are records the org wrote
+ * (d) `stream`: 6 partitions (kafka.partitions' default), each writing chunks of 2,000 and awaiting each
+ * (as the sf-sink stage does), Collections only; (e) `burst` through Bulk API 2.0. Records/s there are records the org wrote
  * (a command coalesced into a later one of the same order is not counted), API calls all data API calls
  * (a Bulk job's create, upload, close, polls and result pages included).
  *
  *   node --import tsx bench/sf-sink-throughput.ts [--orders 10000] [--latency none|real-org] [--calls-in-flight 4]
- *     [--bulk-jobs 1] [--modes partitions,per-record,burst,stream] [--shared: the conditions say other work ran on the machine]
+ *     [--bulk-jobs 1] [--modes partitions,per-record,burst,stream] [--partitions 4 (stream: 6)] [--shared: the conditions say other work ran on the machine]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ import { reportFigure } from './lib/figures.ts';
 
 const { values } = parseArgs({ options: {
   orders: { type: 'string', default: '10000' }, latency: { type: 'string', default: 'none' }, 'calls-in-flight': { type: 'string', default: '4' },
-  'bulk-jobs': { type: 'string', default: '1' }, modes: { type: 'string' }, shared: { type: 'boolean', default: false },
+  'bulk-jobs': { type: 'string', default: '1' }, modes: { type: 'string' }, shared: { type: 'boolean', default: false }, partitions: { type: 'string' },
 } });
 const LATENCY = values.latency!;
 if (LATENCY !== 'none' && LATENCY !== 'real-org') throw new Error(`--latency must be none or real-org, got "${LATENCY}"`);
@@ -44,6 +44,10 @@ const SINK = {
 type Mode = 'partitions' | 'per-record' | 'burst' | 'stream';
 const MODES = (values.modes ?? (LATENCY === 'none' ? 'partitions,per-record,burst' : 'stream,burst')).split(',') as Mode[];
 for (const m of MODES) if (!['partitions', 'per-record', 'burst', 'stream'].includes(m)) throw new Error(`--modes: unknown mode "${m}"`);
+/** Partitions writing at once: 4, or kafka.partitions' default of 6 for the stream. */
+function partitionsOf(mode: Mode): number {
+  return Number(values.partitions ?? (mode === 'stream' ? 6 : 4));
+}
 /** What the project aims for under the real-org model: 3x a published connector's figures on a real org. */
 const GOALS: Partial<Record<Mode, string>> = { stream: '>= 1050', burst: '>= 3200' };
 
@@ -104,22 +108,23 @@ async function run(label: string, mode: Mode, prefix: string): Promise<void> {
     const start = performance.now();
     if (mode === 'burst') {
       await timed(commands);
-    } else if (mode === 'per-record' || mode === 'stream') {
+    } else if (mode === 'per-record') {
       // the processor runtime calls its handler record by record: submit each without awaiting, drain per commit chunk
-      const parts = 4;
-      const chunk = mode === 'stream' ? 2_000 : 500;
+      const parts = partitionsOf(mode);
       await Promise.all(Array.from({ length: parts }, async (_, p) => {
         const mine = commands.filter((_, i) => i % parts === p);
-        for (let i = 0; i < mine.length; i += chunk) {
-          for (const c of mine.slice(i, i + chunk)) void timed([c]);
+        for (let i = 0; i < mine.length; i += 500) {
+          for (const c of mine.slice(i, i + 500)) void timed([c]);
           await sink.drain();
         }
       }));
     } else {
-      const parts = 4;
+      // each partition writes a chunk and awaits it, as the sf-sink stage writes each chunk it reads
+      const parts = partitionsOf(mode);
+      const chunk = mode === 'stream' ? 2_000 : 100;
       await Promise.all(Array.from({ length: parts }, async (_, p) => {
         const mine = commands.filter((_, i) => i % parts === p);
-        for (let i = 0; i < mine.length; i += 100) await timed(mine.slice(i, i + 100));
+        for (let i = 0; i < mine.length; i += chunk) await timed(mine.slice(i, i + chunk));
       }));
     }
     const seconds = (performance.now() - start) / 1000;
@@ -150,10 +155,10 @@ async function run(label: string, mode: Mode, prefix: string): Promise<void> {
 }
 
 const LABELS: Record<Mode, string> = {
-  partitions: `${ORDERS} orders, 4 partitions x batches of 100 (collections)`,
-  'per-record': `${ORDERS} orders, 4 partitions, record-by-record handler + drain() per 500 (collections)`,
+  partitions: `${ORDERS} orders, ${partitionsOf('partitions')} partitions x batches of 100 (collections)`,
+  'per-record': `${ORDERS} orders, ${partitionsOf('per-record')} partitions, record-by-record handler + drain() per 500 (collections)`,
   burst: `${ORDERS} orders as one burst (bulk above ${SINK.bulkThreshold})`,
-  stream: `${ORDERS} orders, 4 partitions, record-by-record handler + drain() per 2000 (collections only)`,
+  stream: `${ORDERS} orders, ${partitionsOf('stream')} partitions x write() of 2000 awaited (collections only)`,
 };
 const PREFIXES: Record<Mode, string> = { partitions: 'P', 'per-record': 'R', burst: 'B', stream: 'S' };
 for (const mode of MODES) await run(LABELS[mode], mode, PREFIXES[mode]);
