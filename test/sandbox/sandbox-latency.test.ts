@@ -36,13 +36,15 @@ describe('the emulator\'s latency model (a real org\'s answer times, for benchma
   });
 
   it('a Bulk API 2.0 job under the model waits in the queue, is InProgress with nothing written, then lands (jsforce)', async () => {
-    await adminCall(sandbox.t.sb, 'PUT', '/latency', { bulkJobBaseMs: 400, bulkPerRecordMs: 4, bulkJitterRatio: 0 });
+    // 1.5 s queued and 1.5 s in progress: each state outlasts a status check even on a loaded machine
+    await adminCall(sandbox.t.sb, 'PUT', '/latency', { bulkJobBaseMs: 1_500, bulkPerRecordMs: 5, bulkJitterRatio: 0 });
     const tag = `bulk-lat-${Date.now()}`;
     const job = await closedInsertJob(tag, 300);
     const seen: Array<{ state: string; processed: number; visible: number }> = [];
     for (;;) {
-      const info = await job.check();
+      // read first, state second: rows seen mean the job had landed them before its state was read
       const visible = (await sandbox.conn.query(`SELECT Id FROM Account WHERE Name LIKE '${tag}-%'`)).totalSize;
+      const info = await job.check();
       seen.push({ state: info.state, processed: Number(info.numberRecordsProcessed ?? 0), visible });
       if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') break;
       await new Promise((r) => setTimeout(r, 40));
@@ -53,11 +55,12 @@ describe('the emulator\'s latency model (a real org\'s answer times, for benchma
     for (const s of seen.filter((x) => x.state !== 'JobComplete')) {
       assert.deepEqual([s.processed, s.visible], [0, 0], `nothing written before the job's time has passed: ${JSON.stringify(s)}`);
     }
-    assert.deepEqual(seen.at(-1), { state: 'JobComplete', processed: 300, visible: 300 });
+    assert.deepEqual([seen.at(-1)?.state, seen.at(-1)?.processed], ['JobComplete', 300]);
+    assert.equal((await sandbox.conn.query(`SELECT Id FROM Account WHERE Name LIKE '${tag}-%'`)).totalSize, 300);
   });
 
   it('a Bulk API 2.0 job aborted while InProgress under the model writes none of its rows', async () => {
-    await adminCall(sandbox.t.sb, 'PUT', '/latency', { bulkJobBaseMs: 0, bulkPerRecordMs: 5, bulkJitterRatio: 0 });
+    await adminCall(sandbox.t.sb, 'PUT', '/latency', { bulkJobBaseMs: 0, bulkPerRecordMs: 10, bulkJitterRatio: 0 });
     const tag = `bulk-abort-${Date.now()}`;
     const job = await closedInsertJob(tag, 300);
     let state = (await job.check()).state;
@@ -65,8 +68,8 @@ describe('the emulator\'s latency model (a real org\'s answer times, for benchma
     assert.equal(state, 'InProgress');
     await job.abort();
     await adminCall(sandbox.t.sb, 'DELETE', '/latency');
-    // past the 1.5 s the job was given: its batch would have landed by now had it gone on
-    await new Promise((r) => setTimeout(r, 2_000));
+    // past the 3 s the job was given: its batch would have landed by now had it gone on
+    await new Promise((r) => setTimeout(r, 3_500));
     const info = await job.check();
     assert.deepEqual([info.state, Number(info.numberRecordsProcessed)], ['Aborted', 0]);
     assert.equal((await sandbox.conn.query(`SELECT Id FROM Account WHERE Name LIKE '${tag}-%'`)).totalSize, 0);
