@@ -10,7 +10,7 @@ import type { SalesforceSink, SinkConfig, WriteOutcome } from '../../src/salesfo
 import { jwtConnection, startTestSandbox, type TestSandbox } from '../sandbox/sandbox-helpers.ts';
 
 export const SINK_DEFAULTS: SinkConfig = {
-  lingerMs: 30, batchSize: 200, bulkThreshold: 2000, callsInFlight: 4, quotaReservePercent: 10, parentTimeoutMs: 300_000, maxRetries: 8, shopBatchSize: 500,
+  lingerMs: 30, batchSize: 200, bulkThreshold: 2000, callsInFlight: 4, bulkJobsInFlight: 1, quotaReservePercent: 10, parentTimeoutMs: 300_000, maxRetries: 8, shopBatchSize: 500,
 };
 
 export interface SinkHarness {

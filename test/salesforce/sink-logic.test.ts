@@ -51,6 +51,8 @@ describe('Salesforce sink building blocks', () => {
     assert.equal(classify(e('SERVER_UNAVAILABLE')), 'transient');
     assert.equal(classify(e('ECONNRESET')), 'transient');
     assert.equal(classify(e('REQUEST_LIMIT_EXCEEDED')), 'quota');
+    // the org's 25 long requests at once, not the daily quota: it passes as they end
+    assert.equal(classify(e('REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded: 25 long-running requests are in progress')), 'transient');
     assert.equal(classify(e('INVALID_CROSS_REFERENCE_KEY')), 'parent-missing');
     assert.equal(classify(e('INVALID_FIELD', 'Foreign key external ID: C9 not found for field Shop_Customer_Id__c in entity Account')), 'parent-missing');
     for (const code of ['REQUIRED_FIELD_MISSING', 'STRING_TOO_LONG', 'DUPLICATE_VALUE', 'FIELD_CUSTOM_VALIDATION_EXCEPTION']) {

@@ -8,6 +8,15 @@ const accounts = (tag: string, n: number) => Array.from({ length: n }, (_, i) =>
 describe('the emulator\'s latency model (a real org\'s answer times, for benchmarks)', () => {
   const sandbox = useTestSandbox();
 
+  /** A Bulk API 2.0 job inserting `n` accounts named `<tag>-<i>`, uploaded and closed. */
+  const closedInsertJob = async (tag: string, n: number) => {
+    const job = sandbox.conn.bulk2.createJob({ object: 'Account', operation: 'insert', lineEnding: 'LF' });
+    await job.open();
+    await job.uploadData(`Name\n${Array.from({ length: n }, (_, i) => `${tag}-${i}`).join('\n')}\n`);
+    await job.close();
+    return job;
+  };
+
   it('the real-org preset takes a Collections call of 200 records about 5.7 s: 350 records/s with 10 calls in flight', () => {
     const exact = new Latency({ ...REAL_ORG_LATENCY, jitterRatio: 0 });
     assert.equal(exact.durationMs(200), 5_700);
@@ -15,10 +24,64 @@ describe('the emulator\'s latency model (a real org\'s answer times, for benchma
     assert.equal(exact.durationMs(1), 177.75);
   });
 
+  it('the real-org preset takes a Bulk API 2.0 job of 10,000 records 8 s from close to JobComplete: with its calls, ~1,066 records/s one job at a time', () => {
+    const exact = new Latency({ ...REAL_ORG_LATENCY, jitterRatio: 0, bulkJitterRatio: 0 });
+    const { queueMs, perRecordMs } = exact.bulkJob();
+    const processing = queueMs + perRecordMs * 10_000;
+    assert.equal(processing, 8_000);
+    // create, upload, close, one status check and the results: five calls of one record each, and half a 1 s poll interval
+    const calls = 5 * exact.durationMs(1) + 500;
+    const recordsPerS = 10_000 / ((processing + calls) / 1000);
+    assert.ok(Math.abs(recordsPerS - 1_066) / 1_066 < 0.005, `${recordsPerS.toFixed(1)} records/s`);
+  });
+
+  it('a Bulk API 2.0 job under the model waits in the queue, is InProgress with nothing written, then lands (jsforce)', async () => {
+    // 1.5 s queued and 1.5 s in progress: each state outlasts a status check even on a loaded machine
+    await adminCall(sandbox.t.sb, 'PUT', '/latency', { bulkJobBaseMs: 1_500, bulkPerRecordMs: 5, bulkJitterRatio: 0 });
+    const tag = `bulk-lat-${Date.now()}`;
+    const job = await closedInsertJob(tag, 300);
+    const seen: Array<{ state: string; processed: number; visible: number }> = [];
+    for (;;) {
+      // read first, state second: rows seen mean the job had landed them before its state was read
+      const visible = (await sandbox.conn.query(`SELECT Id FROM Account WHERE Name LIKE '${tag}-%'`)).totalSize;
+      const info = await job.check();
+      seen.push({ state: info.state, processed: Number(info.numberRecordsProcessed ?? 0), visible });
+      if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') break;
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await adminCall(sandbox.t.sb, 'DELETE', '/latency');
+    const states = seen.map((s) => s.state).filter((s, i, all) => i === 0 || all[i - 1] !== s);
+    assert.deepEqual(states, ['UploadComplete', 'InProgress', 'JobComplete'], JSON.stringify(seen));
+    for (const s of seen.filter((x) => x.state !== 'JobComplete')) {
+      assert.deepEqual([s.processed, s.visible], [0, 0], `nothing written before the job's time has passed: ${JSON.stringify(s)}`);
+    }
+    assert.deepEqual([seen.at(-1)?.state, seen.at(-1)?.processed], ['JobComplete', 300]);
+    assert.equal((await sandbox.conn.query(`SELECT Id FROM Account WHERE Name LIKE '${tag}-%'`)).totalSize, 300);
+  });
+
+  it('a Bulk API 2.0 job aborted while InProgress under the model writes none of its rows', async () => {
+    await adminCall(sandbox.t.sb, 'PUT', '/latency', { bulkJobBaseMs: 0, bulkPerRecordMs: 10, bulkJitterRatio: 0 });
+    const tag = `bulk-abort-${Date.now()}`;
+    const job = await closedInsertJob(tag, 300);
+    let state = (await job.check()).state;
+    while (state === 'UploadComplete') state = (await job.check()).state;
+    assert.equal(state, 'InProgress');
+    await job.abort();
+    await adminCall(sandbox.t.sb, 'DELETE', '/latency');
+    // past the 3 s the job was given: its batch would have landed by now had it gone on
+    await new Promise((r) => setTimeout(r, 3_500));
+    const info = await job.check();
+    assert.deepEqual([info.state, Number(info.numberRecordsProcessed)], ['Aborted', 0]);
+    assert.equal((await sandbox.conn.query(`SELECT Id FROM Account WHERE Name LIKE '${tag}-%'`)).totalSize, 0);
+  });
+
   it('refuses a bad setting naming the field, and takes a preset by name', async () => {
     const bad = await adminCall(sandbox.t.sb, 'PUT', '/latency', { perRecordMs: -1 });
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.body), /latency\.perRecordMs/);
+    const badBulk = await adminCall(sandbox.t.sb, 'PUT', '/latency', { bulkJitterRatio: 2 });
+    assert.equal(badBulk.status, 400);
+    assert.match(JSON.stringify(badBulk.body), /latency\.bulkJitterRatio/);
     const unknown = await adminCall(sandbox.t.sb, 'PUT', '/latency', { preset: 'mars' });
     assert.match(JSON.stringify(unknown.body), /none, real-org/);
     const preset = await adminCall(sandbox.t.sb, 'PUT', '/latency', { preset: 'real-org' });

@@ -40,8 +40,14 @@ export function isRecordTransient(error: SalesforceErrorInfo): boolean {
   return RECORD_TRANSIENT_CODES.has(error.errorCode);
 }
 
+/**
+ * REQUEST_LIMIT_EXCEEDED also refuses a request when the org already runs its 25 long requests
+ * ("ConcurrentPerOrgLongTxn Limit exceeded"): that passes as those end, unlike the daily quota.
+ */
+const CONCURRENT_LONG_REQUESTS = /ConcurrentPerOrgLongTxn/i;
+
 export function classify(error: SalesforceErrorInfo): ErrorClass {
-  if (error.errorCode === 'REQUEST_LIMIT_EXCEEDED') return 'quota';
+  if (error.errorCode === 'REQUEST_LIMIT_EXCEEDED') return CONCURRENT_LONG_REQUESTS.test(error.message) ? 'transient' : 'quota';
   if (TRANSIENT_CODES.has(error.errorCode) || NETWORK_CODES.has(error.errorCode)) return 'transient';
   // a parent not there yet comes as INVALID_FIELD too ("Foreign key external ID: ... not found"): it is the record's
   if (error.errorCode === 'INVALID_CROSS_REFERENCE_KEY' || FOREIGN_KEY_NOT_FOUND.test(error.message)) return 'parent-missing';

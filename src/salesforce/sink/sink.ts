@@ -12,6 +12,7 @@ import { sinkMetrics, type SinkMetrics } from './metrics.ts';
 import { parentFirstLevels } from './order.ts';
 import { pricebookKey, PricebookResolver } from './pricebook.ts';
 import { QuotaGuard } from './quota.ts';
+import { CallSlots } from './slots.ts';
 import { signature, unchanged, upsertBody, withoutFields, type RecordBody } from './records.ts';
 import {
   DEFAULT_TUNING, type ParentRef, type SalesforceErrorInfo, type SalesforceSink, type SinkConfig, type SinkOptions,
@@ -32,7 +33,7 @@ function entryUpdate(cmd: SalesforceWrite, id: string): RecordBody {
   return { Id: id, ...upsertBody({ ...cmd, externalIdField: 'Id' }) };
 }
 
-/** Per-flush figures (benchmarks, logs). */
+/** Per-flush figures (benchmarks, logs). Flushes overlap: `apiCalls` counts the calls any flush made while this one ran. */
 export interface FlushStats {
   records: number;
   apiCalls: number;
@@ -73,9 +74,20 @@ class Sink implements SalesforceSink {
   private readonly skuField: string;
   private lingerTimer?: NodeJS.Timeout;
   private parkedTimer?: NodeJS.Timeout;
-  private chain: Promise<void> = Promise.resolve();
+  /**
+   * Flushes run side by side (pipelined): each takes the pending records that no flush in flight is
+   * writing and whose parents none is writing either; the others wait for the next one.
+   */
+  private readonly flights = new Set<Promise<void>>();
+  /** Records (recordKey) being written by a flush in flight. */
+  private readonly busyKeys = new Set<string>();
+  /** The quota throttle spaces flushes one after the other, even though they overlap. */
+  private throttleChain: Promise<void> = Promise.resolve();
+  /** A linger window ended while every call slot was taken: flush once a call ends (fuller batches). */
+  private flushWhenFree = false;
+  private readonly slots: CallSlots;
   private closed = false;
-  private callsThisFlush = 0;
+  private callsMade = 0;
   private readonly outstanding = new Set<Promise<WriteOutcome[]>>();
 
   constructor(private readonly opts: CreateSinkOptions) {
@@ -100,6 +112,7 @@ class Sink implements SalesforceSink {
       timeoutMs: this.tuning.requestTimeoutMs,
     };
     this.written = new Lru(this.tuning.writtenCacheSize, this.tuning.writtenCacheTtlMs);
+    this.slots = new CallSlots({ limit: this.cfg.callsInFlight, maxLongRequests: this.tuning.maxLongRequests, slowCallMs: this.tuning.slowCallMs });
     // its writes and lookups are aborted when they time out (not Bulk jobs: their polls are many short requests)
     const timed = withRequestTimeout(opts.conn, this.tuning.requestTimeoutMs);
     this.ids = new IdResolver(timed, this.policy, this.tuning.idCacheSize);
@@ -130,9 +143,17 @@ class Sink implements SalesforceSink {
     await Promise.all(waiting);
   }
 
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
     this.clearLinger();
-    return this.runFlush();
+    const mine = new Set(this.pending.values());
+    const ours: Array<Promise<void>> = [];
+    for (;;) {
+      ours.push(this.runFlush());
+      // records another flush is writing (or whose parent it is writing) go once it has ended
+      if (![...mine].some((e) => this.pending.get(e.key) === e) || this.flights.size === 0) break;
+      await Promise.race(this.flights);
+    }
+    await Promise.all(ours);
   }
 
   parked(): SalesforceWrite[] {
@@ -165,7 +186,8 @@ class Sink implements SalesforceSink {
     if (this.parkedTimer) clearInterval(this.parkedTimer);
     this.parkedTimer = undefined;
     if (this.quota.state().mode === 'exhausted') this.quota.close();
-    await this.runFlush();
+    await this.flush();
+    while (this.flights.size > 0) await Promise.all(this.flights);
     this.quota.close();
     for (const entry of this.parkedEntries.values()) {
       settle(entry, this.deliver, (c) => this.retryable(c, { errorCode: 'SINK_CLOSED', message: `closed while waiting for parent ${entry.parent?.sobject} ${entry.parent?.externalId}`, fields: [] }, 0));
@@ -199,17 +221,29 @@ class Sink implements SalesforceSink {
     return e;
   }
 
-  /** Linger, or flush at once when one object has more pending records than the bulk threshold. */
+  /**
+   * Linger, or flush at once when one object has more pending records than the bulk threshold. A
+   * linger window that ends while every call slot is taken waits for a call to end: the records
+   * arriving meanwhile join the same calls instead of queueing as small ones.
+   */
   private schedule(): void {
     if (this.pending.size === 0 && ![...this.parkedEntries.values()].some((e) => e.released)) return;
     const big = [...this.pendingPerObject.values()].some((n) => n > this.cfg.bulkThreshold);
     if (big) {
       this.clearLinger();
       void this.runFlush();
-    } else if (!this.lingerTimer) {
+    } else if (!this.lingerTimer && !this.flushWhenFree) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = undefined;
-        void this.runFlush();
+        if (this.slots.canStart() || this.closed) {
+          void this.runFlush();
+          return;
+        }
+        this.flushWhenFree = true;
+        this.slots.whenFree(() => {
+          this.flushWhenFree = false;
+          void this.runFlush();
+        });
       }, this.cfg.lingerMs);
     }
   }
@@ -219,28 +253,62 @@ class Sink implements SalesforceSink {
     this.lingerTimer = undefined;
   }
 
+  /** Starts a flush of what can go now (see take) beside those in flight; resolves when it has ended. */
   private runFlush(): Promise<void> {
-    const next = this.chain.then(() => this.doFlush()).catch((err: unknown) => {
-      this.log.error({ err }, 'Salesforce sink flush failed');
-    });
-    this.chain = next;
-    return next;
+    const batch = this.take();
+    if (!batch) return Promise.resolve();
+    const keys = batch.map((e) => e.key);
+    for (const k of keys) this.busyKeys.add(k);
+    const flight: Promise<void> = this.doFlush(batch)
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'Salesforce sink flush failed');
+      })
+      .finally(() => {
+        for (const k of keys) this.busyKeys.delete(k);
+        this.flights.delete(flight);
+        if (this.pending.size > 0 || [...this.parkedEntries.values()].some((e) => e.released)) this.schedule();
+      });
+    this.flights.add(flight);
+    return flight;
   }
 
   // ---- flushing ----
 
-  private async doFlush(): Promise<void> {
+  /** Parents a command needs (its lookups, the product of its price book entry), as record keys. */
+  private parentKeys(cmd: SalesforceWrite): string[] {
+    const keys = cmd.references.map((r) => recordKey(r));
+    if (cmd.pricebookEntry) keys.push(recordKey({ sobject: 'Product2', externalIdField: this.skuField, externalId: cmd.pricebookEntry.sku }));
+    return keys;
+  }
+
+  /** A record a flush in flight is writing, or one of its parents: it waits, so writes of one record keep their order and children follow their parents. */
+  private waitsForFlight(e: Entry): boolean {
+    return this.busyKeys.has(e.key) || this.parentKeys(e.command).some((k) => this.busyKeys.has(k));
+  }
+
+  /**
+   * Takes the pending records and due parked children that can go now. A delete waits until no flush
+   * is in flight and then goes with everything pending, children deleted before their parents, as
+   * when flushes ran one at a time.
+   */
+  private take(): Entry[] | undefined {
     const now = Date.now();
     const due = [...this.parkedEntries.values()].filter((e) => e.released || now - (e.lastTry ?? 0) >= this.tuning.parkedRetryMs
       || now - (e.parkedSince ?? now) >= this.cfg.parentTimeoutMs);
-    if (this.pending.size === 0 && due.length === 0) return;
-    if (!this.closed) await this.quota.throttle();
-    const started = performance.now();
-    this.callsThisFlush = 0;
-    const batch = [...this.pending.values()];
-    this.pending = new Map();
-    this.pendingPerObject = new Map();
+    if (this.pending.size === 0 && due.length === 0) return undefined;
+    const exclusive = [...this.pending.values()].some((e) => e.command.operation === 'DELETE');
+    if (exclusive && this.flights.size > 0) return undefined;
+    const batch: Entry[] = [];
+    for (const e of [...this.pending.values()]) {
+      if (this.waitsForFlight(e)) continue;
+      batch.push(e);
+      this.pending.delete(e.key);
+      const left = (this.pendingPerObject.get(e.command.sobject) ?? 1) - 1;
+      if (left > 0) this.pendingPerObject.set(e.command.sobject, left);
+      else this.pendingPerObject.delete(e.command.sobject);
+    }
     for (const e of due) {
+      if (this.waitsForFlight(e)) continue;
       this.unpark(e);
       if (Date.now() - (e.parkedSince ?? Date.now()) >= this.cfg.parentTimeoutMs) {
         this.parentNeverArrived(e);
@@ -249,6 +317,17 @@ class Sink implements SalesforceSink {
       e.released = false;
       batch.push(e);
     }
+    return batch.length > 0 ? batch : undefined;
+  }
+
+  private async doFlush(batch: Entry[]): Promise<void> {
+    if (!this.closed) {
+      const turn = this.throttleChain.then(() => this.quota.throttle());
+      this.throttleChain = turn.catch(() => undefined);
+      await turn;
+    }
+    const started = performance.now();
+    const callsBefore = this.callsMade;
     const upserts: Entry[] = [];
     const deletes: Entry[] = [];
     for (const e of batch) {
@@ -268,8 +347,7 @@ class Sink implements SalesforceSink {
     this.metrics?.flushSeconds.observe(durationMs / 1000);
     const rem = this.quota.state().remainingPercent;
     if (rem !== undefined) this.metrics?.quotaRemaining.set(rem);
-    this.opts.onFlush?.({ records: batch.length, apiCalls: this.callsThisFlush, durationMs });
-    if (this.pending.size > 0 || [...this.parkedEntries.values()].some((e) => e.released)) this.schedule();
+    this.opts.onFlush?.({ records: batch.length, apiCalls: this.callsMade - callsBefore, durationMs });
   }
 
   /** Resolves price book entries, builds bodies and writes one level of objects (objects in parallel). */
@@ -344,18 +422,15 @@ class Sink implements SalesforceSink {
       await this.writeBulk(sobject, extField, items);
       return;
     }
-    // the chunks hold distinct keys of one object and one parent level: they may land in any order
+    // the chunks hold distinct keys of one object and one parent level: they may land in any order,
+    // as many at once as the call slots (callsInFlight, shared with the other flushes in flight) allow
     const chunks: Item[][] = [];
     for (let i = 0; i < items.length; i += this.cfg.batchSize) chunks.push(items.slice(i, i + this.cfg.batchSize));
-    let next = 0;
-    const caller = async () => {
-      while (next < chunks.length) await this.writeCollection(kind, sobject, extField, chunks[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.cfg.callsInFlight, chunks.length) }, caller));
+    await Promise.all(chunks.map((chunk) => this.writeCollection(kind, sobject, extField, chunk)));
   }
 
   private label(api: CallLabel['api'], sobject: string, operation: string): CallLabel {
-    this.callsThisFlush += 1;
+    this.callsMade += 1;
     return { api, sobject, operation };
   }
 
@@ -366,11 +441,11 @@ class Sink implements SalesforceSink {
       const bodies = todo.map((i) => i.body);
       let results: SaveResultLike[];
       try {
-        results = await callSalesforce(this.policy, this.label('collections', sobject, kind), () => {
+        results = await this.slots.run(() => callSalesforce(this.policy, this.label('collections', sobject, kind), () => {
           if (kind === 'upsert') return this.api.upsert(sobject, bodies, extField);
           if (kind === 'update') return this.api.update(sobject, bodies);
           return this.api.create(sobject, bodies);
-        }, this.tuning.requestTimeoutMs + ABORT_GRACE_MS);
+        }, this.tuning.requestTimeoutMs + ABORT_GRACE_MS));
         if (!Array.isArray(results) || results.length !== todo.length) {
           throw new SinkCallError({ errorCode: 'UNEXPECTED_RESPONSE', message: `${sobject} ${kind}: ${todo.length} records sent, ${Array.isArray(results) ? results.length : 'no'} results`, fields: [] }, 'transient');
         }
@@ -447,13 +522,26 @@ class Sink implements SalesforceSink {
     if (updates.length > 0) await this.writeCollection('update', sobject, 'Id', updates);
   }
 
+  /**
+   * Records above the bulk threshold: up to `bulkJobsInFlight` Bulk API 2.0 jobs side by side, each of
+   * more than `bulkThreshold` records (an org processes jobs in parallel; each takes at least one of
+   * the org's daily Bulk batches), each job holding one call slot while it runs.
+   */
   private async writeBulk(sobject: string, extField: string, items: Item[]): Promise<void> {
+    const jobs = Math.max(1, Math.min(this.cfg.bulkJobsInFlight, Math.floor(items.length / (this.cfg.bulkThreshold + 1))));
+    const size = Math.ceil(items.length / jobs);
+    const parts: Item[][] = [];
+    for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+    await Promise.all(parts.map((part) => this.writeBulkJob(sobject, extField, part)));
+  }
+
+  private async writeBulkJob(sobject: string, extField: string, items: Item[]): Promise<void> {
     let results;
     try {
-      results = await callSalesforce(this.policy, this.label('bulk', sobject, 'upsert'),
+      results = await this.slots.run(() => callSalesforce(this.policy, this.label('bulk', sobject, 'upsert'),
         () => bulkUpsert(this.opts.conn, sobject, extField, items.map((i) => i.body), {
           pollIntervalMs: this.tuning.bulkPollIntervalMs, pollTimeoutMs: this.tuning.bulkPollTimeoutMs,
-        }), this.tuning.bulkPollTimeoutMs + this.tuning.requestTimeoutMs);
+        }), this.tuning.bulkPollTimeoutMs + this.tuning.requestTimeoutMs));
     } catch (err) {
       const info = err instanceof SinkCallError ? err.info : errorInfo(err);
       if (classify(info) !== 'permanent' && classify(info) !== 'parent-missing') {
@@ -517,7 +605,7 @@ class Sink implements SalesforceSink {
     for (let tries = 0; todo.length > 0; tries++) {
       let results: SaveResultLike[];
       try {
-        results = await callSalesforce(this.policy, this.label('collections', sobject, 'delete'), () => this.api.destroy(sobject, todo.map((t) => t.id)), this.tuning.requestTimeoutMs + ABORT_GRACE_MS);
+        results = await this.slots.run(() => callSalesforce(this.policy, this.label('collections', sobject, 'delete'), () => this.api.destroy(sobject, todo.map((t) => t.id)), this.tuning.requestTimeoutMs + ABORT_GRACE_MS));
       } catch (err) {
         const info = err instanceof SinkCallError ? err.info : errorInfo(err);
         for (const t of todo) this.onRecordError(t.entry, info, this.cfg.maxRetries + 1);

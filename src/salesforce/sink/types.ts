@@ -86,6 +86,10 @@ export interface SinkTuning {
   writtenCacheTtlMs: number;
   /** Entries of the external id → Salesforce id and SKU → PricebookEntry caches. */
   idCacheSize: number;
+  /** Salesforce's limit on requests of 20 s or longer running at once in an org (Concurrent API Request Limits). */
+  maxLongRequests: number;
+  /** A call running this long may become a long request: no call beyond maxLongRequests starts meanwhile. */
+  slowCallMs: number;
   /** Bulk API 2.0 job polling. */
   bulkPollIntervalMs: number;
   bulkPollTimeoutMs: number;
@@ -106,6 +110,8 @@ export const DEFAULT_TUNING: SinkTuning = {
   writtenCacheSize: 100_000,
   writtenCacheTtlMs: 15 * 60_000,
   idCacheSize: 100_000,
+  maxLongRequests: 25,
+  slowCallMs: 10_000,
   bulkPollIntervalMs: 1_000,
   bulkPollTimeoutMs: 600_000,
   createOnlyFields: {

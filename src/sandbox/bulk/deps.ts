@@ -61,6 +61,11 @@ export interface BulkDeps {
   batchSize?: number;
   /** How long an ingest job just closed waits before it is processed (a fault; 0 or absent: none). Aborting it ends the wait. */
   jobHold?(): number;
+  /**
+   * A real org's time for a closed ingest job (the latency model), drawn once per job: it waits
+   * `queueMs` in UploadComplete, then `perRecordMs` per record InProgress. Absent or zero: at once.
+   */
+  jobTiming?(): { queueMs: number; perRecordMs: number };
   /** User id reported as createdById when checkAuth returns none. */
   defaultUserId?: string;
 }

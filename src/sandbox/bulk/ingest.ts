@@ -9,12 +9,20 @@ const SYSTEM_COLUMNS = ['Id'];
 /** Thrown when the whole job cannot be processed (bad CSV, unknown column): the job ends Failed. */
 class InvalidBatch extends Error {}
 
+/** How an ingest job is processed beyond its rows: a real org's time per record, and when to stop. */
+export interface ProcessingOptions {
+  /** The org's time per record (latency model): each internal batch lands when its share has passed. */
+  perRecordMs?: number;
+  /** True once the emulator is shutting down: a job being processed stops between batches (left InProgress). */
+  closing?: () => boolean;
+}
+
 /**
  * Processes an ingest job that reached UploadComplete: parses its uploads, checks the header,
  * applies the rows in internal batches and records the outcome of every row.
  * Stops between batches when the job was aborted; rows not reached stay unprocessed.
  */
-export async function processIngestJob(jobId: string, store: JobStore, deps: BulkDeps): Promise<void> {
+export async function processIngestJob(jobId: string, store: JobStore, deps: BulkDeps, opts: ProcessingOptions = {}): Promise<void> {
   const started = Date.now();
   const initial = store.get(jobId);
   if (!initial || initial.kind !== 'ingest' || initial.state !== 'UploadComplete') return;
@@ -33,6 +41,12 @@ export async function processIngestJob(jobId: string, store: JobStore, deps: Bul
       const current = store.get(jobId);
       if (!current || current.state === 'Aborted') break;
       const slice = results.rows.slice(start, start + batchSize);
+      const ms = (opts.perRecordMs ?? 0) * slice.length;
+      if (ms > 0) {
+        await sleepWhile(ms, () => store.get(jobId)?.state === 'InProgress' && !opts.closing?.());
+        if (opts.closing?.()) return;
+        if (store.get(jobId)?.state !== 'InProgress') break;
+      }
       const outcomes = await applyBatch(job, slice.map((row) => toBulkRow(row.values, columns, job)), deps);
       slice.forEach((row, i) => Object.assign(row, outcomes[i], { processed: true }));
       const processed = start + slice.length;
@@ -67,6 +81,14 @@ export async function processIngestJob(jobId: string, store: JobStore, deps: Bul
   store.save(job);
   deps.logger.info({ jobId, object: job.object, operation: job.operation, state: job.state,
     processed: job.numberRecordsProcessed, failed: job.numberRecordsFailed }, 'bulk ingest job finished');
+}
+
+/** Waits `ms`, in steps, or less once `go` turns false (the job aborted, the emulator closing). */
+export async function sleepWhile(ms: number, go: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && go()) {
+    await new Promise((r) => setTimeout(r, Math.min(50, until - Date.now())));
+  }
 }
 
 function readUploads(job: IngestJob, store: JobStore): { header: string[]; rows: string[][] } {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BulkDeps } from './deps.ts';
 import { toHttpError } from './errors.ts';
-import { processIngestJob } from './ingest.ts';
+import { processIngestJob, sleepWhile } from './ingest.ts';
 import { MAX_UPLOAD_BYTES, registerIngestRoutes } from './ingest-routes.ts';
 import { JobStore } from './job-store.ts';
 import { sfTimestamp } from './jobs.ts';
@@ -20,7 +20,7 @@ const RESTARTED = 'InternalServerError : the emulator restarted while the job wa
  * Bulk API 2.0 under /services/data/v<version>/jobs/{ingest,query} as an encapsulated fastify
  * plugin: its own error handler (Salesforce `[{errorCode, message}]` bodies), a text/csv parser
  * (150 MB), deps.checkAuth on every request, and ingest jobs processed one at a time in the
- * background after UploadComplete. Jobs persist under deps.dataDir and resume after a restart.
+ * background after UploadComplete (side by side under the latency model, which gives each its time). Jobs persist under deps.dataDir and resume after a restart.
  */
 export function registerBulkRoutes(app: FastifyInstance, deps: BulkDeps): BulkRoutes {
   const store = new JobStore(deps.dataDir);
@@ -35,15 +35,24 @@ export function registerBulkRoutes(app: FastifyInstance, deps: BulkDeps): BulkRo
       .then(() => (closing ? undefined : processIngestJob(jobId, store, deps)))
       .catch((error: unknown) => log.error({ jobId, err: error }, 'bulk ingest processing crashed'));
   };
-  // jobs held by a fault wait outside the queue (the others go on), until the hold ends or they are aborted
+  // jobs held by a fault wait outside the queue (the others go on), until the hold ends or they are aborted;
+  // jobs under the latency model are processed outside it too, side by side, as a real org processes them
   const held = new Set<Promise<void>>();
   const enqueue = (jobId: string): void => {
     const holdMs = deps.jobHold?.() ?? 0;
-    if (holdMs <= 0) return queueJob(jobId);
-    log.info({ jobId, holdMs }, 'bulk ingest job held before processing (fault)');
-    const wait = waitUnlessAborted(store, jobId, holdMs, () => closing).then(() => queueJob(jobId));
-    held.add(wait);
-    void wait.finally(() => held.delete(wait));
+    const timing = deps.jobTiming?.() ?? { queueMs: 0, perRecordMs: 0 };
+    if (holdMs > 0) log.info({ jobId, holdMs }, 'bulk ingest job held before processing (fault)');
+    if (timing.queueMs <= 0 && timing.perRecordMs <= 0) {
+      if (holdMs <= 0) return queueJob(jobId);
+      return track(waitUnlessAborted(store, jobId, holdMs, () => closing).then(() => queueJob(jobId)));
+    }
+    track(waitUnlessAborted(store, jobId, holdMs + timing.queueMs, () => closing)
+      .then(() => (closing ? undefined : processIngestJob(jobId, store, deps, { perRecordMs: timing.perRecordMs, closing: () => closing })))
+      .catch((error: unknown) => log.error({ jobId, err: error }, 'bulk ingest processing crashed')));
+  };
+  const track = (work: Promise<void>): void => {
+    held.add(work);
+    void work.finally(() => held.delete(work));
   };
 
   recoverAfterRestart(store, enqueue);
@@ -63,7 +72,7 @@ export function registerBulkRoutes(app: FastifyInstance, deps: BulkDeps): BulkRo
     });
     child.addHook('onClose', async () => {
       closing = true;
-      await queue;
+      await Promise.all([queue, ...held]);
     });
     const kit = createRouteKit(store, deps, enqueue, (req) => users.get(req) ?? DEFAULT_USER_ID);
     registerIngestRoutes(child, kit);
@@ -82,11 +91,8 @@ export function registerBulkRoutes(app: FastifyInstance, deps: BulkDeps): BulkRo
 }
 
 /** Resolves after `ms`, or sooner once the job is aborted (or gone, or the server closing). */
-async function waitUnlessAborted(store: JobStore, jobId: string, ms: number, closing: () => boolean): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until && !closing() && store.get(jobId)?.state === 'UploadComplete') {
-    await new Promise((r) => setTimeout(r, Math.min(50, until - Date.now())));
-  }
+function waitUnlessAborted(store: JobStore, jobId: string, ms: number, closing: () => boolean): Promise<void> {
+  return sleepWhile(ms, () => !closing() && store.get(jobId)?.state === 'UploadComplete');
 }
 
 /** After a restart: queued jobs are processed, ones cut off mid-way are Failed (their batches may be partly applied). */

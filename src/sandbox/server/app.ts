@@ -183,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; b
     dataDir: deps.dataDir,
     logger,
     jobHold: faults.jobHold,
+    jobTiming: () => deps.latency.bulkJob(),
     defaultUserId: deps.creds.userId,
   });
 
