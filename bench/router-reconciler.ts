@@ -131,7 +131,7 @@ try {
   let alerts = 0;
   const path = pathProcessors({
     config, kafka, names, metrics, log, encode: (subject, value) => registry.encode(subject, value), onAlert: () => { alerts++; },
-    lookups: { isShopSinkTransaction: (txId) => own.isOurs(txId) },
+    lookups: { isShopSinkTransaction: (txId) => own.isOurs(txId), learnShopTransactions: (txIds) => own.learn(txIds) },
   });
   const spans = new Map<string, { first: number; last: number }>();
   let cpuAtFirst: NodeJS.CpuUsage | undefined;

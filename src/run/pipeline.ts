@@ -144,7 +144,11 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   // the shop database down holds the router too: a change is never routed without knowing whether it was our own write
   const path = pathProcessors({
     config, kafka, names, metrics, log, onAlert, encode: (subject, value) => registry.encode(subject, value),
-    lookups: { lookupParent, isShopSinkTransaction: (txId) => routerPause.run(() => ownTransactions.isOurs(txId)) },
+    lookups: {
+      lookupParent, isShopSinkTransaction: (txId) => routerPause.run(() => ownTransactions.isOurs(txId)),
+      // a chunk's transactions in one query; if it fails (the database down), each change asks, holding the router paused
+      learnShopTransactions: (txIds) => ownTransactions.learn(txIds),
+    },
   });
   const shopSink = new ShopSink(pool, config.shop.schema, { statementTimeoutMs: config.shop.statementTimeoutMs });
   const audit = createAuditProducer({ kafka, topic: names.audit, encode: (subject, value) => registry.encode(subject, value), registry: registryMetrics });
