@@ -86,7 +86,7 @@ export function summarize(profile: Profile, topN: number): ProfileSummary {
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const { functionName, url, lineNumber } = byId.get(at)!.callFrame;
-      if (!/\/src\//.test(url)) continue;
+      if (!/\/src\//.test(url) || url.includes('/node_modules/')) continue;
       const frame = `${functionName || '(anonymous)'} (${url.replace(/^.*\/src\//, 'src/')}:${lineNumber + 1})`;
       if (seen.has(frame)) continue;
       seen.add(frame);
