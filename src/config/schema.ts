@@ -12,6 +12,20 @@ import { kafkaSaslSchema, kafkaSslSchema, replicationSchema } from '../kafka/sec
 
 const urlString = z.url({ error: 'must be a URL' });
 
+/**
+ * How a transactional stage commits: larger transactions cost fewer commits (a commit waits for the
+ * broker, ~5-300 ms) but hold more records back until the commit and redo more after a crash;
+ * partitions in parallel overlap one partition's commit with another's records.
+ */
+function stageTuning(records: number, stage: string) {
+  return z.strictObject({
+    recordsPerTransaction: z.number().int().min(1).max(10_000).default(records)
+      .describe(`Records of one partition per Kafka transaction of ${stage}; never more than one fetched batch.`),
+    partitionsInParallel: z.number().int().min(1).max(256).default(1)
+      .describe('Partitions handled at once, each with its own transactions (1: one after the other).'),
+  }).prefault({});
+}
+
 export const configSchema = z.strictObject({
   shopId: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'letters, digits, - and _ only' }).default('shop-1')
     .describe('Shop id; the first part of every key.'),
@@ -80,6 +94,10 @@ export const configSchema = z.strictObject({
     maxRetries: z.number().int().min(0).default(8).describe('Retries of transient errors (5xx, UNABLE_TO_LOCK_ROW, timeouts) of one call; then a record whose row stays locked is isolated and dead-lettered, other errors retry the chunk.'),
     shopBatchSize: z.number().int().min(1).default(500).describe('Rows per shop sink transaction.'),
   }).prefault({}).describe('Sink tuning.'),
+  processing: z.strictObject({
+    router: stageTuning(500, 'the router (its outputs are one routed change per raw change, its state small)'),
+    reconciler: stageTuning(100, 'the reconciler (each record writes its key\'s state, KBs, once per transaction however often the key changes in it)'),
+  }).prefault({}).describe('Transactions of the router and the reconciler: their size, and how many partitions each works on at once.'),
   reconcile: z.strictObject({
     seenPositions: z.number().int().min(1).max(10_000).default(64).describe('Source positions remembered per key for duplicate detection.'),
     maxInFlight: z.number().int().min(1).default(32).describe('Unacknowledged writes remembered per key for echo detection.'),

@@ -35,11 +35,28 @@ export interface ShopRowChange {
 
 export class DebeziumEventError extends Error {}
 
+/** The envelope of a change event, with or without the JSON converter's schema wrapper. */
+function envelopeOf(value: unknown): DebeziumEnvelope {
+  const raw = value as Record<string, unknown>;
+  return (raw.payload && typeof raw.payload === 'object' && 'schema' in raw ? raw.payload : raw) as DebeziumEnvelope;
+}
+
+function transactionIdOf(env: DebeziumEnvelope): string {
+  const lsn = env.source.lsn ?? 'none';
+  return env.source.txId === null || env.source.txId === undefined ? `lsn:${lsn}` : String(env.source.txId);
+}
+
+/** The source transaction id of a change event (as ShopRowChange.transactionId), or null when it is none. */
+export function debeziumTransactionId(value: unknown): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  const env = envelopeOf(value);
+  return env.source && typeof env.op === 'string' ? transactionIdOf(env) : null;
+}
+
 /** Null for tombstones, truncates and logical messages (nothing to sync). */
 export function readDebeziumEvent(value: unknown, rowId: (row: Record<string, unknown>) => unknown = (r) => r.id): ShopRowChange | null {
   if (value === null || value === undefined) return null;
-  const raw = value as Record<string, unknown>;
-  const env = (raw.payload && typeof raw.payload === 'object' && 'schema' in raw ? raw.payload : raw) as DebeziumEnvelope;
+  const env = envelopeOf(value);
   if (!env.source || typeof env.op !== 'string') throw new DebeziumEventError('not a Debezium change event: source or op missing');
   if (env.op === 't' || env.op === 'm') return null;
   const deleted = env.op === 'd';
@@ -53,7 +70,7 @@ export function readDebeziumEvent(value: unknown, rowId: (row: Record<string, un
     row,
     table,
     sourcePosition: `pg:${lsn}:${table}:${String(rowId(row) ?? '')}`,
-    transactionId: env.source.txId === null || env.source.txId === undefined ? `lsn:${lsn}` : String(env.source.txId),
+    transactionId: transactionIdOf(env),
     eventTime: env.source.ts_ms ?? env.ts_ms ?? 0,
     snapshot: env.op === 'r' || (env.source.snapshot !== undefined && env.source.snapshot !== false && env.source.snapshot !== 'false'),
     sourceVersion: typeof version === 'number' ? version : typeof version === 'string' && /^\d+$/.test(version) ? Number(version) : null,

@@ -1,6 +1,6 @@
 import type { Connection } from 'jsforce';
 import type { ShopforceConfig } from '../config/schema.ts';
-import { readDebeziumEvent, type ShopRowChange } from '../entities/debezium.ts';
+import { debeziumTransactionId, readDebeziumEvent, type ShopRowChange } from '../entities/debezium.ts';
 import { entityKey } from '../entities/keys.ts';
 import { enabledEntities, type EnabledEntity } from '../entities/index.ts';
 import { parentFieldName, type ParentKeyLookup, type PartSpec } from '../entities/parts.ts';
@@ -70,6 +70,8 @@ export interface RouterLookups {
   lookupParent?: ParentLookup;
   /** Whether a shop transaction (Debezium source.txId) was made by our shop sink; absent: unknown. */
   isShopSinkTransaction?: (txId: string) => Promise<boolean>;
+  /** Looks up the shop transactions of a whole chunk of changes at once, so isShopSinkTransaction answers them from memory. */
+  learnShopTransactions?: (txIds: string[]) => Promise<void>;
   /** Parent values kept in memory (least recently used forgotten first); default 100,000. */
   parentCacheSize?: number;
 }
@@ -197,8 +199,15 @@ export function createRouter(config: ShopforceConfig, lookups: RouterLookups = {
 
   return {
     topics: [...shop.keys(), ...salesforce.keys()],
-    /** Looks up the parents a chunk of Salesforce changes points at, one call per object and field. */
+    /**
+     * Looks up what a chunk needs outside Kafka, in one go: whether its shop changes' transactions are
+     * our shop sink's (one query), or the parents its Salesforce changes point at (one call per object and field).
+     */
     async prefetch(ctx: PrefetchContext<unknown, string>): Promise<void> {
+      if (shop.has(ctx.topic)) {
+        if (lookups.learnShopTransactions) await lookups.learnShopTransactions(ctx.values.map(debeziumTransactionId).filter((id): id is string => id !== null));
+        return;
+      }
       const route = salesforce.get(ctx.topic);
       if (!route || lookupsOf(route.spec).length === 0) return;
       const wanted = ctx.values.flatMap((v) => {

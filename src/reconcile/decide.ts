@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { clonePlain } from '../entities/clone.ts';
 import { atPrecision } from '../entities/precision.ts';
 import { backfillRunOf, isRereadPosition } from '../flows/routed-change.ts';
 import { otherSide, ownerOf } from './policy.ts';
@@ -36,7 +37,7 @@ export function decide(state: KeyState | null, key: string, change: Change, poli
     return finish(prior, change, policy, { decision: 'duplicate', message: `older than the image kept for its record (${change.backfill ? 'a backfilled image a live change overtook' : 'a live change behind a backfilled image'})` });
   }
   if (change.op === 'UPSERT' && !change.record) throw new Error(`reconcile ${key}: an UPSERT from ${change.origin} carries no record`);
-  const s: KeyState = structuredClone(prior);
+  const s: KeyState = clonePlain(prior);
   s.inFlight = s.inFlight.filter((w) => w.issuedAt >= change.eventTime - policy.inFlightTtlMs);
   s.seenPositions = rememberPosition(s.seenPositions, positionId, policy.seenPositions);
   if (change.stale) return decideOverwritten(s, change, policy);
@@ -371,7 +372,7 @@ function deltaWrites(s: KeyState, change: Change, policy: Policy): PlannedWrite[
  * flush (it is the writes' source position, so a replayed flush gives the same command ids).
  */
 export function flushWindow(state: KeyState, flushId: string, eventTime: number, policy: Policy): { writes: PlannedWrite[]; newState: KeyState; change: Change } {
-  const s: KeyState = structuredClone(state);
+  const s: KeyState = clonePlain(state);
   s.windowPending = false;
   const change: Change = { origin: 'SHOP', sourcePosition: flushId, transactionId: flushId, eventTime, op: 'UPSERT', record: s.base };
   const writes = s.base ? deltaWrites(s, change, policy) : [];
@@ -401,7 +402,7 @@ function plan(s: KeyState, change: Change, target: Side, op: 'UPSERT' | 'DELETE'
   const values: Rec = {};
   if (op === 'UPSERT') for (const f of fields ?? comparableFields({}, record, policy)) values[f] = writtenValue(policy, f, record[f]);
   s.inFlight = boundInFlight([...s.inFlight, { id, target, op, values, causePosition: change.sourcePosition, issuedAt: change.eventTime }], policy.maxInFlight);
-  return { id, target, op, record: structuredClone(record), fields: fields ? [...fields].sort() : null, reason };
+  return { id, target, op, record: clonePlain(record), fields: fields ? [...fields].sort() : null, reason };
 }
 
 /** A short digest of a value, the same for equal values whatever their objects' key order. */
@@ -417,7 +418,7 @@ function mkAlert(kind: Alert['kind'], key: string, message: string, fields: stri
 
 function setLastFrom(s: KeyState, change: Change): void {
   const snap: Snapshot = {
-    record: change.record ? structuredClone(change.record as Rec) : null, ...(change.knownFields?.length ? { known: [...change.knownFields] } : {}), op: change.op,
+    record: change.record ? clonePlain(change.record as Rec) : null, ...(change.knownFields?.length ? { known: [...change.knownFields] } : {}), op: change.op,
     sourcePosition: change.sourcePosition, transactionId: change.transactionId, eventTime: change.eventTime,
   };
   if (change.origin === 'SHOP') s.lastFromShop = snap;

@@ -7,7 +7,6 @@ import { shopWriteResult, writeResultEvent } from '../audit/write-results.ts';
 import { registryClient, type SchemaCatalogClient } from '../avro/registry.ts';
 import { createKafka, verifyKafkaAccess } from '../kafka/client.ts';
 import type { ShopWrite } from '../entities/types.ts';
-import { compressedJsonCodec } from '../kafka/compressed-codec.ts';
 import { createProcessor } from '../kafka/processor.ts';
 import { applyConfiguredLogLevel, createLogger, type Logger } from '../observability/logger.ts';
 import { kafkajsLogCreator } from '../observability/kafkajs-logger.ts';
@@ -22,11 +21,11 @@ import { createBatchSink } from '../kafka/sink/batch-sink.ts';
 import { isInfrastructure, StagePause, type PauseState } from '../kafka/stage-pause.ts';
 import { isSalesforceOutage } from '../salesforce/sink/errors.ts';
 import type { Alert } from '../reconcile/types.ts';
-import { createReconciler, type EntityState } from '../processors/reconciler/index.ts';
 import { topicNames, type TopicNames } from '../flows/topic-names.ts';
-import { createRouter, type ParentLookup } from '../processors/router.ts';
+import type { ParentLookup } from '../processors/router.ts';
 import { OwnTransactions } from '../shop/sink/own-transactions.ts';
 import { ShopSink } from '../shop/sink/shop-sink.ts';
+import { pathProcessors } from './path.ts';
 import { preparePipelineTopics } from './topics.ts';
 
 /**
@@ -119,8 +118,6 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
 
   const names = topicNames(config.kafka.topicNamespace);
   const group = (name: string) => `${config.kafka.groupIdPrefix}.${name}`;
-  // a null value is a tombstone (Debezium writes one after each delete): nothing to route
-  const json = (m: { value: Buffer | null }) => (m.value ? JSON.parse(m.value.toString('utf8')) : null);
   // a reconcile alert: logged by the reconciler, counted here, and delivered to the configured webhooks
   const dispatcher = createAlertDispatcher(config.observability.alerts, { shopId: config.shopId, log: log.child({ component: 'alerts' }), registry: registryMetrics });
   const recentAlerts = new RecentAlerts();
@@ -145,25 +142,20 @@ export async function startPipeline(config: ShopforceConfig, extras: PipelineExt
   const lookupParent: ParentLookup | undefined = extras.lookupParent && ((object, field, ids) => routerPause.run(() => extras.lookupParent!(object, field, ids)));
   const shopPause = pauseFor('shop-sink');
   // the shop database down holds the router too: a change is never routed without knowing whether it was our own write
-  const router = createRouter(config, { lookupParent, isShopSinkTransaction: (txId) => routerPause.run(() => ownTransactions.isOurs(txId)) });
-  const reconciler = createReconciler(config, (subject, value) => registry.encode(subject, value), onAlert);
+  const path = pathProcessors({
+    config, kafka, names, metrics, log, onAlert, encode: (subject, value) => registry.encode(subject, value),
+    lookups: {
+      lookupParent, isShopSinkTransaction: (txId) => routerPause.run(() => ownTransactions.isOurs(txId)),
+      // a chunk's transactions in one query; if it fails (the database down), each change asks, holding the router paused
+      learnShopTransactions: (txIds) => ownTransactions.learn(txIds),
+    },
+  });
   const shopSink = new ShopSink(pool, config.shop.schema, { statementTimeoutMs: config.shop.statementTimeoutMs });
   const audit = createAuditProducer({ kafka, topic: names.audit, encode: (subject, value) => registry.encode(subject, value), registry: registryMetrics });
 
   const stages: Stage[] = [
-    createProcessor<unknown, string>({
-      name: 'router', kafka, groupId: group('router'), topics: router.topics, handle: router.handle, prefetch: router.prefetch, decode: json,
-      state: {}, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'router' }),
-    }),
-    createProcessor<unknown, EntityState>({
-      name: 'reconciler', kafka, groupId: group('reconciler'), topics: reconciler.topics, handle: reconciler.handle, decode: json,
-      // a key's images and records can be large (a segment of thousands of members): compressed on the changelog
-      state: { codec: compressedJsonCodec<EntityState>() }, transactional: true, dlqTopic: names.dlq, metrics, logger: log.child({ processor: 'reconciler' }),
-      // its state values are KBs (images + reconcile state): smaller transactions, smaller batches
-      maxRecordsPerCommit: 100,
-      // stock windows end on the clock, not on a record: due windows are written by punctuation
-      punctuate: reconciler.punctuateIntervalMs === null ? undefined : { intervalMs: reconciler.punctuateIntervalMs, handle: (ctx) => reconciler.punctuate(ctx) },
-    }),
+    createProcessor(path.router),
+    createProcessor(path.reconciler),
     createBatchSink<ShopWrite>({
       name: 'shop-sink', kafka, groupId: group('shop-sink'), topic: names.shopCommands, dlqTopic: names.dlq, metrics, log: log.child({ processor: 'shop-sink' }),
       decode: (m) => shopPause.run(() => registry.decode<ShopWrite>(m.value!)),

@@ -41,6 +41,23 @@ describe('canonical Avro schemas in the schema registry', () => {
     });
   }
 
+  test('encoding writes the bytes the registry library writes, for small and large values, and refuses an invalid value with its error', async () => {
+    const audit = scoped(schemas.find((s) => s.name === 'audit')!);
+    const id = await client.register(audit);
+    for (let i = 0; i < 20; i++) {
+      const value = audit.type.random() as unknown as Record<string, unknown>;
+      // every fifth value far larger than the encoder's first buffer
+      if (i % 5 === 0) value.message = 'm'.repeat(40_000 * (i / 5 + 1));
+      assert.deepEqual(await client.encode(audit.subject, value), await client.registry.encode(id, value));
+    }
+    const invalid = { ...(audit.type.random() as unknown as Record<string, unknown>), eventTime: 'not a number' };
+    const mine = await client.encode(audit.subject, invalid).then(() => undefined, (err: Error) => err);
+    const theirs = await client.registry.encode(id, invalid).then(() => undefined, (err: Error) => err);
+    assert.ok(mine && theirs, 'an invalid value is refused');
+    assert.equal(mine.message, theirs.message);
+    assert.equal(mine.constructor, theirs.constructor);
+  });
+
   test('a backward-incompatible change is rejected with the registry error; a compatible one is accepted', async () => {
     const order = scoped(schemas.find((s) => s.name === 'order')!);
     await client.register(order);

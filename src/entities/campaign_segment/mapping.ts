@@ -14,6 +14,7 @@ import type { ShopWrite } from '../types.ts';
 import { requiredStr, str } from '../values.ts';
 import type { CampaignSegmentConfig } from './config.ts';
 import { CAMPAIGN_SEGMENT_KINDS as K, emptySegment, type CampaignSegment, type SegmentMember } from './record.ts';
+import { clonePlain } from '../clone.ts';
 
 export const CAMPAIGN_SEGMENT_FIELDS: FieldMapping[] = [
   { canonical: 'name', shop: 'name', salesforce: 'Campaign.Name', transform: 'none' },
@@ -80,7 +81,7 @@ export function createCampaignSegmentMapping(cfg: CampaignSegmentConfig, shopId:
 
     fromShopRow({ segment, members }, previous) {
       const segmentId = requiredStr(`${segmentsTable}.segment_code`, segment.segment_code);
-      const s: CampaignSegment = previous ? structuredClone(previous) : emptySegment(segmentId);
+      const s: CampaignSegment = previous ? clonePlain(previous) : emptySegment(segmentId);
       s.segmentId = segmentId;
       readShopRow(K, mappings, segment, s, segmentsTable);
       if (members) {
@@ -95,7 +96,7 @@ export function createCampaignSegmentMapping(cfg: CampaignSegmentConfig, shopId:
 
     fromSalesforce({ Campaign: campaign, members }, previous) {
       const segmentId = requiredStr(`${campaignObj}.${campaignExt}`, campaign[campaignExt]);
-      const s: CampaignSegment = previous ? structuredClone(previous) : emptySegment(segmentId);
+      const s: CampaignSegment = previous ? clonePlain(previous) : emptySegment(segmentId);
       s.segmentId = segmentId;
       readSalesforceImage(K, mappings, campaignObj, campaign, s);
       s.name ??= '';

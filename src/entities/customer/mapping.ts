@@ -11,6 +11,7 @@ import type { FieldValue, SalesforceWrite, ShopWrite } from '../types.ts';
 import { bool, requiredStr, str } from '../values.ts';
 import type { CustomerConfig } from './config.ts';
 import { CUSTOMER_KINDS as K, emptyCustomer, type Address, type Customer } from './record.ts';
+import { clonePlain } from '../clone.ts';
 
 export const CUSTOMER_FIELDS: FieldMapping[] = [
   { canonical: 'email', shop: 'email', salesforce: 'Contact.Email', transform: 'lowercase' },
@@ -94,7 +95,7 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
 
     fromShopRow({ customer: row, addresses }, previous) {
       const customerId = requiredStr(`${customersTable}.customer_number`, row.customer_number);
-      const c: Customer = previous ? structuredClone(previous) : emptyCustomer(customerId);
+      const c: Customer = previous ? clonePlain(previous) : emptyCustomer(customerId);
       c.customerId = customerId;
       readShopRow(K, mappings, row, c, customersTable);
       let out = c;
@@ -106,7 +107,7 @@ export function createCustomerMapping(cfg: CustomerConfig, shopId: string): Enti
       const [customerId] = account
         ? requiredKeyParts(`${accountObj}.${accountExt}`, account[accountExt], 1)
         : requiredKeyParts(`${contactObj}.${contactExt}`, contactExt ? contact?.[contactExt] : undefined, 1);
-      const c: Customer = previous ? structuredClone(previous) : emptyCustomer(customerId);
+      const c: Customer = previous ? clonePlain(previous) : emptyCustomer(customerId);
       c.customerId = customerId;
       if (contact) readSalesforceImage(K, mappings, contactObj, contact, c);
       if (account) {

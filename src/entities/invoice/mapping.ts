@@ -14,6 +14,7 @@ import type { FieldValue } from '../types.ts';
 import { requiredStr } from '../values.ts';
 import type { InvoiceConfig } from './config.ts';
 import { emptyInvoice, INVOICE_KINDS as K, type Invoice } from './record.ts';
+import { clonePlain } from '../clone.ts';
 
 export const INVOICE_FIELDS: FieldMapping[] = [
   { canonical: 'orderNumber', shop: 'order_number', transform: 'none' },
@@ -54,7 +55,7 @@ export function createInvoiceMapping(cfg: InvoiceConfig, shopId: string): Entity
 
     fromShopRow(row, previous) {
       const number = requiredStr(`${table}.invoice_number`, row.invoice_number);
-      const inv = previous ? structuredClone(previous) : emptyInvoice(number);
+      const inv = previous ? clonePlain(previous) : emptyInvoice(number);
       readShopRow(K, mappings, row, inv, table);
       inv.orderNumber ??= '';
       return inv;
@@ -62,7 +63,7 @@ export function createInvoiceMapping(cfg: InvoiceConfig, shopId: string): Entity
 
     fromSalesforce(image, previous) {
       const number = requiredStr(`${obj}.${ext}`, image[ext]);
-      const inv = previous ? structuredClone(previous) : emptyInvoice(number);
+      const inv = previous ? clonePlain(previous) : emptyInvoice(number);
       inv.invoiceNumber = number;
       inv.orderNumber = image[orderField] === undefined || image[orderField] === null
         ? requiredStr(`${obj}.Opportunity__c -> Opportunity.${cfg.orderExternalId} (the invoice's shop order)`, previous?.orderNumber)

@@ -15,6 +15,7 @@ import { date, int, requiredInt, requiredStr, str } from '../values.ts';
 import type { OrderConfig } from './config.ts';
 import { paymentSummary, type PaymentStatus } from './payments.ts';
 import { emptyOrder, ORDER_KINDS as K, type Order, type OrderLine, type OrderPayment } from './record.ts';
+import { clonePlain } from '../clone.ts';
 
 /** The order's payment status -> the Opportunity's Payment_Status__c picklist value. */
 export const PAYMENT_STATUS_VALUES: Record<PaymentStatus, string> = {
@@ -127,7 +128,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
 
     fromShopRow({ order: row, lines, payments }, previous) {
       const orderNumber = requiredStr(`${ordersTable}.order_number`, row.order_number);
-      const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber);
+      const o: Order = previous ? clonePlain(previous) : emptyOrder(orderNumber);
       o.orderNumber = orderNumber;
       readShopRow(K, mappings, row, o, ordersTable);
       if (o.total === null) throw new Error(`${ordersTable}.total_amount: is required (order ${orderNumber})`);
@@ -139,7 +140,7 @@ export function createOrderMapping(cfg: OrderConfig, shopId: string): EntityMapp
 
     fromSalesforce({ Opportunity: opp, lineItems }, previous) {
       const [orderNumber] = requiredKeyParts(`${oppObj}.${oppExt}`, opp[oppExt], 1);
-      const o: Order = previous ? structuredClone(previous) : emptyOrder(orderNumber!);
+      const o: Order = previous ? clonePlain(previous) : emptyOrder(orderNumber!);
       o.orderNumber = orderNumber;
       readSalesforceImage(K, mappings, oppObj, opp, o);
       if ('StageName' in opp) o.status = statusFromStage(str(`${oppObj}.StageName`, opp.StageName), previous);

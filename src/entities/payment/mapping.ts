@@ -12,6 +12,7 @@ import { fieldsMappedFrom, mergeMappings, readSalesforceImage, readShopRow, sale
 import { requiredStr } from '../values.ts';
 import type { PaymentConfig } from './config.ts';
 import { emptyPayment, PAYMENT_KINDS as K, type Payment } from './record.ts';
+import { clonePlain } from '../clone.ts';
 
 export const PAYMENT_FIELDS: FieldMapping[] = [
   { canonical: 'providerTransactionId', shop: 'provider_transaction_id', transform: 'none' },
@@ -49,7 +50,7 @@ export function createPaymentMapping(cfg: PaymentConfig, shopId: string): Entity
 
     fromShopRow(row, previous) {
       const txId = requiredStr(`${table}.provider_transaction_id`, row.provider_transaction_id);
-      const p = previous ? structuredClone(previous) : emptyPayment(txId, null);
+      const p = previous ? clonePlain(previous) : emptyPayment(txId, null);
       readShopRow(K, mappings, row, p, table);
       requiredStr(`${table}.provider`, p.provider);
       requiredStr(`${table}.order_number`, p.orderNumber);
@@ -59,7 +60,7 @@ export function createPaymentMapping(cfg: PaymentConfig, shopId: string): Entity
     fromSalesforce(image, previous) {
       const id = paymentOfExternalId(image[ext]);
       if (!id) requiredStr(`${obj}.${ext} as "<shop>|<provider>|<transaction id>"`, null);
-      const p = previous ? structuredClone(previous) : emptyPayment(id!.providerTransactionId, id!.provider);
+      const p = previous ? clonePlain(previous) : emptyPayment(id!.providerTransactionId, id!.provider);
       p.providerTransactionId = id!.providerTransactionId;
       p.provider = id!.provider;
       readSalesforceImage(K, mappings, obj, image, p);

@@ -10,6 +10,7 @@ import type { FieldValue, SalesforceWrite } from '../types.ts';
 import { bool, requiredStr, str } from '../values.ts';
 import type { ProductConfig } from './config.ts';
 import { emptyProduct, PRODUCT_KINDS as K, type Product } from './record.ts';
+import { clonePlain } from '../clone.ts';
 
 export const PRODUCT_FIELDS: FieldMapping[] = [
   { canonical: 'name', shop: 'name', salesforce: 'Product2.Name', transform: 'none' },
@@ -39,7 +40,7 @@ export function createProductMapping(cfg: ProductConfig, shopId: string): Entity
 
     fromShopRow(row, previous) {
       const sku = requiredStr(`${productsTable}.sku`, row.sku);
-      const p: Product = previous ? structuredClone(previous) : emptyProduct(sku, cfg.defaultCurrency);
+      const p: Product = previous ? clonePlain(previous) : emptyProduct(sku, cfg.defaultCurrency);
       p.sku = sku;
       readShopRow(K, mappings, row, p, productsTable);
       return p;
@@ -47,7 +48,7 @@ export function createProductMapping(cfg: ProductConfig, shopId: string): Entity
 
     fromSalesforce({ Product2: product, PricebookEntry: entry }, previous) {
       const sku = requiredStr(`${productObj}.${productExt}`, product[productExt]);
-      const p: Product = previous ? structuredClone(previous) : emptyProduct(sku, cfg.defaultCurrency);
+      const p: Product = previous ? clonePlain(previous) : emptyProduct(sku, cfg.defaultCurrency);
       p.sku = sku;
       readSalesforceImage(K, mappings, productObj, product, p);
       const productActive = 'IsActive' in product ? bool(`${productObj}.IsActive`, product.IsActive) : null;

@@ -10,6 +10,7 @@ import { mergeMappings, readSalesforceImage, readShopRow, salesforceFields, shop
 import { requiredStr } from '../values.ts';
 import type { StockConfig } from './config.ts';
 import { emptyStock, STOCK_KINDS as K, type StockLevel } from './record.ts';
+import { clonePlain } from '../clone.ts';
 
 export const STOCK_FIELDS: FieldMapping[] = [
   { canonical: 'quantity', shop: 'quantity', salesforce: 'Stock_Level__c.Quantity__c', transform: 'none' },
@@ -28,13 +29,13 @@ export function createStockMapping(cfg: StockConfig, shopId: string): EntityMapp
     fromShopRow(row, previous) {
       const sku = requiredStr(`${table}.sku`, row.sku);
       const wh = requiredStr(`${table}.warehouse_code`, row.warehouse_code);
-      const s = previous ? structuredClone(previous) : emptyStock(sku, wh);
+      const s = previous ? clonePlain(previous) : emptyStock(sku, wh);
       readShopRow(K, mappings, row, s, table);
       return s;
     },
     fromSalesforce(image, previous) {
       const [sku, wh] = requiredKeyParts(`${obj}.${ext}`, image[ext], 2);
-      const s = previous ? structuredClone(previous) : emptyStock(sku!, wh!);
+      const s = previous ? clonePlain(previous) : emptyStock(sku!, wh!);
       readSalesforceImage(K, mappings, obj, image, s);
       return s;
     },

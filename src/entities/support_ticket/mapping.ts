@@ -12,6 +12,7 @@ import type { SalesforceReference } from '../types.ts';
 import { requiredStr } from '../values.ts';
 import type { SupportTicketConfig } from './config.ts';
 import { emptyTicket, SUPPORT_TICKET_KINDS as K, type SupportTicket } from './record.ts';
+import { clonePlain } from '../clone.ts';
 
 /**
  * Case picklists (docs: Status New / Working / Escalated / Closed, more per org, several may count as
@@ -55,7 +56,7 @@ export function createSupportTicketMapping(cfg: SupportTicketConfig, shopId: str
 
     fromShopRow(row, previous) {
       const ticketId = requiredStr(`${ticketsTable}.ticket_number`, row.ticket_number);
-      const t: SupportTicket = previous ? structuredClone(previous) : emptyTicket(ticketId);
+      const t: SupportTicket = previous ? clonePlain(previous) : emptyTicket(ticketId);
       t.ticketId = ticketId;
       readShopRow(K, mappings, row, t, ticketsTable);
       return t;
@@ -63,7 +64,7 @@ export function createSupportTicketMapping(cfg: SupportTicketConfig, shopId: str
 
     fromSalesforce(image, previous) {
       const [ticketId] = requiredKeyParts(`${caseObj}.${caseExt}`, image[caseExt], 1) as [string];
-      const t: SupportTicket = previous ? structuredClone(previous) : emptyTicket(ticketId);
+      const t: SupportTicket = previous ? clonePlain(previous) : emptyTicket(ticketId);
       t.ticketId = ticketId;
       readSalesforceImage(K, mappings, caseObj, image, t);
       // the record's subject and status are never null: an emptied Subject is a change (to ''), a

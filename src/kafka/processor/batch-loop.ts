@@ -69,8 +69,10 @@ async function processRecords<T, S>(deps: BatchLoopDeps<T, S>, task: Task<S>, pa
     let last: KafkaMessage | undefined;
     let records = 0;
     await prefetchChunk(s, task, topic, partition, messages.slice(i, i + s.maxPerCommit), deps.signal());
+    let read = 0;
     for (; i < messages.length && records < s.maxPerCommit; i++) {
       if (!deps.running() || !isRunning() || isStale() || groupTrouble()) { stop = true; break; }
+      read++;
       const result = await processRecord(s, task, topic, partition, messages[i], deps.signal());
       if (result === 'stopped') { stop = true; break; }
       merge(out, result.messages);
@@ -78,6 +80,8 @@ async function processRecords<T, S>(deps: BatchLoopDeps<T, S>, task: Task<S>, pa
       last = messages[i];
       records++;
     }
+    // counted once a chunk (a labelled increment per record cost more than some handlers)
+    if (read > 0) s.metrics.consumed.inc({ ...s.label, topic }, read);
     if (!last) break;
     // the batch's last chunk commits past the transaction markers that end it: a caught-up
     // processor shows no lag

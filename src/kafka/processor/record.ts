@@ -49,11 +49,11 @@ export function toMessages(processor: string, outputs: Output[], sourceTime: num
  * Decodes and handles one record, with retries per error class. Its state writes join the
  * task's pending batch when it succeeds and are dropped when it fails; a record that fails for
  * good (decode error, non-retryable error, spent retry budget) yields its DLQ record instead of
- * outputs. 'stopped' when `signal` aborted a retry wait (the processor is stopping).
+ * outputs. 'stopped' when `signal` aborted a retry wait (the processor is stopping). The caller counts
+ * it in `consumed`.
  */
 export async function processRecord<T, S>(s: ProcessorSettings<T, S>, task: Task<S>, topic: string, partition: number, message: KafkaMessage, signal: AbortSignal): Promise<RecordResult> {
   const { metrics, label, log, classify, policy } = s;
-  metrics.consumed.inc({ ...label, topic });
   const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, headerText(v)]));
   const onRetry = ({ errorClass, retry, delayMs, error }: { errorClass: string; retry: number; delayMs: number; error: unknown }) => {
     metrics.retries.inc({ ...label, error_class: errorClass });
