@@ -20,7 +20,7 @@ function testFiles(dir) {
 }
 
 const only = process.argv.slice(2);
-const found = only.length ? only : testFiles('test').sort();
+const files = only.length ? only : testFiles('test').sort();
 
 if (!process.env.SHOPFORCE_TEST_NO_STACK && process.env.SHOPFORCE_STACK_PROVIDER !== 'testcontainers') {
   console.log('# bringing the local stack up (shopforce stack up)');
@@ -56,9 +56,6 @@ const EXCLUSIVE = [
   'test/salesforce/source-crash.test.ts',
   'test/salesforce/source-sharing.test.ts',
 ];
-// The exclusive files go first: they run one after the other while the files queued behind them wait, and then
-// the rest run side by side. Spread through the list, each exclusive file held the other slots idle at the gate.
-const files = [...found.filter((f) => EXCLUSIVE.includes(f)), ...found.filter((f) => !EXCLUSIVE.includes(f))];
 const gate = mkdtempSync(join(tmpdir(), 'shopforce-test-gate-'));
 
 const result = spawnSync(

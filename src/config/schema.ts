@@ -87,7 +87,7 @@ export const configSchema = z.strictObject({
     batchSize: z.number().int().min(1).max(200).default(200).describe('Records per sObject Collections call (Salesforce allows 200).'),
     bulkThreshold: z.number().int().min(1).default(2000).describe('Pending writes of one object above this go through Bulk API 2.0.'),
     callsInFlight: z.number().int().min(1).max(50).default(4).describe('Calls the Salesforce sink has in flight at once, across objects and overlapping flushes (Collections calls, Bulk API 2.0 jobs). A real org takes seconds per call of 200; it serves at most 25 calls of 20 s or longer at once, so beyond 25 no call starts while one has run 10 s.'),
-    bulkJobsInFlight: z.number().int().min(1).max(25).default(4).describe('Bulk API 2.0 jobs one flush runs side by side for one object, each of more than bulkThreshold records (each job takes at least one of the org\'s 15,000 daily Bulk batches).'),
+    bulkJobsInFlight: z.number().int().min(1).max(25).default(1).describe('Bulk API 2.0 jobs one flush runs side by side for one object, each of more than bulkThreshold records (each job takes at least one of the org\'s 15,000 daily Bulk batches). Jobs side by side that touch children of one parent can be refused with UNABLE_TO_LOCK_ROW on a real org (retried), so one by default.'),
     quotaReservePercent: z.number().min(0).max(100).default(10).describe('Slow down when less than this share of the daily API quota remains.'),
     parentTimeoutMs: z.number().int().positive().default(300_000)
       .describe('A child whose parent has not landed after this (an Opportunity waiting for its Account, an order line for its product\'s PricebookEntry) goes to the DLQ, the reason naming the parent; one whose parent lands before is written then.'),
