@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { logLevel, type Kafka } from 'kafkajs';
+import { logLevel, type Admin, type Kafka } from 'kafkajs';
+import pRetry, { AbortError } from 'p-retry';
 import { createKafka, type KafkaSection } from '../kafka/client.ts';
 import { parseDlqMessage, REPLAYED_HEADER, type DlqEntry } from '../kafka/dlq.ts';
 import { fetchTopicOffsetsSettled } from '../kafka/topics.ts';
@@ -9,7 +10,36 @@ export interface DlqRecord extends DlqEntry {
   offset: string;
 }
 
+/** The group whose offsets on a dead-letter topic mark what `dlq replay` sent back (before 2 December 2026: of every topic). */
 export const DLQ_REPLAY_GROUP = 'shopforce.dlq-replay';
+
+/**
+ * The group keeping one dead-letter topic's replay marks. One group per topic: Kafka sets a group's
+ * offsets only while no member runs, and kafkajs sets them through a short-lived member of its own, so
+ * replays of two topics sharing one group refused each other.
+ */
+export const replayGroup = (topic: string) => `${DLQ_REPLAY_GROUP}.${topic}`;
+
+/**
+ * Records the replay marks (the topic's replay group's offsets). A replay of the same topic marking at the
+ * same moment makes the group busy for a moment, so it is tried again; after that the error says the
+ * records went back but are not marked (a second replay would send them again).
+ */
+async function markReplayed(admin: Admin, topic: string, upTo: Map<number, bigint>, sent: number): Promise<void> {
+  const partitions = [...upTo].map(([partition, offset]) => ({ partition, offset: String(offset) }));
+  try {
+    await pRetry(async () => {
+      try {
+        await admin.setOffsets({ groupId: replayGroup(topic), topic, partitions });
+      } catch (err) {
+        if (!/no running instances/.test((err as Error).message)) throw new AbortError(err as Error);
+        throw err;
+      }
+    }, { retries: 8, minTimeout: 250, maxTimeout: 4_000 });
+  } catch (err) {
+    throw new Error(`sent ${sent} dead letter(s) of ${topic} back, but could not mark them as replayed in group ${replayGroup(topic)} (${(err as Error).message}); another \`shopforce dlq replay\` may be running: a replay started again now would send them a second time`, { cause: err });
+  }
+}
 
 /** No new dead letter for this long after the last one read: the end of the topic was reached. */
 const IDLE_END_MS = 2_000;
@@ -19,8 +49,16 @@ export async function replayedUpTo(kafka: Kafka, topic: string): Promise<Map<num
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [committed] = await admin.fetchOffsets({ groupId: DLQ_REPLAY_GROUP, topics: [topic] });
-    return new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    // marks made before the group per topic count too
+    const upTo = new Map<number, bigint>();
+    for (const groupId of [DLQ_REPLAY_GROUP, replayGroup(topic)]) {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      for (const p of committed?.partitions ?? []) {
+        const offset = BigInt(p.offset);
+        if (offset > (upTo.get(p.partition) ?? -1n)) upTo.set(p.partition, offset);
+      }
+    }
+    return upTo;
   } finally {
     await admin.disconnect();
   }
@@ -108,9 +146,7 @@ export async function replayDlq(cluster: KafkaSection, topic: string, filter: (r
       // do not mark unreplayed records as replayed: commit only up to the first skipped one
       for (const r of skippedBefore) if (BigInt(r.offset) < upTo.get(r.partition)!) upTo.set(r.partition, BigInt(r.offset));
     }
-    if (upTo.size > 0) {
-      await admin.setOffsets({ groupId: DLQ_REPLAY_GROUP, topic, partitions: [...upTo].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
-    }
+    if (upTo.size > 0) await markReplayed(admin, topic, upTo, chosen.length);
   } finally {
     await admin.disconnect();
   }

@@ -119,6 +119,11 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       return [writeResultEvent(o.command, details, { processor: 'sf-sink', at })];
     });
   };
+  // a dead letter replayed after its record changed in Salesforce would put an old value back
+  const replays = new ReplayGuard();
+  const noteLanded = (outcome: WriteOutcome) => {
+    if (outcome.status === 'applied' || (outcome.status === 'skipped' && outcome.reason === 'unchanged')) replays.landed(outcome.command);
+  };
   // a parked child (its parent has not landed): its offset stays uncommitted until its final outcome
   const waiting = new Map<string, (r: Settled) => void>();
   let closing = false;
@@ -126,6 +131,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     const settle = waiting.get(outcome.command.commandId);
     if (!settle || outcome.status === 'parked') return;
     waiting.delete(outcome.command.commandId);
+    noteLanded(outcome);
     // a parked child that later fails with a retryable error is handed back: the sink re-delivers it;
     // one released because the stage is closing stays uncommitted, for the next run to read again
     if (outcome.status === 'retryable' && closing) return;
@@ -146,8 +152,6 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
     };
     return { ok: 'pending', settled, drop };
   };
-  // a dead letter replayed after its record changed in Salesforce would put an old value back
-  const replays = new ReplayGuard();
   const writer = createBatchSink<SalesforceWrite>({
     name: 'sf-sink', kafka, groupId: `${config.kafka.groupIdPrefix}.sf-sink`, topic: names.salesforceCommands, dlqTopic: names.dlq,
     metrics, log: log.child({ processor: 'sf-sink' }), chunkSize: 2_000,
@@ -165,6 +169,7 @@ export async function salesforceStages(shared: SharedPieces, conn: () => Promise
       sink ??= createSalesforceSink({ conn: await conn(), config: config.sink, logger: log.child({ stage: 'sf-sink' }), registry: metrics.registry, onLateOutcome: lateOutcome });
       const outcomes = live.length > 0 ? await sink.write(live) : [];
       replays.settled(commands);
+      for (const outcome of outcomes) noteLanded(outcome);
       betweenSalesforceWriteAndCommit?.(live.map((c) => c.externalId));
       await audit.send(auditOf(outcomes));
       const retry = retryError(outcomes);

@@ -23,24 +23,29 @@ describe('shopforce dlq', () => {
   const dlqTopic = `test-${id}.sync.dlq`;
   const sourceTopic = `test-${id}.sync.out.shop`;
 
-  before(async () => {
-    stack = await getTestStack();
+  /** A dead-letter topic holding one dead letter of `source`. */
+  async function deadLetterTopic(dlq: string, source: string): Promise<void> {
     const kafka = new Kafka({ brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [{ topic: dlqTopic, partitions: 1 }, { topic: sourceTopic, partitions: 1 }]);
+    await ensureTopics(admin, [{ topic: dlq, partitions: 1 }, { topic: source, partitions: 1 }]);
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
-      topic: dlqTopic,
+      topic: dlq,
       messages: [buildDlqMessage({
         processor: 'shop-sink', groupId: 'g', failure: 'non-retryable', error: new Error('SQLSTATE 23514: price must not be negative'),
-        errorClass: 'fatal', attempts: 1, topic: sourceTopic, partition: 0,
+        errorClass: 'fatal', attempts: 1, topic: source, partition: 0,
         message: { key: Buffer.from('shop-1|SKU-1'), value: Buffer.from('{"price":"-1"}'), headers: { trace: Buffer.from('abc') }, offset: '41', timestamp: '1', attributes: 0, size: 0 } as any,
       })],
     });
     await producer.disconnect();
+  }
+
+  before(async () => {
+    stack = await getTestStack();
+    await deadLetterTopic(dlqTopic, sourceTopic);
   });
 
   test('list shows each dead letter with its processor, source coordinates and reason', async () => {
@@ -63,6 +68,15 @@ describe('shopforce dlq', () => {
     const second = await cli(['dlq', '--topic', dlqTopic, 'replay']);
     assert.match(second.stdout, /replayed 0 dead letter\(s\)/);
     assert.match((await cli(['dlq', '--topic', dlqTopic, 'list'])).stdout, /\(replayed\)/);
+  });
+
+  test('replays of several dead-letter topics at once each send their record back and mark it replayed', async () => {
+    // the replay marks of every topic are one consumer group's offsets, which Kafka sets only while nobody else sets them
+    const topics = Array.from({ length: 4 }, (_, i) => ({ dlq: `test-${id}-${i}.sync.dlq`, source: `test-${id}-${i}.sync.out.shop` }));
+    for (const t of topics) await deadLetterTopic(t.dlq, t.source);
+    const outputs = await Promise.all(topics.map((t) => cli(['dlq', '--topic', t.dlq, 'replay'])));
+    for (const [i, out] of outputs.entries()) assert.match(out.stdout, /replayed 1 dead letter\(s\)/, `replay of ${topics[i]!.dlq}`);
+    for (const t of topics) assert.match((await cli(['dlq', '--topic', t.dlq, 'list'])).stdout, /\(replayed\)/, `${t.dlq} marked replayed`);
   });
 
   test('a missing dead-letter topic is a clear error', async () => {
